@@ -1,0 +1,198 @@
+#include <string>
+
+#include "common.hpp"
+#include "tensorbond/mps.hpp"
+
+namespace tensorbond::bindings {
+namespace {
+
+using cd = std::complex<double>;
+
+template <class T>
+void register_one(py::module_& m, const char* name) {
+    using M = Mps<T>;
+    using R = real_t<T>;
+    py::class_<M>(m, name)
+        .def(py::init<std::size_t>(), py::arg("num_sites"))
+        .def_static(
+            "product",
+            [](const carray<cd>& vecs) {
+                if (vecs.ndim() != 2 || vecs.shape(1) != 2)
+                    throw ShapeError("product state vectors need shape (n, 2)");
+                const std::size_t n = std::size_t(vecs.shape(0));
+                const cd* data = vecs.data();
+                py::gil_scoped_release nogil;
+                return M::product(data, n);
+            },
+            py::arg("vecs").noconvert())
+        .def("copy", [](const M& self) { return M(self); })
+        .def_property_readonly("num_sites", &M::num_sites)
+        .def_property_readonly("center", &M::center)
+        .def_property_readonly("bond_dims", &M::bond_dims)
+        .def_property_readonly("fidelity_estimate", &M::fidelity_estimate)
+        .def_property_readonly("discarded_weight", &M::discarded_weight)
+        .def_property_readonly("num_truncations", &M::num_truncations)
+        .def_property_readonly("max_bond_reached", &M::max_bond_reached)
+        .def_property_readonly("memory_bytes", &M::memory_bytes)
+        .def("move_center", &M::move_center, py::arg("site"),
+             py::call_guard<py::gil_scoped_release>())
+        .def(
+            "core",
+            [](const M& self, std::size_t site) {
+                if (site >= self.num_sites())
+                    throw SiteError("site " + std::to_string(site) + " is out of range for " +
+                                    std::to_string(self.num_sites()) + " qubits");
+                std::vector<T> c = self.core(site);
+                return hand_over(std::move(c),
+                                 {py::ssize_t(self.bond(site)), 2, py::ssize_t(self.bond(site + 1))});
+            },
+            py::arg("site"))
+        .def(
+            "record_svd_shapes", [](M& self, bool on) { self.record_svd_shapes(on); },
+            py::arg("on"))
+        .def("svd_shapes",
+             [](M& self) {
+                 const auto& sh = self.svd_shapes();
+                 std::vector<std::int64_t> flat;
+                 flat.reserve(sh.size() * 2);
+                 for (const auto& p : sh) {
+                     flat.push_back(p[0]);
+                     flat.push_back(p[1]);
+                 }
+                 return hand_over(std::move(flat), {py::ssize_t(sh.size()), 2});
+             })
+        .def("clear_svd_shapes", &M::clear_svd_shapes)
+        .def(
+            "apply_gate",
+            [](M& self, const std::vector<std::uint32_t>& qubits, const carray<cd>& matrix,
+               long long max_bond, double cutoff, const std::string& mode, bool renormalize) {
+                const std::size_t k = qubits.size();
+                if (k < 1 || k > 3) throw ShapeError("gates act on 1 to 3 qubits");
+                const py::ssize_t d = py::ssize_t(1) << k;
+                if (matrix.ndim() != 2 || matrix.shape(0) != d || matrix.shape(1) != d)
+                    throw ShapeError("gate on " + std::to_string(k) + " qubit(s) needs a (" +
+                                     std::to_string(d) + ", " + std::to_string(d) +
+                                     ") matrix");
+                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, renormalize);
+                GateRef g;
+                g.arity = std::uint32_t(k);
+                for (std::size_t j = 0; j < k; ++j) g.qubits[j] = qubits[j];
+                g.matrix = matrix.data();
+                py::gil_scoped_release nogil;
+                self.apply_gate(g, spec);
+            },
+            py::arg("qubits"), py::arg("matrix").noconvert(), py::arg("max_bond"),
+            py::arg("cutoff"), py::arg("cutoff_mode"), py::arg("renormalize"))
+        .def(
+            "run",
+            [](M& self, const carray<std::int64_t>& qubits, const carray<std::int64_t>& arity,
+               const carray<std::int64_t>& offsets, const carray<cd>& matrices,
+               std::size_t start, std::size_t stop, long long max_bond, double cutoff,
+               const std::string& mode, bool renormalize) {
+                const std::size_t count = std::size_t(arity.shape(0));
+                if (qubits.ndim() != 2 || std::size_t(qubits.shape(0)) != count ||
+                    qubits.shape(1) != 3 || std::size_t(offsets.shape(0)) != count)
+                    throw ShapeError("compiled circuit arrays disagree in length");
+                if (start > stop || stop > count)
+                    throw ShapeError("gate range [" + std::to_string(start) + ", " +
+                                     std::to_string(stop) + ") outside 0.." +
+                                     std::to_string(count));
+                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, renormalize);
+                const std::size_t total = std::size_t(matrices.size());
+                auto q = qubits.unchecked<2>();
+                auto a = arity.unchecked<1>();
+                auto o = offsets.unchecked<1>();
+                std::vector<GateRef> gates(stop - start);
+                for (std::size_t k = start; k < stop; ++k) {
+                    const std::int64_t ar = a(py::ssize_t(k));
+                    if (ar < 1 || ar > 3) throw ShapeError("gate arity must be 1..3");
+                    const std::size_t d = std::size_t(1) << ar;
+                    const std::int64_t off = o(py::ssize_t(k));
+                    if (off < 0 || std::size_t(off) + d * d > total)
+                        throw ShapeError("gate matrix offset out of range");
+                    GateRef& g = gates[k - start];
+                    g.arity = std::uint32_t(ar);
+                    for (std::int64_t j = 0; j < ar; ++j) {
+                        const std::int64_t qq = q(py::ssize_t(k), py::ssize_t(j));
+                        if (qq < 0 || std::size_t(qq) >= self.num_sites())
+                            throw SiteError("qubit " + std::to_string(qq) +
+                                            " is out of range for " +
+                                            std::to_string(self.num_sites()) + " qubits");
+                        g.qubits[std::size_t(j)] = std::uint32_t(qq);
+                    }
+                    g.matrix = matrices.data() + off;
+                }
+                py::gil_scoped_release nogil;
+                self.run(gates.data(), gates.size(), spec);
+            },
+            py::arg("qubits").noconvert(), py::arg("arity").noconvert(),
+            py::arg("offsets").noconvert(), py::arg("matrices").noconvert(), py::arg("start"),
+            py::arg("stop"), py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
+            py::arg("renormalize"))
+        .def("norm_squared", &M::norm_squared)
+        .def(
+            "amplitude",
+            [](const M& self, const carray<std::uint8_t>& bits) {
+                if (bits.ndim() != 1 || std::size_t(bits.shape(0)) != self.num_sites())
+                    throw ShapeError("bitstring needs " + std::to_string(self.num_sites()) +
+                                     " bits");
+                return cd(self.amplitude(bits.data()));
+            },
+            py::arg("bits").noconvert())
+        .def("to_dense",
+             [](const M& self) {
+                 std::vector<T> v;
+                 {
+                     py::gil_scoped_release nogil;
+                     v = self.to_dense();
+                 }
+                 const py::ssize_t len = py::ssize_t(v.size());
+                 return hand_over(std::move(v), {len});
+             })
+        .def(
+            "sample",
+            [](M& self, std::size_t shots, std::uint64_t seed) {
+                std::vector<std::uint8_t> out;
+                {
+                    py::gil_scoped_release nogil;
+                    out = self.sample(shots, seed);
+                }
+                return hand_over(std::move(out),
+                                 {py::ssize_t(shots), py::ssize_t(self.num_sites())});
+            },
+            py::arg("shots"), py::arg("seed"))
+        .def(
+            "expectation_product",
+            [](M& self, const std::vector<std::size_t>& sites, const carray<cd>& ops) {
+                if (ops.ndim() != 3 || std::size_t(ops.shape(0)) != sites.size() ||
+                    ops.shape(1) != 2 || ops.shape(2) != 2)
+                    throw ShapeError("operators need shape (k, 2, 2)");
+                std::vector<std::array<T, 4>> mats(sites.size());
+                const cd* p = ops.data();
+                for (std::size_t k = 0; k < sites.size(); ++k)
+                    for (std::size_t j = 0; j < 4; ++j) mats[k][j] = T(p[k * 4 + j]);
+                py::gil_scoped_release nogil;
+                return self.expectation_product(sites, mats);
+            },
+            py::arg("sites"), py::arg("ops").noconvert())
+        .def(
+            "schmidt_values",
+            [](M& self, std::size_t bond) {
+                std::vector<R> s;
+                {
+                    py::gil_scoped_release nogil;
+                    s = self.schmidt_values(bond);
+                }
+                const py::ssize_t len = py::ssize_t(s.size());
+                return hand_over(std::move(s), {len});
+            },
+            py::arg("bond"));
+}
+
+}  // namespace
+}  // namespace tensorbond::bindings
+
+void register_mps(py::module_& m) {
+    tensorbond::bindings::register_one<std::complex<float>>(m, "Mps_complex64");
+    tensorbond::bindings::register_one<std::complex<double>>(m, "Mps_complex128");
+}

@@ -1,0 +1,14 @@
+#include <pybind11/pybind11.h>
+
+namespace py = pybind11;
+
+void register_errors(py::module_& m);
+void register_kernels(py::module_& m);
+void register_mps(py::module_& m);
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "Private compiled kernels; use the tensorbond package.";
+    register_errors(m);  // first: later registrations may raise these types
+    register_kernels(m);
+    register_mps(m);
+}

@@ -1,0 +1,107 @@
+#pragma once
+// Matrix product state with a tracked orthogonality centre. Site tensors are
+// (chi_left, 2, chi_right), row-major, size-1 boundary bonds; site 0 is the most
+// significant qubit of a dense index.
+#include <array>
+#include <complex>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "tensorbond/linalg.hpp"
+#include "tensorbond/scalar.hpp"
+#include "tensorbond/truncation.hpp"
+
+namespace tensorbond {
+
+/// One gate of a compiled circuit: `arity` qubits, the first listed being the most
+/// significant bit of the row-major 2^arity x 2^arity complex128 `matrix`.
+struct GateRef {
+    std::uint32_t arity = 0;
+    std::array<std::uint32_t, 3> qubits{};
+    const std::complex<double>* matrix = nullptr;
+};
+
+template <ComplexScalar T> class Mps {
+  public:
+    using R = real_t<T>;
+
+    /// |0...0> on `num_sites` qubits.
+    explicit Mps(std::size_t num_sites);
+    /// Product state from per-site 2-vectors `vecs[site * 2 + p]` (need not be unit).
+    static Mps product(const std::complex<double>* vecs, std::size_t num_sites);
+
+    std::size_t num_sites() const { return cores_.size(); }
+    std::size_t center() const { return center_; }
+    /// The n-1 internal bond dimensions.
+    std::vector<std::size_t> bond_dims() const;
+    std::size_t bond(std::size_t i) const { return bonds_[i]; }
+    const std::vector<T>& core(std::size_t site) const { return cores_[site]; }
+    double fidelity_estimate() const { return fidelity_; }
+    double discarded_weight() const { return discarded_; }
+    std::size_t num_truncations() const { return num_truncations_; }
+    std::size_t max_bond_reached() const { return max_bond_reached_; }
+    std::size_t memory_bytes() const;
+
+    /// Record the (rows, cols) of every SVD performed from now on (benchmark floors).
+    void record_svd_shapes(bool on) { record_svd_ = on; }
+    const std::vector<std::array<std::uint32_t, 2>>& svd_shapes() const { return svd_shapes_; }
+    void clear_svd_shapes() { svd_shapes_.clear(); }
+
+    /// Make every site left of `site` left-orthonormal and every site right of it
+    /// right-orthonormal (QR sweeps; nothing is truncated).
+    void move_center(std::size_t site);
+
+    /// Apply a 1-, 2- or 3-qubit gate on any qubits; multi-qubit gates on distant
+    /// qubits are routed by swaps next to each other and back. Truncates only at
+    /// the orthogonality centre. `toward` hints where the next gate acts.
+    void apply_gate(const GateRef& gate, const TruncationSpec& spec,
+                    std::size_t toward = SIZE_MAX);
+    /// Apply gates [begin, end) of a compiled circuit, looking ahead to place the
+    /// orthogonality centre where the next multi-qubit gate acts.
+    void run(const GateRef* gates, std::size_t count, const TruncationSpec& spec);
+
+    /// <psi|psi>.
+    double norm_squared() const;
+    /// <bits|psi> for `bits[site]` in {0, 1}.
+    T amplitude(const std::uint8_t* bits) const;
+    /// Dense state vector of length 2^n (qubit 0 most significant); n <= 30.
+    std::vector<T> to_dense() const;
+    /// `shots` perfect samples as a (shots, n) 0/1 matrix, in random order.
+    std::vector<std::uint8_t> sample(std::size_t shots, std::uint64_t seed);
+    /// <psi| prod_k O_k |psi> for 2x2 operators `ops[k]` (row-major) on distinct,
+    /// ascending `sites[k]`.
+    std::complex<double> expectation_product(const std::vector<std::size_t>& sites,
+                                             const std::vector<std::array<T, 4>>& ops);
+    /// Schmidt values across bond `bond` (between sites bond and bond+1), descending.
+    std::vector<R> schmidt_values(std::size_t bond);
+
+  private:
+    Mps() = default;
+    void check_site(std::size_t site, const char* what) const;
+    void center_to_pair(std::size_t i);
+    std::vector<T> theta_two(std::size_t i) const;
+    void split_two(std::size_t i, std::vector<T>& theta, const TruncationSpec& spec,
+                   bool center_right);
+    void apply_two_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
+                            bool center_right);
+    void apply_three_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
+                              bool center_right);
+    void swap_adjacent(std::size_t i, const TruncationSpec& spec, bool center_right);
+    void note_truncation(const TruncationInfo& info, std::size_t rows, std::size_t cols);
+
+    std::vector<std::vector<T>> cores_;
+    std::vector<std::size_t> bonds_;  // n + 1 entries, bonds_[0] = bonds_[n] = 1
+    std::size_t center_ = 0;
+    double fidelity_ = 1.0;
+    double discarded_ = 0.0;
+    std::size_t num_truncations_ = 0;
+    std::size_t max_bond_reached_ = 1;
+    bool record_svd_ = false;
+    std::vector<std::array<std::uint32_t, 2>> svd_shapes_;
+};
+
+extern template class Mps<std::complex<float>>;
+extern template class Mps<std::complex<double>>;
+
+}  // namespace tensorbond

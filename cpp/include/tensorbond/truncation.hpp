@@ -1,0 +1,34 @@
+#pragma once
+// Truncation policy for singular value spectra; the maths is documented in
+// python/tensorbond/truncation.py.
+#include <cstddef>
+#include <optional>
+
+namespace tensorbond {
+
+enum class CutoffMode { abs, rel, sum2, rsum2 };
+
+struct TruncationSpec {
+    std::optional<std::size_t> max_bond;  // nullopt = unlimited
+    double cutoff = 0.0;
+    CutoffMode mode = CutoffMode::rsum2;  // same names as quimb's cutoff_mode
+    bool renormalize = false;
+};
+
+struct TruncationInfo {
+    std::size_t kept = 0;
+    double discarded_weight = 0.0;  // sum of dropped s_i^2
+    double total_weight = 0.0;      // sum of all s_i^2
+};
+
+/// How many of the descending singular values `s[0..n)` to keep under `spec`.
+/// Keeps at least one value when n > 0; fills discarded and total weight.
+template <class R>
+TruncationInfo truncation_rank(const R* s, std::size_t n, const TruncationSpec& spec);
+
+extern template TruncationInfo truncation_rank<float>(const float*, std::size_t,
+                                                      const TruncationSpec&);
+extern template TruncationInfo truncation_rank<double>(const double*, std::size_t,
+                                                       const TruncationSpec&);
+
+}  // namespace tensorbond

@@ -1,0 +1,273 @@
+// Row-major wrappers over column-major LAPACK: a row-major (m, n) buffer is the
+// column-major (n, m) transpose, so the factorizations below call LAPACK on the
+// transpose and read the factors out in swapped roles (no copies).
+#include "tensorbond/linalg.hpp"
+
+#include <algorithm>
+#include <climits>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <unordered_map>
+
+#include "lapack.hpp"
+#include "tensorbond/errors.hpp"
+
+namespace tensorbond {
+namespace {
+
+int to_int(std::size_t v, const char* what) {
+    if (v > std::size_t(INT_MAX)) {
+        throw ShapeError(std::string(what) + " = " + std::to_string(v) +
+                         " exceeds the 32-bit LAPACK limit");
+    }
+    return int(v);
+}
+
+CBLAS_TRANSPOSE cblas_op(Op op, bool is_complex) {
+    switch (op) {
+        case Op::none: return CblasNoTrans;
+        case Op::trans: return CblasTrans;
+        case Op::conj_trans: return is_complex ? CblasConjTrans : CblasTrans;
+    }
+    return CblasNoTrans;
+}
+
+template <Scalar T> int work_size(T w) { return std::max(1, int(std::real(w))); }
+
+/// Optimal gesdd workspace, cached per shape: the query costs as much as a
+/// small SVD, and simulations repeat a few shapes many times.
+template <Scalar T> int gesdd_lwork(char jobz, int mm, int nn) {
+    thread_local std::unordered_map<std::uint64_t, int> cache;
+    const std::uint64_t key = (std::uint64_t(mm) << 33) ^ (std::uint64_t(nn) << 1) ^
+                              std::uint64_t(jobz == 'N');
+    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    T wq{};
+    int info = 0;
+    int iw = 0;
+    real_t<T> rw{};
+    detail::lapack_gesdd(jobz, mm, nn, static_cast<T*>(nullptr), std::max(1, mm),
+                         static_cast<real_t<T>*>(nullptr), static_cast<T*>(nullptr),
+                         std::max(1, mm), static_cast<T*>(nullptr),
+                         std::max(1, std::min(mm, nn)), &wq, -1, &rw, &iw, &info);
+    const int lw = work_size(wq);
+    cache.emplace(key, lw);
+    return lw;
+}
+
+template <Scalar T> std::size_t gesdd_rwork(char jobz, std::size_t mm, std::size_t nn) {
+    if constexpr (!scalar_traits<T>::is_complex) return 1;
+    const std::size_t mn = std::min(mm, nn), mx = std::max(mm, nn);
+    if (jobz == 'N') return 7 * mn + 1;
+    return std::max<std::size_t>(1, mn * std::max(5 * mn + 7, 2 * mx + 2 * mn + 1));
+}
+
+}  // namespace
+
+void set_blas_threads(int n) {
+    if (n < 1) throw ShapeError("number of threads must be >= 1, got " + std::to_string(n));
+    scipy_openblas_set_num_threads(n);
+}
+int get_blas_threads() { return scipy_openblas_get_num_threads(); }
+
+template <Scalar T> void require_finite(const T* a, std::size_t size, const char* what) {
+    for (std::size_t i = 0; i < size; ++i) {
+        if (!is_finite(a[i])) {
+            throw ShapeError(std::string(what) + " contains NaN or infinite values (first at "
+                             "flat index " + std::to_string(i) + ")");
+        }
+    }
+}
+
+template <Scalar T>
+void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
+          std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {
+        for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j)
+                c[i * ldc + j] = beta == T(0) ? T(0) : beta * c[i * ldc + j];
+        return;
+    }
+    constexpr bool cplx = scalar_traits<T>::is_complex;
+    detail::blas_gemm(cblas_op(op_a, cplx), cblas_op(op_b, cplx), to_int(m, "gemm m"),
+                      to_int(n, "gemm n"), to_int(k, "gemm k"), alpha, a,
+                      std::max(1, to_int(lda, "lda")), b, std::max(1, to_int(ldb, "ldb")), beta,
+                      c, std::max(1, to_int(ldc, "ldc")));
+}
+
+template <Scalar T>
+SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec) {
+    using R = real_t<T>;
+    SvdResult<T> out;
+    const std::size_t k = std::min(m, n);
+    if (k == 0) {
+        out.u.assign(m * 0, T(0));
+        return out;
+    }
+    require_finite(a, m * n, "matrix to decompose");
+    // LAPACK sees the column-major (n, m) matrix a^T = conj(V) S U^T: its "U" is
+    // our vh (k, n) and its "VT" is our u (m, k), both row-major.
+    const int mm = to_int(n, "svd columns"), nn = to_int(m, "svd rows"), kk = int(k);
+    std::vector<T> backup(a, a + m * n);
+    std::vector<R> s(k);
+    std::vector<T> lu(n * k), lvt(k * m);
+    std::vector<int> iwork(8 * k);
+    std::vector<R> rwork(gesdd_rwork<T>('S', n, m));
+    int lwork = gesdd_lwork<T>('S', mm, nn);
+    std::vector<T> work(static_cast<std::size_t>(lwork));
+    int info = 0;
+    detail::lapack_gesdd('S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
+                         work.data(), lwork, rwork.data(), iwork.data(), &info);
+    if (info != 0) {
+        // gesdd's divide and conquer can fail to converge where QR iteration does not.
+        std::copy(backup.begin(), backup.end(), a);
+        T wq{};
+        detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
+                             &wq, -1, rwork.data(), &info);
+        lwork = work_size(wq);
+        work.resize(std::size_t(lwork));
+        rwork.resize(std::max<std::size_t>(rwork.size(), 5 * k + 1));
+        detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
+                             work.data(), lwork, rwork.data(), &info);
+        if (info != 0) {
+            throw LinAlgError("SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
+                              " matrix did not converge (gesdd and gesvd failed, info=" +
+                              std::to_string(info) + ")");
+        }
+    }
+    out.info = truncation_rank(s.data(), k, spec);
+    const std::size_t kept = out.info.kept;
+    s.resize(kept);
+    if (spec.renormalize) {
+        const double kept_w = out.info.total_weight - out.info.discarded_weight;
+        if (kept_w > 0.0) {
+            const R f = R(std::sqrt(out.info.total_weight / kept_w));
+            for (auto& v : s) v *= f;
+        }
+    }
+    out.s = std::move(s);
+    lu.resize(kept * n);  // first `kept` rows of vh
+    out.vh = std::move(lu);
+    if (kept < k) {
+        for (std::size_t i = 1; i < m; ++i)
+            std::memmove(lvt.data() + i * kept, lvt.data() + i * k, kept * sizeof(T));
+    }
+    lvt.resize(m * kept);
+    out.u = std::move(lvt);
+    return out;
+}
+
+template <Scalar T> std::vector<real_t<T>> singular_values(T* a, std::size_t m, std::size_t n) {
+    using R = real_t<T>;
+    const std::size_t k = std::min(m, n);
+    std::vector<R> s(k);
+    if (k == 0) return s;
+    require_finite(a, m * n, "matrix to decompose");
+    const int mm = to_int(n, "svd columns"), nn = to_int(m, "svd rows");
+    std::vector<T> backup(a, a + m * n);
+    std::vector<int> iwork(8 * k);
+    std::vector<R> rwork(gesdd_rwork<T>('N', n, m));
+    int lwork = gesdd_lwork<T>('N', mm, nn);
+    std::vector<T> work(static_cast<std::size_t>(lwork));
+    T dummy{};
+    int info = 0;
+    detail::lapack_gesdd('N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1, work.data(), lwork,
+                         rwork.data(), iwork.data(), &info);
+    if (info != 0) {
+        std::copy(backup.begin(), backup.end(), a);
+        T wq{};
+        rwork.resize(std::max<std::size_t>(rwork.size(), 5 * k + 1));
+        detail::lapack_gesvd('N', 'N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1, &wq, -1,
+                             rwork.data(), &info);
+        lwork = work_size(wq);
+        work.resize(std::size_t(lwork));
+        detail::lapack_gesvd('N', 'N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1,
+                             work.data(), lwork, rwork.data(), &info);
+        if (info != 0) {
+            throw LinAlgError("singular values of a " + std::to_string(m) + "x" +
+                              std::to_string(n) + " matrix did not converge (info=" +
+                              std::to_string(info) + ")");
+        }
+    }
+    return s;
+}
+
+template <Scalar T>
+void qr(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& r) {
+    const std::size_t k = std::min(m, n);
+    if (k == 0) {
+        a.assign(m * k, T(0));
+        r.assign(k * n, T(0));
+        return;
+    }
+    // Row-major a = q r  <=>  column-major a^T = r^T q^T, an LQ factorization.
+    const int mm = to_int(n, "qr columns"), nn = to_int(m, "qr rows"), kk = int(k);
+    std::vector<T> tau(k);
+    T wq{};
+    int info = 0;
+    detail::lapack_gelqf(mm, nn, a.data(), mm, tau.data(), &wq, -1, &info);
+    int lw = work_size(wq);
+    std::vector<T> work(static_cast<std::size_t>(lw));
+    detail::lapack_gelqf(mm, nn, a.data(), mm, tau.data(), work.data(), lw, &info);
+    if (info != 0) throw LinAlgError("gelqf failed, info=" + std::to_string(info));
+    r.assign(k * n, T(0));
+    for (std::size_t i = 0; i < k; ++i)
+        std::copy(a.data() + i * n + i, a.data() + i * n + n, r.data() + i * n + i);
+    detail::lapack_unglq(kk, nn, kk, a.data(), mm, tau.data(), &wq, -1, &info);
+    lw = work_size(wq);
+    work.resize(std::size_t(lw));
+    detail::lapack_unglq(kk, nn, kk, a.data(), mm, tau.data(), work.data(), lw, &info);
+    if (info != 0) throw LinAlgError("unglq failed, info=" + std::to_string(info));
+    if (k < n) {
+        for (std::size_t i = 1; i < m; ++i)
+            std::memmove(a.data() + i * k, a.data() + i * n, k * sizeof(T));
+    }
+    a.resize(m * k);
+}
+
+template <Scalar T>
+void lq(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& l) {
+    const std::size_t k = std::min(m, n);
+    if (k == 0) {
+        a.assign(k * n, T(0));
+        l.assign(m * k, T(0));
+        return;
+    }
+    // Row-major a = l q  <=>  column-major a^T = q^T l^T, a QR factorization.
+    const int mm = to_int(n, "lq columns"), nn = to_int(m, "lq rows"), kk = int(k);
+    std::vector<T> tau(k);
+    T wq{};
+    int info = 0;
+    detail::lapack_geqrf(mm, nn, a.data(), mm, tau.data(), &wq, -1, &info);
+    int lw = work_size(wq);
+    std::vector<T> work(static_cast<std::size_t>(lw));
+    detail::lapack_geqrf(mm, nn, a.data(), mm, tau.data(), work.data(), lw, &info);
+    if (info != 0) throw LinAlgError("geqrf failed, info=" + std::to_string(info));
+    l.assign(m * k, T(0));
+    for (std::size_t j = 0; j < m; ++j) {
+        const std::size_t top = std::min(j + 1, k);
+        std::copy(a.data() + j * n, a.data() + j * n + top, l.data() + j * k);
+    }
+    detail::lapack_ungqr(mm, kk, kk, a.data(), mm, tau.data(), &wq, -1, &info);
+    lw = work_size(wq);
+    work.resize(std::size_t(lw));
+    detail::lapack_ungqr(mm, kk, kk, a.data(), mm, tau.data(), work.data(), lw, &info);
+    if (info != 0) throw LinAlgError("ungqr failed, info=" + std::to_string(info));
+    a.resize(k * n);
+}
+
+#define TENSORBOND_LINALG_INSTANTIATE(T)                                                  \
+    template void gemm<T>(Op, Op, std::size_t, std::size_t, std::size_t, T, const T*,      \
+                          std::size_t, const T*, std::size_t, T, T*, std::size_t);         \
+    template SvdResult<T> svd<T>(T*, std::size_t, std::size_t, const TruncationSpec&);     \
+    template std::vector<real_t<T>> singular_values<T>(T*, std::size_t, std::size_t);      \
+    template void qr<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);       \
+    template void lq<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);       \
+    template void require_finite<T>(const T*, std::size_t, const char*);
+TENSORBOND_LINALG_INSTANTIATE(float)
+TENSORBOND_LINALG_INSTANTIATE(double)
+TENSORBOND_LINALG_INSTANTIATE(std::complex<float>)
+TENSORBOND_LINALG_INSTANTIATE(std::complex<double>)
+
+}  // namespace tensorbond

@@ -1,0 +1,496 @@
+#include "tensorbond/mps.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <random>
+#include <string>
+
+#include "tensorbond/errors.hpp"
+
+namespace tensorbond {
+namespace {
+
+/// out[l,a,r] = sum_b g[a,b] in[l,b,r] for a (d x d) gate on the middle index.
+template <class T>
+void apply_middle(const T* g, std::size_t d, const T* in, T* out, std::size_t left,
+                  std::size_t right) {
+    for (std::size_t l = 0; l < left; ++l) {
+        const T* src = in + l * d * right;
+        T* dst = out + l * d * right;
+        for (std::size_t a = 0; a < d; ++a) {
+            T* o = dst + a * right;
+            std::fill(o, o + right, T(0));
+            for (std::size_t b = 0; b < d; ++b) {
+                const T c = g[a * d + b];
+                if (c == T(0)) continue;
+                const T* s = src + b * right;
+                for (std::size_t r = 0; r < right; ++r) o[r] += c * s[r];
+            }
+        }
+    }
+}
+
+/// The gate matrix re-expressed on its qubits in ascending order, cast to T.
+template <class T>
+std::vector<T> sorted_gate(const GateRef& gate, std::array<std::uint32_t, 3>& sites) {
+    const std::size_t k = gate.arity;
+    const std::size_t d = std::size_t(1) << k;
+    std::array<std::size_t, 3> order{0, 1, 2};
+    std::sort(order.begin(), order.begin() + long(k),
+              [&](std::size_t a, std::size_t b) { return gate.qubits[a] < gate.qubits[b]; });
+    for (std::size_t j = 0; j < k; ++j) sites[j] = gate.qubits[order[j]];
+    std::vector<std::size_t> to_orig(d);
+    for (std::size_t s = 0; s < d; ++s) {
+        std::size_t o = 0;
+        for (std::size_t j = 0; j < k; ++j) {
+            const std::size_t bit = (s >> (k - 1 - j)) & 1U;
+            o |= bit << (k - 1 - order[j]);
+        }
+        to_orig[s] = o;
+    }
+    std::vector<T> g(d * d);
+    for (std::size_t i = 0; i < d; ++i)
+        for (std::size_t j = 0; j < d; ++j) g[i * d + j] = T(gate.matrix[to_orig[i] * d + to_orig[j]]);
+    return g;
+}
+
+}  // namespace
+
+template <ComplexScalar T> Mps<T>::Mps(std::size_t num_sites) {
+    if (num_sites == 0) throw ShapeError("an MPS needs at least 1 site");
+    cores_.assign(num_sites, std::vector<T>{T(1), T(0)});
+    bonds_.assign(num_sites + 1, 1);
+}
+
+template <ComplexScalar T>
+Mps<T> Mps<T>::product(const std::complex<double>* vecs, std::size_t num_sites) {
+    Mps psi(num_sites);
+    // Sites right of the centre (0) must be right-orthonormal: unit vectors, with
+    // the product of norms carried by site 0.
+    double scale = 1.0;
+    for (std::size_t i = 0; i < num_sites; ++i) {
+        const std::complex<double> a = vecs[2 * i], b = vecs[2 * i + 1];
+        if (!is_finite(a) || !is_finite(b))
+            throw ShapeError("product state vector for qubit " + std::to_string(i) +
+                             " is not finite");
+        const double nrm = std::sqrt(std::norm(a) + std::norm(b));
+        if (nrm == 0.0)
+            throw ShapeError("product state vector for qubit " + std::to_string(i) +
+                             " is zero");
+        const double f = i == 0 ? 1.0 : 1.0 / nrm;
+        if (i != 0) scale *= nrm;
+        psi.cores_[i] = {T(a * f), T(b * f)};
+    }
+    for (auto& v : psi.cores_[0]) v *= R(scale);
+    return psi;
+}
+
+template <ComplexScalar T> std::vector<std::size_t> Mps<T>::bond_dims() const {
+    return {bonds_.begin() + 1, bonds_.end() - 1};
+}
+
+template <ComplexScalar T> std::size_t Mps<T>::memory_bytes() const {
+    std::size_t total = 0;
+    for (const auto& c : cores_) total += c.size() * sizeof(T);
+    return total;
+}
+
+template <ComplexScalar T> void Mps<T>::check_site(std::size_t site, const char* what) const {
+    if (site >= cores_.size())
+        throw SiteError(std::string(what) + " " + std::to_string(site) +
+                        " is out of range for " + std::to_string(cores_.size()) + " qubits");
+}
+
+template <ComplexScalar T> void Mps<T>::move_center(std::size_t site) {
+    check_site(site, "site");
+    std::vector<T> fac, prod;
+    while (center_ < site) {
+        // A[c] = Q R (rows (l, p), cols r); Q stays, R moves into A[c+1].
+        const std::size_t c = center_, l = bonds_[c], r = bonds_[c + 1];
+        qr(cores_[c], l * 2, r, fac);
+        const std::size_t k = std::min(l * 2, r);
+        const std::size_t r2 = bonds_[c + 2];
+        prod.assign(k * 2 * r2, T(0));
+        gemm(Op::none, Op::none, k, 2 * r2, r, T(1), fac.data(), r, cores_[c + 1].data(), 2 * r2,
+             T(0), prod.data(), 2 * r2);
+        cores_[c + 1].swap(prod);
+        bonds_[c + 1] = k;
+        ++center_;
+    }
+    while (center_ > site) {
+        // A[c] = L Q (rows l, cols (p, r)); Q stays, L moves into A[c-1].
+        const std::size_t c = center_, l = bonds_[c], r = bonds_[c + 1];
+        lq(cores_[c], l, 2 * r, fac);
+        const std::size_t k = std::min(l, 2 * r);
+        const std::size_t l2 = bonds_[c - 1];
+        prod.assign(l2 * 2 * k, T(0));
+        gemm(Op::none, Op::none, l2 * 2, k, l, T(1), cores_[c - 1].data(), l, fac.data(), k, T(0),
+             prod.data(), k);
+        cores_[c - 1].swap(prod);
+        bonds_[c] = k;
+        --center_;
+    }
+}
+
+template <ComplexScalar T> void Mps<T>::center_to_pair(std::size_t i) {
+    if (center_ < i) move_center(i);
+    else if (center_ > i + 1) move_center(i + 1);
+}
+
+template <ComplexScalar T> std::vector<T> Mps<T>::theta_two(std::size_t i) const {
+    /// theta[l,p,q,r] = sum_m a[l,p,m] * b[m,q,r]
+    const std::size_t l = bonds_[i], m = bonds_[i + 1], r = bonds_[i + 2];
+    std::vector<T> theta(l * 2 * 2 * r);
+    gemm(Op::none, Op::none, l * 2, 2 * r, m, T(1), cores_[i].data(), m, cores_[i + 1].data(),
+         2 * r, T(0), theta.data(), 2 * r);
+    return theta;
+}
+
+template <ComplexScalar T>
+void Mps<T>::note_truncation(const TruncationInfo& info, std::size_t rows, std::size_t cols) {
+    if (record_svd_) svd_shapes_.push_back({std::uint32_t(rows), std::uint32_t(cols)});
+    if (info.discarded_weight > 0.0 && info.total_weight > 0.0) {
+        const double frac = info.discarded_weight / info.total_weight;
+        fidelity_ *= std::max(0.0, 1.0 - frac);
+        discarded_ += frac;
+        ++num_truncations_;
+    }
+    max_bond_reached_ = std::max(max_bond_reached_, info.kept);
+}
+
+template <ComplexScalar T>
+void Mps<T>::split_two(std::size_t i, std::vector<T>& theta, const TruncationSpec& spec,
+                       bool center_right) {
+    const std::size_t l = bonds_[i], r = bonds_[i + 2];
+    auto res = svd(theta.data(), l * 2, 2 * r, spec);
+    note_truncation(res.info, l * 2, 2 * r);
+    const std::size_t k = res.info.kept;
+    if (center_right) {
+        for (std::size_t a = 0; a < k; ++a) {
+            const R sv = res.s[a];
+            for (std::size_t j = 0; j < 2 * r; ++j) res.vh[a * 2 * r + j] *= sv;
+        }
+    } else {
+        for (std::size_t row = 0; row < l * 2; ++row)
+            for (std::size_t a = 0; a < k; ++a) res.u[row * k + a] *= res.s[a];
+    }
+    cores_[i] = std::move(res.u);
+    cores_[i + 1] = std::move(res.vh);
+    bonds_[i + 1] = k;
+    center_ = center_right ? i + 1 : i;
+}
+
+template <ComplexScalar T>
+void Mps<T>::apply_two_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
+                                bool center_right) {
+    center_to_pair(i);
+    std::vector<T> theta = theta_two(i);
+    std::vector<T> out(theta.size());
+    apply_middle(g, 4, theta.data(), out.data(), bonds_[i], bonds_[i + 2]);
+    split_two(i, out, spec, center_right);
+}
+
+template <ComplexScalar T>
+void Mps<T>::swap_adjacent(std::size_t i, const TruncationSpec& spec, bool center_right) {
+    center_to_pair(i);
+    std::vector<T> theta = theta_two(i);
+    // Swapping is a permutation of the middle indices: no arithmetic needed.
+    const std::size_t l = bonds_[i], r = bonds_[i + 2];
+    std::vector<T> out(theta.size());
+    for (std::size_t a = 0; a < l; ++a) {
+        const T* src = theta.data() + a * 4 * r;
+        T* dst = out.data() + a * 4 * r;
+        std::copy(src, src + r, dst);                  // 00
+        std::copy(src + r, src + 2 * r, dst + 2 * r);  // 01 -> 10
+        std::copy(src + 2 * r, src + 3 * r, dst + r);  // 10 -> 01
+        std::copy(src + 3 * r, src + 4 * r, dst + 3 * r);
+    }
+    split_two(i, out, spec, center_right);
+}
+
+template <ComplexScalar T>
+void Mps<T>::apply_three_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
+                                  bool center_right) {
+    /// theta[l,p,q,s,r] = sum_{m,n} a[l,p,m] b[m,q,n] c[n,s,r]
+    if (center_ < i) move_center(i);
+    else if (center_ > i + 2) move_center(i + 2);
+    const std::size_t l = bonds_[i], r = bonds_[i + 3];
+    std::vector<T> ab = theta_two(i);  // (l, 2, 2, n)
+    const std::size_t n = bonds_[i + 2];
+    std::vector<T> theta(l * 8 * r);
+    gemm(Op::none, Op::none, l * 4, 2 * r, n, T(1), ab.data(), n, cores_[i + 2].data(), 2 * r,
+         T(0), theta.data(), 2 * r);
+    std::vector<T> out(theta.size());
+    apply_middle(g, 8, theta.data(), out.data(), l, r);
+    // First cut: (l p) | (q s r).
+    auto res = svd(out.data(), l * 2, 4 * r, spec);
+    note_truncation(res.info, l * 2, 4 * r);
+    const std::size_t k = res.info.kept;
+    for (std::size_t a = 0; a < k; ++a)
+        for (std::size_t j = 0; j < 4 * r; ++j) res.vh[a * 4 * r + j] *= res.s[a];
+    cores_[i] = std::move(res.u);
+    bonds_[i + 1] = k;
+    center_ = i + 1;
+    // Second cut of the remaining centre (k q) | (s r); split_two reads the outer
+    // bonds of the pair at i+1 and sets the one between.
+    std::vector<T> rest = std::move(res.vh);
+    split_two(i + 1, rest, spec, true);
+    if (!center_right) move_center(i);
+}
+
+template <ComplexScalar T>
+void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::size_t toward) {
+    const std::size_t k = gate.arity;
+    if (k < 1 || k > 3)
+        throw NotImplementedError("gates on " + std::to_string(k) +
+                                  " qubits are not supported (1 to 3)");
+    for (std::size_t j = 0; j < k; ++j) check_site(gate.qubits[j], "qubit");
+    for (std::size_t a = 0; a < k; ++a)
+        for (std::size_t b = a + 1; b < k; ++b)
+            if (gate.qubits[a] == gate.qubits[b])
+                throw ShapeError("gate applied to qubit " + std::to_string(gate.qubits[a]) +
+                                 " twice");
+    if (k == 1) {
+        const std::size_t q = gate.qubits[0];
+        const T g00 = T(gate.matrix[0]), g01 = T(gate.matrix[1]), g10 = T(gate.matrix[2]),
+                g11 = T(gate.matrix[3]);
+        // A unitary on the physical index keeps the site's canonical property.
+        const std::size_t l = bonds_[q], r = bonds_[q + 1];
+        T* a = cores_[q].data();
+        for (std::size_t x = 0; x < l; ++x) {
+            T* a0 = a + x * 2 * r;
+            T* a1 = a0 + r;
+            for (std::size_t y = 0; y < r; ++y) {
+                const T v0 = a0[y], v1 = a1[y];
+                a0[y] = g00 * v0 + g01 * v1;
+                a1[y] = g10 * v0 + g11 * v1;
+            }
+        }
+        return;
+    }
+    std::array<std::uint32_t, 3> s{};
+    const std::vector<T> g = sorted_gate<T>(gate, s);
+    const std::size_t first = s[0], last = s[k - 1];
+    const std::size_t span = last - first + 1;
+    if (span == k) {  // already adjacent
+        const bool right = toward != SIZE_MAX ? toward > first : center_ > first;
+        if (k == 2) apply_two_adjacent(first, g.data(), spec, right);
+        else apply_three_adjacent(first, g.data(), spec, right);
+        return;
+    }
+    // Route: bring the qubits next to each other by the fewer swaps (ties: start
+    // from the end nearer the centre), apply, and undo the swaps in reverse order.
+    std::size_t cost_left = 0, cost_right = 0;
+    for (std::size_t j = 0; j < k; ++j) {
+        cost_left += s[j] - (first + j);
+        cost_right += (last - (k - 1 - j)) - s[j];
+    }
+    std::vector<std::pair<std::size_t, bool>> swaps;  // (left site, moving right)
+    std::size_t anchor;
+    if (cost_right < cost_left || (cost_right == cost_left && 2 * center_ < first + last)) {
+        // Centre near `first`: move s[k-2] (then s[k-3]) rightwards next to `last`.
+        anchor = last - (k - 1);
+        std::size_t target = last;
+        for (std::size_t j = k - 1; j-- > 0;) {
+            --target;
+            for (std::size_t p = s[j]; p < target; ++p) swaps.push_back({p, true});
+        }
+    } else {
+        // Centre near `last`: move s[1] (then s[2]) leftwards next to `first`.
+        anchor = first;
+        std::size_t target = first;
+        for (std::size_t j = 1; j < k; ++j) {
+            ++target;
+            for (std::size_t p = s[j]; p > target; --p) swaps.push_back({p - 1, false});
+        }
+    }
+    // The centre follows the swaps, then turns back with the undoing swaps.
+    for (const auto& [p, right] : swaps) swap_adjacent(p, spec, right);
+    const bool back_right = !swaps.back().second;
+    if (k == 2) apply_two_adjacent(anchor, g.data(), spec, back_right);
+    else apply_three_adjacent(anchor, g.data(), spec, back_right);
+    for (auto it = swaps.rbegin(); it != swaps.rend(); ++it)
+        swap_adjacent(it->first, spec, !it->second);
+}
+
+template <ComplexScalar T>
+void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& spec) {
+    // toward[k]: lowest qubit of the next multi-qubit gate after k (SIZE_MAX if none).
+    std::vector<std::size_t> toward(count, SIZE_MAX);
+    std::size_t next = SIZE_MAX;
+    for (std::size_t k = count; k-- > 0;) {
+        toward[k] = next;
+        if (gates[k].arity > 1) {
+            std::uint32_t lo = gates[k].qubits[0];
+            for (std::uint32_t j = 1; j < gates[k].arity; ++j) lo = std::min(lo, gates[k].qubits[j]);
+            next = lo;
+        }
+    }
+    for (std::size_t k = 0; k < count; ++k) apply_gate(gates[k], spec, toward[k]);
+}
+
+template <ComplexScalar T> double Mps<T>::norm_squared() const {
+    double acc = 0.0;
+    for (const T& v : cores_[center_]) acc += double(abs2(v));
+    return acc;
+}
+
+template <ComplexScalar T> T Mps<T>::amplitude(const std::uint8_t* bits) const {
+    std::vector<T> v{T(1)}, w;
+    for (std::size_t i = 0; i < cores_.size(); ++i) {
+        const std::size_t l = bonds_[i], r = bonds_[i + 1];
+        if (bits[i] > 1)
+            throw ShapeError("bit for qubit " + std::to_string(i) + " is " +
+                             std::to_string(bits[i]) + ", expected 0 or 1");
+        w.assign(r, T(0));
+        gemm(Op::none, Op::none, 1, r, l, T(1), v.data(), l, cores_[i].data() + bits[i] * r, 2 * r,
+             T(0), w.data(), r);
+        v.swap(w);
+    }
+    return v[0];
+}
+
+template <ComplexScalar T> std::vector<T> Mps<T>::to_dense() const {
+    if (cores_.size() > 30)
+        throw ShapeError("to_dense of " + std::to_string(cores_.size()) +
+                         " qubits needs 2^" + std::to_string(cores_.size()) +
+                         " amplitudes; refusing beyond 30 qubits");
+    std::vector<T> psi{T(1)}, next;
+    std::size_t rows = 1;
+    for (std::size_t i = 0; i < cores_.size(); ++i) {
+        const std::size_t l = bonds_[i], r = bonds_[i + 1];
+        next.assign(rows * 2 * r, T(0));
+        gemm(Op::none, Op::none, rows, 2 * r, l, T(1), psi.data(), l, cores_[i].data(), 2 * r,
+             T(0), next.data(), 2 * r);
+        psi.swap(next);
+        rows *= 2;
+    }
+    return psi;
+}
+
+template <ComplexScalar T>
+std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) {
+    const std::size_t n = cores_.size();
+    std::vector<std::uint8_t> out(shots * n);
+    if (shots == 0) return out;
+    if (norm_squared() == 0.0) throw ShapeError("cannot sample from a zero state");
+    move_center(0);
+    std::mt19937_64 rng(seed);
+    // Shots sharing a prefix share one node: its conditional left vector and a shot
+    // count that splits binomially at each site. Exact, and far fewer rows than shots.
+    std::vector<T> v{T(1)}, w, next_v;
+    std::vector<std::size_t> counts{shots}, next_counts;
+    std::vector<std::vector<std::uint32_t>> parent(n);
+    std::vector<std::vector<std::uint8_t>> bit(n);
+    for (std::size_t i = 0; i < n; ++i) {
+        const std::size_t l = bonds_[i], r = bonds_[i + 1], nodes = counts.size();
+        w.assign(nodes * 2 * r, T(0));
+        gemm(Op::none, Op::none, nodes, 2 * r, l, T(1), v.data(), l, cores_[i].data(), 2 * r,
+             T(0), w.data(), 2 * r);
+        next_v.clear();
+        next_counts.clear();
+        for (std::size_t j = 0; j < nodes; ++j) {
+            const T* w0 = w.data() + j * 2 * r;
+            const T* w1 = w0 + r;
+            double p0 = 0.0, p1 = 0.0;
+            for (std::size_t y = 0; y < r; ++y) {
+                p0 += double(abs2(w0[y]));
+                p1 += double(abs2(w1[y]));
+            }
+            const double tot = p0 + p1;
+            const double prob0 = tot > 0.0 ? p0 / tot : 0.5;
+            std::size_t c0 = counts[j];
+            if (prob0 <= 0.0) c0 = 0;
+            else if (prob0 < 1.0) c0 = std::binomial_distribution<std::size_t>(counts[j], prob0)(rng);
+            const std::size_t cnt[2] = {c0, counts[j] - c0};
+            const double pb[2] = {p0, p1};
+            for (std::uint8_t b = 0; b < 2; ++b) {
+                if (cnt[b] == 0) continue;
+                const T* src = b == 0 ? w0 : w1;
+                const R f = pb[b] > 0.0 ? R(1.0 / std::sqrt(pb[b])) : R(0);
+                for (std::size_t y = 0; y < r; ++y) next_v.push_back(src[y] * f);
+                next_counts.push_back(cnt[b]);
+                parent[i].push_back(std::uint32_t(j));
+                bit[i].push_back(b);
+            }
+        }
+        v.swap(next_v);
+        counts.swap(next_counts);
+    }
+    // Unroll leaves into rows, then shuffle so the shot order carries no pattern.
+    std::size_t row = 0;
+    for (std::size_t leaf = 0; leaf < counts.size(); ++leaf) {
+        std::uint8_t* first = out.data() + row * n;
+        std::size_t node = leaf;
+        for (std::size_t i = n; i-- > 0;) {
+            first[i] = bit[i][node];
+            node = parent[i][node];
+        }
+        for (std::size_t c = 1; c < counts[leaf]; ++c)
+            std::copy(first, first + n, out.data() + (row + c) * n);
+        row += counts[leaf];
+    }
+    for (std::size_t a = shots; a-- > 1;) {
+        const std::size_t b = std::uniform_int_distribution<std::size_t>(0, a)(rng);
+        if (a != b) std::swap_ranges(out.data() + a * n, out.data() + (a + 1) * n, out.data() + b * n);
+    }
+    return out;
+}
+
+template <ComplexScalar T>
+std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>& sites,
+                                                 const std::vector<std::array<T, 4>>& ops) {
+    if (sites.size() != ops.size()) throw ShapeError("sites and operators differ in length");
+    if (sites.empty()) return std::complex<double>(norm_squared());
+    for (std::size_t k = 0; k < sites.size(); ++k) {
+        check_site(sites[k], "qubit");
+        if (k > 0 && sites[k] <= sites[k - 1])
+            throw ShapeError("operator sites must be distinct and ascending");
+    }
+    const std::size_t first = sites.front(), last = sites.back();
+    move_center(first);
+    // env[b,k]: bra index b, ket index k on the bond left of the current site.
+    std::size_t dim = bonds_[first];
+    std::vector<T> env(dim * dim, T(0)), x, y;
+    for (std::size_t a = 0; a < dim; ++a) env[a * dim + a] = T(1);
+    std::size_t next_op = 0;
+    for (std::size_t i = first; i <= last; ++i) {
+        const std::size_t l = bonds_[i], r = bonds_[i + 1];
+        /// x[b,p,k'] = sum_k env[b,k] a[k,p,k']
+        x.assign(l * 2 * r, T(0));
+        gemm(Op::none, Op::none, l, 2 * r, l, T(1), env.data(), l, cores_[i].data(), 2 * r, T(0),
+             x.data(), 2 * r);
+        const std::array<T, 4>* op = nullptr;
+        if (next_op < sites.size() && sites[next_op] == i) op = &ops[next_op++];
+        if (op != nullptr) {
+            y.assign(x.size(), T(0));
+            apply_middle(op->data(), 2, x.data(), y.data(), l, r);
+        } else {
+            y.swap(x);
+        }
+        /// env'[b',k'] = sum_{b,p} conj(a[b,p,b']) y[b,p,k']
+        env.assign(r * r, T(0));
+        gemm(Op::conj_trans, Op::none, r, r, l * 2, T(1), cores_[i].data(), r, y.data(), r, T(0),
+             env.data(), r);
+    }
+    std::complex<double> tr = 0.0;
+    const std::size_t r = bonds_[last + 1];
+    for (std::size_t a = 0; a < r; ++a) tr += std::complex<double>(env[a * r + a]);
+    return tr;
+}
+
+template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::size_t bond) {
+    if (cores_.size() < 2 || bond + 1 >= cores_.size())
+        throw SiteError("bond " + std::to_string(bond) + " is out of range: " +
+                        std::to_string(cores_.size()) + " qubits have bonds 0.." +
+                        std::to_string(cores_.size() < 2 ? 0 : cores_.size() - 2));
+    move_center(bond);
+    std::vector<T> a = cores_[bond];
+    return singular_values(a.data(), bonds_[bond] * 2, bonds_[bond + 1]);
+}
+
+template class Mps<std::complex<float>>;
+template class Mps<std::complex<double>>;
+
+}  // namespace tensorbond

@@ -1,0 +1,444 @@
+"""Matrix product states: the circuit simulator's state."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Union
+
+import numpy as np
+
+from . import _core
+from .truncation import CutoffMode, Truncation
+
+__all__ = ["MPS", "PauliTerm", "Samples"]
+
+_DTYPES = {np.dtype(np.complex64): _core.Mps_complex64, np.dtype(np.complex128): _core.Mps_complex128}
+_PAULI = {
+    "I": np.eye(2, dtype=np.complex128),
+    "X": np.array([[0, 1], [1, 0]], dtype=np.complex128),
+    "Y": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
+    "Z": np.array([[1, 0], [0, -1]], dtype=np.complex128),
+}
+_TERM_RE = re.compile(r"([IXYZixyz])\s*(\d+)")
+
+#: A Pauli string: ``"X0 Z3 Y7"`` (also ``"X0*Z3"``) or ``{0: "X", 3: "Z"}``.
+PauliTerm = Union[str, Mapping[int, str]]
+
+
+def _as_dtype(dtype: Any) -> np.dtype:
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be complex64 or complex128, got {dtype!r}") from exc
+    if dt not in _DTYPES:
+        raise TypeError(f"dtype must be complex64 or complex128, got {dt}")
+    return dt
+
+
+def _seed_to_int(seed: int | np.random.Generator | None) -> int:
+    if isinstance(seed, np.random.Generator):
+        return int(seed.integers(0, 2**63))
+    if seed is None:
+        return int(np.random.default_rng().integers(0, 2**63))
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"seed must be non-negative, got {seed}")
+    return int(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0] >> 1)
+
+
+class Samples(Sequence[str]):
+    """Measurement outcomes: a sequence of bitstrings, qubit 0 leftmost.
+
+    ``bits`` holds them as a ``(shots, num_qubits)`` uint8 array.
+    """
+
+    def __init__(self, bits: np.ndarray) -> None:
+        self.bits = bits
+        self.bits.setflags(write=False)
+
+    def __len__(self) -> int:
+        return int(self.bits.shape[0])
+
+    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+        return self.bits[i].tobytes().translate(_BIT_CHARS).decode()
+
+    def __iter__(self) -> Iterator[str]:
+        for row in _rows_as_str(self.bits):
+            yield row
+
+    def counts(self) -> dict[str, int]:
+        """Occurrences of each bitstring, most frequent first."""
+        return dict(Counter(_rows_as_str(self.bits)).most_common())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Samples):
+            return np.array_equal(self.bits, other.bits)
+        if isinstance(other, Sequence):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(repr(self[i]) for i in range(min(len(self), 8)))
+        more = ", ..." if len(self) > 8 else ""
+        return f"Samples([{shown}{more}], shots={len(self)})"
+
+
+_BIT_CHARS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _rows_as_str(bits: np.ndarray) -> list[str]:
+    n = bits.shape[1]
+    raw = bits.tobytes().translate(_BIT_CHARS).decode()
+    return [raw[i : i + n] for i in range(0, len(raw), n)] if n else [""] * bits.shape[0]
+
+
+class MPS:
+    """A matrix product state of qubits with a tracked orthogonality centre.
+
+    Site tensors have shape ``(chi_left, 2, chi_right)``; qubit 0 is site 0, the
+    leftmost character of a bitstring and the most significant bit of a dense
+    index. Usually made by :func:`tensorbond.simulate`.
+
+    Parameters
+    ----------
+    num_qubits : int
+        Number of qubits; the state is ``|0...0>``.
+    dtype : {"complex128", "complex64"}
+        Scalar type of the tensors.
+
+    Examples
+    --------
+    >>> import tensorbond as tb
+    >>> psi = tb.MPS.from_bitstring("0110")
+    >>> psi.amplitude("0110")
+    (1+0j)
+    """
+
+    def __init__(self, num_qubits: int, *, dtype: Any = "complex128") -> None:
+        if isinstance(num_qubits, bool) or not isinstance(num_qubits, (int, np.integer)):
+            raise TypeError(f"num_qubits must be an int, got {type(num_qubits).__name__}")
+        if num_qubits < 1:
+            raise ValueError(f"num_qubits must be at least 1, got {num_qubits}")
+        self._dtype = _as_dtype(dtype)
+        self._impl = _DTYPES[self._dtype](int(num_qubits))
+        self.clbit_map: dict[int, int] = {}
+
+    @classmethod
+    def _wrap(cls, impl: Any, dtype: np.dtype) -> MPS:
+        self = cls.__new__(cls)
+        self._dtype = dtype
+        self._impl = impl
+        self.clbit_map = {}
+        return self
+
+    @classmethod
+    def from_bitstring(cls, bits: str | Sequence[int], *, dtype: Any = "complex128") -> MPS:
+        """The computational basis state ``|bits>`` (qubit 0 leftmost)."""
+        b = _parse_bits(bits, None)
+        vecs = np.zeros((len(b), 2), dtype=np.complex128)
+        vecs[np.arange(len(b)), b] = 1.0
+        return cls.from_product(vecs, dtype=dtype)
+
+    @classmethod
+    def from_product(cls, vectors: Any, *, dtype: Any = "complex128") -> MPS:
+        """The product state of per-qubit 2-vectors, shape ``(n, 2)`` (not normalized).
+
+        Raises
+        ------
+        ValueError
+            Wrong shape, a zero vector, NaN or infinite entries.
+        """
+        v = np.asarray(vectors)
+        if v.ndim != 2 or v.shape[1] != 2 or v.shape[0] < 1:
+            raise ValueError(f"product state needs shape (n, 2) with n >= 1, got {v.shape}")
+        v = np.ascontiguousarray(v, dtype=np.complex128)
+        dt = _as_dtype(dtype)
+        return cls._wrap(_DTYPES[dt].product(v), dt)
+
+    # ------------------------------------------------------------- properties
+    @property
+    def num_qubits(self) -> int:
+        """Number of qubits (sites)."""
+        return int(self._impl.num_sites)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """Scalar type of the site tensors."""
+        return self._dtype
+
+    @property
+    def bond_dims(self) -> list[int]:
+        """The ``num_qubits - 1`` bond dimensions, left to right."""
+        return list(self._impl.bond_dims)
+
+    @property
+    def max_bond(self) -> int:
+        """Largest current bond dimension."""
+        return max(self.bond_dims, default=1)
+
+    @property
+    def max_bond_reached(self) -> int:
+        """Largest bond dimension the state has had during its evolution."""
+        return max(int(self._impl.max_bond_reached), self.max_bond)
+
+    @property
+    def fidelity_estimate(self) -> float:
+        """Product over truncations of (1 - normalized discarded weight)."""
+        return float(self._impl.fidelity_estimate)
+
+    @property
+    def truncation_error(self) -> float:
+        """Sum of the normalized discarded weights of all truncations."""
+        return float(self._impl.discarded_weight)
+
+    @property
+    def num_truncations(self) -> int:
+        """How many splits discarded a non-zero weight."""
+        return int(self._impl.num_truncations)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes held by the site tensors."""
+        return int(self._impl.memory_bytes)
+
+    @property
+    def center(self) -> int:
+        """The orthogonality centre (site)."""
+        return int(self._impl.center)
+
+    def site_tensor(self, site: int) -> np.ndarray:
+        """A copy of site tensor ``site``, shape ``(chi_left, 2, chi_right)``."""
+        return self._impl.core(self._site(site))
+
+    def copy(self) -> MPS:
+        """An independent copy."""
+        out = MPS._wrap(self._impl.copy(), self._dtype)
+        out.clbit_map = dict(self.clbit_map)
+        return out
+
+    def __repr__(self) -> str:
+        return (
+            f"MPS(num_qubits={self.num_qubits}, dtype={self._dtype}, "
+            f"max_bond={self.max_bond}, fidelity_estimate={self.fidelity_estimate:.6g})"
+        )
+
+    def _site(self, q: Any, what: str = "qubit") -> int:
+        if isinstance(q, bool) or not isinstance(q, (int, np.integer)):
+            raise TypeError(f"{what} must be an int, got {type(q).__name__}")
+        if not 0 <= q < self.num_qubits:
+            raise IndexError(f"{what} {q} is out of range for {self.num_qubits} qubits")
+        return int(q)
+
+    # ------------------------------------------------------------ evolution
+    def apply_gate(
+        self,
+        matrix: Any,
+        qubits: Sequence[int],
+        *,
+        max_bond: int | None = None,
+        cutoff: float = 1e-12,
+        cutoff_mode: CutoffMode = "rsum2",
+        renormalize: bool = False,
+    ) -> MPS:
+        """Apply a unitary on 1 to 3 qubits in place (first qubit = MSB of the matrix).
+
+        Distant qubits are brought together by swaps and back; bonds are truncated
+        at the orthogonality centre with the given policy.
+
+        Raises
+        ------
+        ValueError
+            Wrong shape, non-unitary or non-finite matrix, repeated qubit.
+        IndexError
+            A qubit outside the state.
+        """
+        qs = [self._site(q) for q in qubits]
+        k = len(qs)
+        if not 1 <= k <= 3:
+            raise ValueError(f"gates act on 1 to 3 qubits, got {k}")
+        if len(set(qs)) != k:
+            raise ValueError(f"gate applied to repeated qubits {tuple(qs)}")
+        m = np.ascontiguousarray(matrix, dtype=np.complex128)
+        if m.shape != (2**k, 2**k):
+            raise ValueError(f"gate on {k} qubit(s) needs shape {(2**k, 2**k)}, got {m.shape}")
+        if not np.all(np.isfinite(m)):
+            raise ValueError("gate matrix contains NaN or infinite values")
+        err = float(np.max(np.abs(m @ m.conj().T - np.eye(2**k))))
+        if err > 1e-8:
+            raise ValueError(f"gate matrix is not unitary: max |U U^dag - I| = {err:.3g}")
+        t = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
+        self._impl.apply_gate(qs, m, *t._args())
+        return self
+
+    # -------------------------------------------------------------- queries
+    def norm(self) -> float:
+        """The 2-norm ``sqrt(<psi|psi>)`` (below 1 after truncation unless renormalized)."""
+        return math.sqrt(self._impl.norm_squared())
+
+    def amplitude(self, bits: str | Sequence[int]) -> complex:
+        """The amplitude ``<bits|psi>`` (qubit 0 leftmost), O(n chi^2)."""
+        b = _parse_bits(bits, self.num_qubits)
+        return complex(self._impl.amplitude(b))
+
+    def probability(self, bits: str | Sequence[int]) -> float:
+        """Probability of measuring ``bits``: ``|<bits|psi>|^2 / <psi|psi>``."""
+        a = self.amplitude(bits)
+        return (a.real**2 + a.imag**2) / self._impl.norm_squared()
+
+    def to_dense(self) -> np.ndarray:
+        """The state vector of length ``2**n``, qubit 0 most significant.
+
+        Raises
+        ------
+        ValueError
+            For more than 30 qubits (2^30 amplitudes), with the size it would need.
+        """
+        if self.num_qubits > 30:
+            gib = (2**self.num_qubits) * self._dtype.itemsize / 2**30
+            raise ValueError(
+                f"to_dense of {self.num_qubits} qubits would need {gib:.3g} GiB; "
+                "refusing beyond 30 qubits (use amplitude(), sample() or expectation())"
+            )
+        return self._impl.to_dense()
+
+    def sample(self, shots: int, *, seed: int | np.random.Generator | None = None) -> Samples:
+        """Draw ``shots`` perfect samples in the computational basis.
+
+        Sequential conditional sampling from the canonical form: O(n chi^2) per
+        distinct prefix, with shots that share a prefix handled together; the state
+        is not copied (its gauge may move).
+
+        Returns
+        -------
+        Samples
+            Bitstrings, qubit 0 leftmost; ``.counts()`` tallies them.
+        """
+        if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)):
+            raise TypeError(f"shots must be an int, got {type(shots).__name__}")
+        if shots < 0:
+            raise ValueError(f"shots must be non-negative, got {shots}")
+        return Samples(self._impl.sample(int(shots), _seed_to_int(seed)))
+
+    def expectation(
+        self, op: PauliTerm | Sequence[tuple[complex, PauliTerm]] | Mapping[str, complex]
+    ) -> float | complex:
+        """Expectation value ``<psi|O|psi> / <psi|psi>`` of Pauli strings.
+
+        Parameters
+        ----------
+        op
+            A Pauli string (``"X0 Z3 Y7"``, ``"Z0*Z1"`` or ``{0: "X", 3: "Z"}``), or
+            a weighted sum: a list of ``(coefficient, string)`` pairs or a dict
+            ``{string: coefficient}``.
+
+        Returns
+        -------
+        float or complex
+            Real when all coefficients are real (the operator is Hermitian).
+        """
+        terms = _parse_pauli_sum(op)
+        norm2 = self._impl.norm_squared()
+        total = 0j
+        for coeff, term in terms:
+            sites = sorted(term)
+            for q in sites:
+                self._site(q)
+            mats = np.array([_PAULI[term[q]] for q in sites], dtype=np.complex128).reshape(
+                len(sites), 2, 2
+            )
+            total += coeff * complex(self._impl.expectation_product(sites, mats))
+        total /= norm2
+        if all(complex(c).imag == 0 for c, _ in terms):
+            return float(total.real)
+        return total
+
+    def schmidt_values(self, bond: int) -> np.ndarray:
+        """Normalized Schmidt values across ``bond`` (between qubits bond, bond+1)."""
+        if isinstance(bond, bool) or not isinstance(bond, (int, np.integer)):
+            raise TypeError(f"bond must be an int, got {type(bond).__name__}")
+        if not 0 <= bond < self.num_qubits - 1:
+            raise IndexError(
+                f"bond {bond} is out of range: {self.num_qubits} qubits have bonds "
+                f"0..{self.num_qubits - 2}"
+            )
+        s = np.asarray(self._impl.schmidt_values(int(bond)), dtype=np.float64)
+        return s / np.linalg.norm(s)
+
+    def entropy(self, bond: int, *, base: float = 2.0) -> float:
+        """Von Neumann entanglement entropy across ``bond``, ``-sum p log p``.
+
+        ``p`` are the squared normalized Schmidt values; logarithm in ``base``
+        (2 by default, as quimb).
+        """
+        p = self.schmidt_values(bond) ** 2
+        p = p[p > 0]
+        return float(-np.sum(p * np.log(p)) / math.log(base))
+
+
+def _parse_bits(bits: str | Sequence[int], n: int | None) -> np.ndarray:
+    if isinstance(bits, str):
+        if not bits or set(bits) - {"0", "1"}:
+            raise ValueError(f"bitstring must contain only '0' and '1', got {bits!r}")
+        arr = np.frombuffer(bits.encode(), dtype=np.uint8) - ord("0")
+    else:
+        arr = np.asarray(bits)
+        if arr.ndim != 1 or (arr.size and not np.isin(arr, (0, 1)).all()):
+            raise ValueError("bits must be a 1-D sequence of 0 and 1")
+        arr = arr.astype(np.uint8)
+    if n is not None and arr.size != n:
+        raise ValueError(f"bitstring has {arr.size} bits, the state has {n} qubits")
+    return np.ascontiguousarray(arr, dtype=np.uint8)
+
+
+def _parse_term(term: PauliTerm) -> dict[int, str]:
+    out: dict[int, str] = {}
+    if isinstance(term, str):
+        text = term.replace("*", " ").strip()
+        pos = 0
+        for m in _TERM_RE.finditer(text):
+            if text[pos : m.start()].strip():
+                raise ValueError(f"cannot read Pauli string {term!r} at {text[pos:]!r}")
+            pos = m.end()
+            q, p = int(m.group(2)), m.group(1).upper()
+            if q in out:
+                raise ValueError(f"qubit {q} appears twice in Pauli string {term!r}")
+            out[q] = p
+        if text[pos:].strip():
+            raise ValueError(f"cannot read Pauli string {term!r} at {text[pos:]!r}")
+    elif isinstance(term, Mapping):
+        for q, p in term.items():
+            if isinstance(q, bool) or not isinstance(q, (int, np.integer)):
+                raise TypeError(f"Pauli string keys must be qubit ints, got {q!r}")
+            if not isinstance(p, str) or p.upper() not in _PAULI:
+                raise ValueError(f"unknown Pauli {p!r} on qubit {q} (expected I, X, Y, Z)")
+            out[int(q)] = p.upper()
+    else:
+        raise TypeError(f"a Pauli string is a str or a dict, got {type(term).__name__}")
+    return {q: p for q, p in out.items() if p != "I"}
+
+
+def _parse_pauli_sum(op: Any) -> list[tuple[complex, dict[int, str]]]:
+    if isinstance(op, str):
+        return [(1.0, _parse_term(op))]
+    if isinstance(op, Mapping):
+        if all(isinstance(k, str) for k in op):
+            return [(complex(c) if np.iscomplexobj(c) else float(c), _parse_term(t))
+                    for t, c in op.items()]
+        return [(1.0, _parse_term(op))]
+    if isinstance(op, Sequence):
+        out = []
+        for item in op:
+            if not (isinstance(item, tuple) and len(item) == 2):
+                raise TypeError("a Pauli sum is a list of (coefficient, string) pairs")
+            c, t = item
+            if not np.isfinite(c):
+                raise ValueError(f"coefficient {c!r} is not finite")
+            out.append((complex(c) if np.iscomplexobj(c) else float(c), _parse_term(t)))
+        return out
+    raise TypeError(f"cannot read an operator from {type(op).__name__}")
