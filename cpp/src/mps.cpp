@@ -288,7 +288,7 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
     }
     std::vector<std::pair<std::size_t, bool>> swaps;  // (left site, moving right)
     std::size_t anchor;
-    if (cost_right < cost_left || (cost_right == cost_left && 2 * center_ < first + last)) {
+    if (cost_right < cost_left) {
         // Centre near `first`: move s[k-2] (then s[k-3]) rightwards next to `last`.
         anchor = last - (k - 1);
         std::size_t target = last;
