@@ -105,6 +105,9 @@ SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec)
         out.u.assign(m * 0, T(0));
         return out;
     }
+    if (m * n > std::size_t(INT_MAX))
+        throw ShapeError("SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
+                         " matrix exceeds the 32-bit LAPACK size limit; lower max_bond");
     require_finite(a, m * n, "matrix to decompose");
     // LAPACK sees the column-major (n, m) matrix a^T = conj(V) S U^T: its "U" is
     // our vh (k, n) and its "VT" is our u (m, k), both row-major.
