@@ -1,0 +1,67 @@
+"""The ``tensorbond`` command line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tensorbond.cli import main
+
+
+def test_example_json(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--example", "ghz", "--qubits", "20", "--shots", "200",
+                 "--seed", "3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["qubits"] == 20
+    assert out["gates"] == 20
+    assert out["max_bond_reached"] == 2
+    assert out["fidelity_estimate"] == 1.0
+    assert set(out["counts"]) == {"0" * 20, "1" * 20}
+    assert sum(out["counts"].values()) == 200
+
+
+def test_file_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bell.qasm"
+    f.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\n'
+                 "h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n")
+    assert main(["simulate", str(f), "--max-bond", "4", "--shots", "100", "--seed", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "qubits             2" in text
+    assert "max bond reached   2" in text
+    assert "11" in text and "00" in text
+
+
+def test_truncated_example_reports_fidelity(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--example", "brick", "--qubits", "16", "--max-bond", "4",
+                 "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["max_bond_reached"] == 4
+    assert 0.0 < out["fidelity_estimate"] < 1.0
+
+
+def test_bad_file_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "bad.qasm"
+    f.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\nfoo q[0];\n')
+    assert main(["simulate", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert "bad.qasm:4" in err and "foo" in err
+
+
+def test_missing_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "/nonexistent/x.qasm"]) == 2
+    assert "x.qasm" in capsys.readouterr().err
+
+
+def test_needs_file_or_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate"]) == 2
+    assert "--example" in capsys.readouterr().err
+
+
+def test_dynamic_circuit_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = tmp_path / "dyn.qasm"
+    f.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\n'
+                 "reset q[0];\nh q[0];\n")
+    assert main(["simulate", str(f)]) == 2
+    assert "reset" in capsys.readouterr().err
