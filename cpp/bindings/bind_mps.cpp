@@ -8,6 +8,13 @@ namespace {
 
 using cd = std::complex<double>;
 
+Routing parse_routing(const std::string& r) {
+    if (r == "auto") return Routing::automatic;
+    if (r == "swap") return Routing::swap;
+    if (r == "mpo") return Routing::mpo;
+    throw ShapeError("routing must be 'auto', 'swap' or 'mpo', got '" + r + "'");
+}
+
 template <class T>
 void register_one(py::module_& m, const char* name) {
     using M = Mps<T>;
@@ -65,7 +72,9 @@ void register_one(py::module_& m, const char* name) {
         .def(
             "apply_gate",
             [](M& self, const std::vector<std::uint32_t>& qubits, const carray<cd>& matrix,
-               long long max_bond, double cutoff, const std::string& mode, bool renormalize) {
+               long long max_bond, double cutoff, const std::string& mode, bool renormalize,
+               const std::string& routing) {
+                const Routing rt = parse_routing(routing);
                 const std::size_t k = qubits.size();
                 if (k < 1 || k > 3) throw ShapeError("gates act on 1 to 3 qubits");
                 const py::ssize_t d = py::ssize_t(1) << k;
@@ -79,16 +88,18 @@ void register_one(py::module_& m, const char* name) {
                 for (std::size_t j = 0; j < k; ++j) g.qubits[j] = qubits[j];
                 g.matrix = matrix.data();
                 py::gil_scoped_release nogil;
-                self.apply_gate(g, spec);
+                self.apply_gate(g, spec, SIZE_MAX, rt);
             },
             py::arg("qubits"), py::arg("matrix").noconvert(), py::arg("max_bond"),
-            py::arg("cutoff"), py::arg("cutoff_mode"), py::arg("renormalize"))
+            py::arg("cutoff"), py::arg("cutoff_mode"), py::arg("renormalize"),
+            py::arg("routing") = "auto")
         .def(
             "run",
             [](M& self, const carray<std::int64_t>& qubits, const carray<std::int64_t>& arity,
                const carray<std::int64_t>& offsets, const carray<cd>& matrices,
                std::size_t start, std::size_t stop, long long max_bond, double cutoff,
-               const std::string& mode, bool renormalize) {
+               const std::string& mode, bool renormalize, const std::string& routing) {
+                const Routing rt = parse_routing(routing);
                 const std::size_t count = std::size_t(arity.shape(0));
                 if (qubits.ndim() != 2 || std::size_t(qubits.shape(0)) != count ||
                     qubits.shape(1) != 3 || std::size_t(offsets.shape(0)) != count)
@@ -123,12 +134,12 @@ void register_one(py::module_& m, const char* name) {
                     g.matrix = matrices.data() + off;
                 }
                 py::gil_scoped_release nogil;
-                self.run(gates.data(), gates.size(), spec);
+                self.run(gates.data(), gates.size(), spec, rt);
             },
             py::arg("qubits").noconvert(), py::arg("arity").noconvert(),
             py::arg("offsets").noconvert(), py::arg("matrices").noconvert(), py::arg("start"),
             py::arg("stop"), py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
-            py::arg("renormalize"))
+            py::arg("renormalize"), py::arg("routing") = "auto")
         .def("norm_squared", &M::norm_squared)
         .def(
             "amplitude",

@@ -22,6 +22,19 @@ struct GateRef {
     const std::complex<double>* matrix = nullptr;
 };
 
+/// How gates on non-adjacent qubits are applied.
+enum class Routing {
+    swap,  ///< swap the qubits next to each other, apply, swap back (2d-1 SVDs)
+    mpo,   ///< apply the gate as an MPO over the span, then one compression sweep (d SVDs)
+    automatic,  ///< the faster of the two, as measured (see bench/bench_engine.py)
+};
+
+/// A k-qubit gate as an MPO over its k sorted sites (see Routing::mpo).
+template <class T> struct GateMpo {
+    std::vector<std::vector<T>> w;   // w[j][(kl, p, p', kr)]
+    std::vector<std::size_t> bonds;  // k + 1 entries, 1 at both ends
+};
+
 template <ComplexScalar T> class Mps {
   public:
     using R = real_t<T>;
@@ -56,10 +69,11 @@ template <ComplexScalar T> class Mps {
     /// qubits are routed by swaps next to each other and back. Truncates only at
     /// the orthogonality centre. `toward` hints where the next gate acts.
     void apply_gate(const GateRef& gate, const TruncationSpec& spec,
-                    std::size_t toward = SIZE_MAX);
+                    std::size_t toward = SIZE_MAX, Routing routing = Routing::automatic);
     /// Apply gates [begin, end) of a compiled circuit, looking ahead to place the
     /// orthogonality centre where the next multi-qubit gate acts.
-    void run(const GateRef* gates, std::size_t count, const TruncationSpec& spec);
+    void run(const GateRef* gates, std::size_t count, const TruncationSpec& spec,
+             Routing routing = Routing::automatic);
 
     /// <psi|psi>.
     double norm_squared() const;
@@ -88,6 +102,10 @@ template <ComplexScalar T> class Mps {
     void apply_three_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
                               bool center_right);
     void swap_adjacent(std::size_t i, const TruncationSpec& spec, bool center_right);
+    void route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k, const T* g,
+                        const TruncationSpec& spec);
+    void apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T>& mpo,
+                      const TruncationSpec& spec, bool center_right);
     void note_truncation(const TruncationInfo& info, std::size_t rows, std::size_t cols);
 
     std::vector<std::vector<T>> cores_;
