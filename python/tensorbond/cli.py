@@ -54,7 +54,7 @@ class _Progress:
 
     def __init__(self, total: int, enabled: bool) -> None:
         self._bar: Any = None
-        if enabled and sys.stderr.isatty() or enabled == "force":
+        if enabled and sys.stderr.isatty():
             try:
                 from tqdm import tqdm
             except ImportError:  # progress is optional

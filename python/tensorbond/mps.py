@@ -245,11 +245,13 @@ class MPS:
         cutoff: float = 1e-12,
         cutoff_mode: CutoffMode = "rsum2",
         renormalize: bool = False,
+        routing: str = "auto",
     ) -> MPS:
         """Apply a unitary on 1 to 3 qubits in place (first qubit = MSB of the matrix).
 
-        Distant qubits are brought together by swaps and back; bonds are truncated
-        at the orthogonality centre with the given policy.
+        Gates on distant qubits are routed as in :func:`tensorbond.simulate`
+        (``routing``); bonds are truncated at the orthogonality centre with the
+        given policy.
 
         Raises
         ------
@@ -273,7 +275,9 @@ class MPS:
         if err > 1e-8:
             raise ValueError(f"gate matrix is not unitary: max |U U^dag - I| = {err:.3g}")
         t = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
-        self._impl.apply_gate(qs, m, *t._args())
+        if routing not in ("auto", "swap", "mpo"):
+            raise ValueError(f"routing must be 'auto', 'swap' or 'mpo', got {routing!r}")
+        self._impl.apply_gate(qs, m, *t._args(), routing)
         return self
 
     # -------------------------------------------------------------- queries
