@@ -200,24 +200,51 @@ void Mps<T>::note_truncation(const TruncationInfo& info, std::size_t rows, std::
 }
 
 template <ComplexScalar T>
+typename Mps<T>::Split Mps<T>::split_matrix(std::vector<T>& a, std::size_t rows,
+                                            std::size_t cols, const TruncationSpec& spec,
+                                            bool absorb_right) {
+    Split out;
+    const std::size_t kmax = std::min(rows, cols);
+    if (spec.cutoff == 0.0 && (!spec.max_bond || *spec.max_bond >= kmax)) {
+        // Nothing can be truncated: a QR is cheaper and exactly orthonormal.
+        require_finite(a.data(), a.size(), "tensor to split");
+        if (absorb_right) {
+            qr(a, rows, cols, out.right);
+            out.left = std::move(a);
+        } else {
+            lq(a, rows, cols, out.left);
+            out.right = std::move(a);
+        }
+        out.k = kmax;
+        max_bond_reached_ = std::max(max_bond_reached_, kmax);
+        return out;
+    }
+    auto res = svd(a.data(), rows, cols, spec);
+    note_truncation(res.info, rows, cols);
+    const std::size_t k = res.info.kept;
+    if (absorb_right) {
+        for (std::size_t x = 0; x < k; ++x) {
+            const R sv = res.s[x];
+            for (std::size_t j = 0; j < cols; ++j) res.vh[x * cols + j] *= sv;
+        }
+    } else {
+        for (std::size_t row = 0; row < rows; ++row)
+            for (std::size_t x = 0; x < k; ++x) res.u[row * k + x] *= res.s[x];
+    }
+    out.left = std::move(res.u);
+    out.right = std::move(res.vh);
+    out.k = k;
+    return out;
+}
+
+template <ComplexScalar T>
 void Mps<T>::split_two(std::size_t i, std::vector<T>& theta, const TruncationSpec& spec,
                        bool center_right) {
     const std::size_t l = bonds_[i], r = bonds_[i + 2];
-    auto res = svd(theta.data(), l * 2, 2 * r, spec);
-    note_truncation(res.info, l * 2, 2 * r);
-    const std::size_t k = res.info.kept;
-    if (center_right) {
-        for (std::size_t a = 0; a < k; ++a) {
-            const R sv = res.s[a];
-            for (std::size_t j = 0; j < 2 * r; ++j) res.vh[a * 2 * r + j] *= sv;
-        }
-    } else {
-        for (std::size_t row = 0; row < l * 2; ++row)
-            for (std::size_t a = 0; a < k; ++a) res.u[row * k + a] *= res.s[a];
-    }
-    cores_[i] = std::move(res.u);
-    cores_[i + 1] = std::move(res.vh);
-    bonds_[i + 1] = k;
+    Split sp = split_matrix(theta, l * 2, 2 * r, spec, center_right);
+    cores_[i] = std::move(sp.left);
+    cores_[i + 1] = std::move(sp.right);
+    bonds_[i + 1] = sp.k;
     center_ = center_right ? i + 1 : i;
 }
 
@@ -264,18 +291,13 @@ void Mps<T>::apply_three_adjacent(std::size_t i, const T* g, const TruncationSpe
     std::vector<T> out(theta.size());
     apply_middle(g, 8, theta.data(), out.data(), l, r);
     // First cut: (l p) | (q s r).
-    auto res = svd(out.data(), l * 2, 4 * r, spec);
-    note_truncation(res.info, l * 2, 4 * r);
-    const std::size_t k = res.info.kept;
-    for (std::size_t a = 0; a < k; ++a)
-        for (std::size_t j = 0; j < 4 * r; ++j) res.vh[a * 4 * r + j] *= res.s[a];
-    cores_[i] = std::move(res.u);
-    bonds_[i + 1] = k;
+    Split sp = split_matrix(out, l * 2, 4 * r, spec, true);
+    cores_[i] = std::move(sp.left);
+    bonds_[i + 1] = sp.k;
     center_ = i + 1;
     // Second cut of the remaining centre (k q) | (s r); split_two reads the outer
     // bonds of the pair at i+1 and sets the one between.
-    std::vector<T> rest = std::move(res.vh);
-    split_two(i + 1, rest, spec, true);
+    split_two(i + 1, sp.right, spec, true);
     if (!center_right) move_center(i);
 }
 
@@ -425,16 +447,13 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
         move_center(last);
         for (std::size_t m = last; m > first; --m) {
             const std::size_t l = bonds_[m], r = bonds_[m + 1], l2 = bonds_[m - 1];
-            auto res = svd(cores_[m].data(), l, 2 * r, spec);
-            note_truncation(res.info, l, 2 * r);
-            const std::size_t kk = res.info.kept;
-            for (std::size_t row = 0; row < l; ++row)
-                for (std::size_t a = 0; a < kk; ++a) res.u[row * kk + a] *= res.s[a];
+            Split sp = split_matrix(cores_[m], l, 2 * r, spec, false);
+            const std::size_t kk = sp.k;
             prod.assign(l2 * 2 * kk, T(0));
-            gemm(Op::none, Op::none, l2 * 2, kk, l, T(1), cores_[m - 1].data(), l, res.u.data(),
+            gemm(Op::none, Op::none, l2 * 2, kk, l, T(1), cores_[m - 1].data(), l, sp.left.data(),
                  kk, T(0), prod.data(), kk);
             cores_[m - 1].swap(prod);
-            cores_[m] = std::move(res.vh);
+            cores_[m] = std::move(sp.right);
             bonds_[m] = kk;
             center_ = m - 1;
         }
@@ -443,16 +462,13 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
         move_center(first);
         for (std::size_t m = first; m < last; ++m) {
             const std::size_t l = bonds_[m], r = bonds_[m + 1], r2 = bonds_[m + 2];
-            auto res = svd(cores_[m].data(), l * 2, r, spec);
-            note_truncation(res.info, l * 2, r);
-            const std::size_t kk = res.info.kept;
-            for (std::size_t a = 0; a < kk; ++a)
-                for (std::size_t c = 0; c < r; ++c) res.vh[a * r + c] *= res.s[a];
+            Split sp = split_matrix(cores_[m], l * 2, r, spec, true);
+            const std::size_t kk = sp.k;
             prod.assign(kk * 2 * r2, T(0));
-            gemm(Op::none, Op::none, kk, 2 * r2, r, T(1), res.vh.data(), r,
+            gemm(Op::none, Op::none, kk, 2 * r2, r, T(1), sp.right.data(), r,
                  cores_[m + 1].data(), 2 * r2, T(0), prod.data(), 2 * r2);
             cores_[m + 1].swap(prod);
-            cores_[m] = std::move(res.u);
+            cores_[m] = std::move(sp.left);
             bonds_[m + 1] = kk;
             center_ = m + 1;
         }

@@ -84,8 +84,10 @@ def _rzx(t: float) -> np.ndarray:
 
 
 def _ecr() -> np.ndarray:
+    # qiskit's ecr a,b { rzx(pi/4) a,b; x a; rzx(-pi/4) a,b; } = (X(x)I - Y(x)X)/sqrt 2,
+    # with the first listed qubit as the most significant bit
     return (1 / math.sqrt(2)) * _m(
-        [[0, 1, 0, 1j], [1, 0, -1j, 0], [0, 1j, 0, 1], [-1j, 0, 1, 0]]
+        [[0, 0, 1, 1j], [0, 0, 1j, 1], [1, -1j, 0, 0], [-1j, 1, 0, 0]]
     )
 
 

@@ -441,6 +441,10 @@ def _parse_pauli_sum(op: Any) -> list[tuple[complex, dict[int, str]]]:
             if not (isinstance(item, tuple) and len(item) == 2):
                 raise TypeError("a Pauli sum is a list of (coefficient, string) pairs")
             c, t = item
+            if isinstance(c, bool) or not isinstance(c, (int, float, complex, np.number)):
+                raise TypeError(
+                    f"a Pauli sum term is (coefficient, string); got coefficient {c!r}"
+                )
             if not np.isfinite(c):
                 raise ValueError(f"coefficient {c!r} is not finite")
             out.append((complex(c) if np.iscomplexobj(c) else float(c), _parse_term(t)))

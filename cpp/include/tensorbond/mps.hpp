@@ -92,6 +92,14 @@ template <ComplexScalar T> class Mps {
 
   private:
     Mps() = default;
+    struct Split {
+        std::vector<T> left, right;  // (rows, k) and (k, cols)
+        std::size_t k = 0;
+    };
+    /// a[rows, cols] = left right, truncated at the centre by `spec`, the weights
+    /// absorbed on the side the centre moves to. QR/LQ when nothing can be cut.
+    Split split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
+                       const TruncationSpec& spec, bool absorb_right);
     void check_site(std::size_t site, const char* what) const;
     void center_to_pair(std::size_t i);
     std::vector<T> theta_two(std::size_t i) const;

@@ -1,0 +1,88 @@
+"""Shared fixtures: seeded randomness, dtypes, the tolerance table, quimb, data paths."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+# test modules import the reference simulator as a plain module
+sys.path.insert(0, str(Path(__file__).parent))
+
+#: the repository's sibling folder of shared data (QASMBench, benchmark circuits)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+#: data every source checkout has
+DATA = Path(__file__).parent / "data"
+
+#: One table of tolerances (STYLE.md section 10). Keys are dtype names.
+#: dense: no truncation, dense states and amplitudes (rtol, atol);
+#: fidelity: same truncation, allowed 1 - fidelity with the reference state;
+#: discarded: rtol of discarded weights vs the reference's.
+TOLERANCES: dict[str, dict[str, float]] = {
+    "complex128": {"rtol": 1e-10, "atol": 1e-12, "fidelity": 1e-8, "discarded": 1e-6},
+    "float64": {"rtol": 1e-10, "atol": 1e-12, "fidelity": 1e-8, "discarded": 1e-6},
+    "complex64": {"rtol": 1e-4, "atol": 1e-5, "fidelity": 1e-4, "discarded": 1e-3},
+    "float32": {"rtol": 1e-4, "atol": 1e-5, "fidelity": 1e-4, "discarded": 1e-3},
+}
+
+SEEDS = (1234, 98765)
+
+
+@pytest.fixture(params=SEEDS, ids=lambda s: f"seed{s}")
+def rng(request: pytest.FixtureRequest) -> np.random.Generator:
+    """A seeded numpy Generator (two seeds)."""
+    return np.random.default_rng(request.param)
+
+
+@pytest.fixture(params=["complex64", "complex128"])
+def dtype(request: pytest.FixtureRequest) -> str:
+    """The MPS scalar types."""
+    return request.param
+
+
+@pytest.fixture
+def tol():
+    """``tol(dtype)`` -> ``dict(rtol=..., atol=...)`` for ``assert_allclose``.
+
+    ``tol(dtype, "fidelity")`` is the allowed ``1 - fidelity`` (a float) and
+    ``tol(dtype, "discarded")`` the rtol of discarded weights.
+    """
+
+    def _tol(dtype: object, kind: str = "dense"):
+        row = TOLERANCES[np.dtype(dtype).name]
+        if kind == "dense":
+            return {"rtol": row["rtol"], "atol": row["atol"]}
+        return row[kind]
+
+    return _tol
+
+
+@pytest.fixture
+def qtn():
+    """``quimb.tensor``, or skip."""
+    return pytest.importorskip("quimb.tensor")
+
+
+@pytest.fixture
+def single_blas_thread():
+    """Pin tensorbond's BLAS to one thread for the test, then restore it.
+
+    Used by the heavy reference modules: on a loaded 2-core machine OpenBLAS's
+    spinning threads make runtimes erratic (a 1 s simulation can take minutes).
+    """
+    import tensorbond as tb
+
+    old = tb.get_num_threads()
+    tb.set_num_threads(1)
+    yield
+    tb.set_num_threads(old)
+
+
+@pytest.fixture
+def shared() -> Path:
+    """The ``../shared`` data folder, or skip where it is absent."""
+    if not SHARED.is_dir():
+        pytest.skip(f"shared data folder {SHARED} not present")
+    return SHARED

@@ -1,0 +1,302 @@
+"""States and truncation against quimb's CircuitMPS (the reference implementation)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import statevector as sv
+import tensorbond as tb
+from conftest import DATA, SHARED
+
+pytestmark = [
+    pytest.mark.reference,
+    pytest.mark.usefixtures("single_blas_thread"),
+    # quimb notes that an untruncated split defaults to SVD; that is what we want
+    pytest.mark.filterwarnings("ignore:No method, absorb, or truncation:UserWarning"),
+    pytest.mark.filterwarnings("ignore:Couldn't import `kahypar`:UserWarning"),
+]
+
+#: the 12-qubit reference circuits travel with the tests; larger ones live in ../shared
+SMALL = DATA / "qasm"
+CIRCUITS = SHARED / "circuits"
+SMALL_FILES = ["brick_12x10", "ghz_12", "qaoa_12", "qft_12", "tfim_12"]
+#: files whose two-qubit gates all act on neighbours
+NEAREST_NEIGHBOUR = ["brick_12x10", "ghz_12", "tfim_12"]
+
+#: our gate name -> quimb's label (same parameters, same matrices: checked below)
+QUIMB_LABELS = {
+    "id": "IDEN", "h": "H", "x": "X", "y": "Y", "z": "Z", "s": "S", "sdg": "SDG",
+    "t": "T", "tdg": "TDG", "sx": "SX", "sxdg": "SXDG", "rx": "RX", "ry": "RY",
+    "rz": "RZ", "p": "PHASE", "u1": "U1", "u2": "U2", "u3": "U3", "u": "U3",
+    "U": "U3", "cx": "CX", "CX": "CX", "cy": "CY", "cz": "CZ", "swap": "SWAP",
+    "iswap": "ISWAP", "cp": "CPHASE", "cu1": "CU1", "cphase": "CU1", "crx": "CRX",
+    "cry": "CRY", "crz": "CRZ", "cu3": "CU3", "rxx": "RXX", "ryy": "RYY",
+    "rzz": "RZZ", "xx_plus_yy": "XXPLUSYY", "xx_minus_yy": "XXMINUSYY",
+    "ccx": "CCX", "ccz": "CCZ", "cswap": "CSWAP",
+}  # fmt: skip
+
+
+def quimb_opts(trunc: tb.Truncation) -> dict:
+    """Our policy as CircuitMPS keywords, every option explicit."""
+    return {
+        "max_bond": trunc.max_bond,
+        "cutoff": trunc.cutoff,
+        "gate_opts": {"cutoff_mode": trunc.cutoff_mode},
+    }
+
+
+def quimb_dense(circ) -> np.ndarray:
+    """quimb's state as a dense vector, qubit 0 most significant."""
+    return np.asarray(circ.psi.to_dense()).ravel()
+
+
+def apply_to_quimb(qc, ops) -> None:
+    """Apply our operations to a quimb circuit: named gates by quimb's label,
+    the rest (r, ch, ecr, ...) as raw matrices from the independent reference."""
+    for op in ops:
+        if op.kind != "gate":
+            continue
+        label = QUIMB_LABELS.get(op.name)
+        if label is not None:
+            qc.apply_gate(label, *op.params, *op.qubits)
+        elif op.name == "unitary":
+            qc.apply_gate_raw(op.unitary(), op.qubits)
+        else:
+            qc.apply_gate_raw(sv.gate(op.name, op.params), op.qubits)
+
+
+def random_circuit(n: int, depth: int, rng: np.random.Generator) -> tb.Circuit:
+    """Random gates from the whole table on random (distant, reversed) qubits."""
+    names = [g for g in sorted(tb.GATES) if tb.GATES[g].num_qubits <= n]
+    circ = tb.Circuit(n)
+    for q in range(n):
+        circ.u3(*rng.uniform(0, 2 * np.pi, 3), q)
+    for name in list(rng.permutation(names)) + list(rng.choice(names, size=depth)):
+        g = tb.GATES[str(name)]
+        qs = [int(q) for q in rng.permutation(n)[: g.num_qubits]]
+        circ.append(str(name), qs, rng.uniform(-2 * np.pi, 2 * np.pi, g.num_params))
+    for k in (1, 2, 3):
+        circ.unitary(
+            sv.random_unitary(2**k, rng), [int(q) for q in rng.permutation(n)[:k]]
+        )
+    return circ
+
+
+def quimb_qasm_text(path: Path) -> str:
+    """The file's text, with ``rzz`` defined for quimb's reader (which lacks it)
+    as cx; rz; cx -- exactly exp(-i t/2 Z(x)Z), global phase included."""
+    text = path.read_text()
+    if re.search(r"^\s*rzz\b", text, re.MULTILINE):
+        text = text.replace(
+            'include "qelib1.inc";',
+            'include "qelib1.inc";\ngate rzz(theta) a,b { cx a,b; rz(theta) b; cx a,b; }',
+        )
+    return text
+
+
+def quimb_from_file(qtn, path: Path, **opts):
+    """quimb's CircuitMPS of a file, gate for gate as in the file.
+
+    quimb's reader lacks ``rzz``; rather than decompose it (which would add
+    truncations the file does not have), such files are read by our parser and
+    applied with quimb's native RZZ."""
+    text = path.read_text()
+    if not re.search(r"^\s*rzz\b", text, re.MULTILINE):
+        return qtn.CircuitMPS.from_openqasm2_str(text, **opts)
+    circ = tb.Circuit.from_qasm(path)
+    qc = qtn.CircuitMPS(circ.num_qubits, **opts)
+    apply_to_quimb(qc, circ.operations)
+    return qc
+
+
+# ---------------------------------------------------------------- conventions
+@pytest.mark.parametrize("name", sorted(QUIMB_LABELS))
+def test_quimb_labels_are_our_gates(name, qtn, rng):
+    from quimb.tensor.circuit.gates import Gate
+
+    spec = tb.GATES[name]
+    ps = tuple(rng.uniform(-2 * np.pi, 2 * np.pi, spec.num_params))
+    k = spec.num_qubits
+    theirs = np.asarray(Gate(QUIMB_LABELS[name], ps, tuple(range(k))).array).reshape(
+        2**k, 2**k
+    )
+    np.testing.assert_allclose(tb.gate_matrix(name, ps), theirs, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(sv.gate(name, ps), theirs, rtol=1e-12, atol=1e-12)
+
+
+def test_qubit_order_matches_quimb(qtn):
+    qc = qtn.CircuitMPS(3, max_bond=None, cutoff=0.0)
+    qc.apply_gate("X", 0)
+    ours = tb.simulate(tb.Circuit(3).x(0))
+    np.testing.assert_allclose(ours.to_dense(), quimb_dense(qc), atol=1e-14)
+    assert np.flatnonzero(quimb_dense(qc)).tolist() == [4]
+
+
+# ---------------------------------------------------------------- exact states
+@pytest.mark.parametrize("n", [3, 6, 10])
+def test_random_circuit_matches_quimb(n, dtype, tol, rng, qtn):
+    circ = random_circuit(n, 30, rng)
+    qc = qtn.CircuitMPS(
+        n, max_bond=None, cutoff=0.0, gate_opts={"cutoff_mode": "rsum2"}
+    )
+    apply_to_quimb(qc, circ.operations)
+    psi = tb.simulate(circ, dtype=dtype, cutoff=0.0)
+    np.testing.assert_allclose(psi.to_dense(), quimb_dense(qc), **tol(dtype))
+
+
+def test_random_circuit_matches_exact_quimb_circuit(rng, qtn):
+    n = 8
+    circ = random_circuit(n, 40, rng)
+    qc = qtn.Circuit(n)
+    apply_to_quimb(qc, circ.operations)
+    ref = np.asarray(qc.psi.to_dense()).ravel()
+    psi = tb.simulate(circ, cutoff=0.0)
+    np.testing.assert_allclose(psi.to_dense(), ref, rtol=1e-10, atol=1e-12)
+    # gauge-invariant queries agree too
+    for b in range(n - 1):
+        want = np.linalg.svd(ref.reshape(2 ** (b + 1), -1), compute_uv=False)
+        got = np.sort(psi.schmidt_values(b))[::-1]
+        k = min(len(got), len(want))
+        np.testing.assert_allclose(got[:k], want[:k], rtol=1e-8, atol=1e-10)
+    z0 = qc.local_expectation(np.diag([1.0, -1.0]), 0)
+    assert psi.expectation("Z0") == pytest.approx(float(np.real(z0)), abs=1e-10)
+
+
+@pytest.mark.parametrize("name", SMALL_FILES)
+def test_qasm_file_matches_quimb(name, dtype, tol, qtn):
+    """Exact states: ours against quimb's exact Circuit contraction."""
+    path = SMALL / f"{name}.qasm"
+    ours = tb.simulate(
+        tb.Circuit.from_qasm(path), dtype=dtype, max_bond=None, cutoff=0.0
+    )
+    ref = qtn.Circuit.from_openqasm2_str(quimb_qasm_text(path))
+    assert ref.N == ours.num_qubits
+    np.testing.assert_allclose(ours.to_dense(), quimb_dense(ref), **tol(dtype))
+
+
+@pytest.mark.parametrize("name", NEAREST_NEIGHBOUR)
+def test_qasm_file_matches_quimb_mps(name, dtype, tol, qtn):
+    """Exact states: ours against quimb's CircuitMPS without truncation.
+
+    (Only files without SWAP: quimb's CircuitMPS applies SWAP through
+    ``swap_sites_with_compress`` and loses ~1e-5 of the state on qft_12 even
+    with ``cutoff=0``; the exact Circuit above covers those files.)"""
+    path = SMALL / f"{name}.qasm"
+    ours = tb.simulate(
+        tb.Circuit.from_qasm(path), dtype=dtype, max_bond=None, cutoff=0.0
+    )
+    ref = quimb_from_file(qtn, path, max_bond=None, cutoff=0.0)
+    np.testing.assert_allclose(ours.to_dense(), quimb_dense(ref), **tol(dtype))
+
+
+@pytest.mark.parametrize("name", SMALL_FILES)
+def test_qasm_file_entropies_match_quimb(name, qtn):
+    path = SMALL / f"{name}.qasm"
+    ours = tb.simulate(tb.Circuit.from_qasm(path), cutoff=0.0)
+    ref = qtn.MatrixProductState.from_dense(
+        quimb_dense(qtn.Circuit.from_openqasm2_str(quimb_qasm_text(path))),
+        dims=[2] * ours.num_qubits,
+    )
+    for b in range(ours.num_qubits - 1):
+        assert ours.entropy(b) == pytest.approx(ref.entropy(b + 1), abs=1e-8)
+
+
+# ---------------------------------------------------------------- truncation
+def _fidelity(v: np.ndarray, w: np.ndarray) -> float:
+    v, w = np.asarray(v, dtype=complex), np.asarray(w, dtype=complex)
+    return float(abs(np.vdot(w, v)) ** 2 / (np.vdot(v, v).real * np.vdot(w, w).real))
+
+
+@pytest.mark.parametrize("chi", [4, 8, 16])
+@pytest.mark.parametrize("name", NEAREST_NEIGHBOUR)
+def test_truncated_like_quimb(name, chi, dtype, tol, qtn):
+    """Same policy, same (nearest-neighbour) gates: the same truncated state."""
+    path = SMALL / f"{name}.qasm"
+    circ = tb.Circuit.from_qasm(path)
+    exact = tb.simulate(circ, cutoff=0.0).to_dense()
+    trunc = tb.Truncation(max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2")
+    ours = tb.simulate(
+        circ, max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2", dtype=dtype
+    )
+    ref = quimb_from_file(qtn, path, **quimb_opts(trunc))
+    theirs = quimb_dense(ref)
+    assert 1 - _fidelity(ours.to_dense(), theirs) <= tol(dtype, "fidelity")
+    assert ours.max_bond <= chi
+    assert ours.bond_dims == list(ref.psi.bond_sizes())
+    f_ours, f_ref = _fidelity(ours.to_dense(), exact), _fidelity(theirs, exact)
+    assert f_ours == pytest.approx(f_ref, abs=10 * tol(dtype, "fidelity"))
+    # and our estimate describes our truncation
+    assert abs(ours.fidelity_estimate - f_ours) <= 0.02 * f_ours
+
+
+@pytest.mark.parametrize("name", SMALL_FILES)
+def test_cutoff_only_like_quimb(name, qtn):
+    """cutoff 1e-10 (rsum2), no max_bond: both stay within 1e-8 of each other."""
+    path = SMALL / f"{name}.qasm"
+    trunc = tb.Truncation(max_bond=None, cutoff=1e-10, cutoff_mode="rsum2")
+    ours = tb.simulate(tb.Circuit.from_qasm(path), cutoff=1e-10, cutoff_mode="rsum2")
+    ref = quimb_from_file(qtn, path, **quimb_opts(trunc))
+    assert 1 - _fidelity(ours.to_dense(), quimb_dense(ref)) <= 1e-8
+    assert ours.max_bond <= ref.psi.max_bond() + 2
+
+
+@pytest.mark.parametrize("mode", ["rsum2", "sum2", "rel", "abs"])
+def test_cutoff_modes_like_quimb(mode, qtn):
+    path = SMALL / "brick_12x10.qasm"
+    circ = tb.Circuit.from_qasm(path)
+    cutoff = {"rsum2": 1e-3, "sum2": 1e-3, "rel": 3e-2, "abs": 3e-2}[mode]
+    trunc = tb.Truncation(max_bond=None, cutoff=cutoff, cutoff_mode=mode)
+    ours = tb.simulate(circ, max_bond=None, cutoff=cutoff, cutoff_mode=mode)
+    ref = quimb_from_file(qtn, path, **quimb_opts(trunc))
+    assert ours.num_truncations > 0
+    assert 1 - _fidelity(ours.to_dense(), quimb_dense(ref)) <= 1e-8
+    assert ours.max_bond <= ref.psi.max_bond() + 1
+
+
+@pytest.mark.parametrize("chi", [4, 8, 16])
+@pytest.mark.parametrize("name", ["qft_12", "qaoa_12"])
+def test_long_range_truncated(name, chi):
+    """Long-range gates under max_bond. quimb's CircuitMPS lets bonds exceed
+    max_bond while it swaps (50 on qft_12 at max_bond=4), so its states are not
+    comparable; we hold max_bond throughout and must stay honest about it."""
+    path = SMALL / f"{name}.qasm"
+    circ = tb.Circuit.from_qasm(path)
+    exact = tb.simulate(circ, cutoff=0.0).to_dense()
+    ours = tb.simulate(circ, max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2")
+    assert ours.max_bond <= chi and ours.max_bond_reached <= chi
+    f_ours = _fidelity(ours.to_dense(), exact)
+    est = ours.fidelity_estimate
+    assert est <= 1 + 1e-12
+    assert abs(est - f_ours) <= 0.1
+    dist = np.linalg.norm(exact - ours.to_dense())
+    assert dist <= np.sqrt(ours.num_truncations * ours.truncation_error) + 1e-9
+
+
+def test_qft_30_bond_stays_small(shared):
+    """quimb's CircuitMPS ends qft_30 at bond 7 with cutoff 1e-10 (see the slow
+    test below); our final bond is no larger, and the estimate stays near 1."""
+    circ = tb.Circuit.from_qasm(CIRCUITS / "qft_30.qasm")
+    for routing in ("auto", "swap"):
+        psi = tb.simulate(circ, cutoff=1e-10, routing=routing)
+        assert psi.max_bond <= 7, (routing, psi.bond_dims)
+        assert psi.fidelity_estimate > 1 - 1e-6
+
+
+@pytest.mark.slow
+def test_qft_30_bond_not_above_quimb(qtn, shared):
+    path = CIRCUITS / "qft_30.qasm"
+    ref = quimb_from_file(
+        qtn, path, max_bond=None, cutoff=1e-10, gate_opts={"cutoff_mode": "rsum2"}
+    )
+    ours = tb.simulate(tb.Circuit.from_qasm(path), cutoff=1e-10, cutoff_mode="rsum2")
+    assert ours.max_bond <= ref.psi.max_bond()
+    # the two states agree on sampled amplitudes (2^30 is too big for dense)
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        bits = "".join(map(str, rng.integers(0, 2, 30)))
+        assert ours.amplitude(bits) == pytest.approx(
+            complex(ref.psi.amplitude(bits)), abs=1e-6
+        )
