@@ -38,8 +38,9 @@ std::vector<T> sorted_gate(const GateRef& gate, std::array<std::uint32_t, 3>& si
     const std::size_t k = gate.arity;
     const std::size_t d = std::size_t(1) << k;
     std::array<std::size_t, 3> order{0, 1, 2};
-    std::sort(order.begin(), order.begin() + long(k),
-              [&](std::size_t a, std::size_t b) { return gate.qubits[a] < gate.qubits[b]; });
+    for (std::size_t a = 1; a < k; ++a)  // insertion sort of at most 3 entries
+        for (std::size_t b = a; b > 0 && gate.qubits[order[b]] < gate.qubits[order[b - 1]]; --b)
+            std::swap(order[b], order[b - 1]);
     for (std::size_t j = 0; j < k; ++j) sites[j] = gate.qubits[order[j]];
     std::vector<std::size_t> to_orig(d);
     for (std::size_t s = 0; s < d; ++s) {

@@ -15,6 +15,7 @@ from ._core import get_num_threads, set_num_threads
 from .circuit import Circuit, Condition, Operation
 from .errors import LinAlgError, NotImplementedError, QasmError  # noqa: A004
 from .gates import GATES, gate_matrix
+from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
 from .mps import MPS, Samples
 from .simulate import CompiledCircuit, compile_circuit, simulate
 from .truncation import Truncation
@@ -31,11 +32,17 @@ __all__ = [
     "NotImplementedError",
     "Operation",
     "QasmError",
+    "SVDResult",
     "Samples",
     "Truncation",
     "compile_circuit",
+    "einsum",
     "gate_matrix",
     "get_num_threads",
+    "qr",
     "set_num_threads",
     "simulate",
+    "singular_values",
+    "svd",
+    "tensordot",
 ]
