@@ -818,3 +818,13 @@ def test_complex64_truncated_close_to_complex128(brick16):
     va, vb = a.to_dense().astype(complex), b.to_dense()
     overlap = abs(np.vdot(va, vb)) ** 2 / (np.vdot(va, va).real * np.vdot(vb, vb).real)
     assert overlap > 1 - 1e-3
+
+
+def test_samples_sequence_protocol():
+    psi = tb.simulate(tb.Circuit(3).h(0).cx(0, 1))
+    s = psi.sample(50, seed=4)
+    assert s[1:4] == [s[1], s[2], s[3]]
+    assert s[-1] == s[len(s) - 1]
+    assert set(s) <= {"000", "110"}
+    assert sum(s.counts().values()) == 50
+    assert s.bits.shape == (50, 3)

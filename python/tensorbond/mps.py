@@ -63,7 +63,9 @@ class Samples(Sequence[str]):
     def __len__(self) -> int:
         return int(self.bits.shape[0])
 
-    def __getitem__(self, i: int) -> str:  # type: ignore[override]
+    def __getitem__(self, i: int | slice) -> Any:
+        if isinstance(i, slice):
+            return _rows_as_str(self.bits[i])
         return self.bits[i].tobytes().translate(_BIT_CHARS).decode()
 
     def __iter__(self) -> Iterator[str]:
