@@ -40,15 +40,21 @@ def _time(fn, repeats):
     return times, out
 
 
-def run_tb(circ, chi, cutoff):
+def run_tb(circ, chi, cutoff, routing="auto"):
     prog = tb.compile_circuit(circ)
-    return lambda: tb.simulate(prog, max_bond=chi, cutoff=cutoff, cutoff_mode="rsum2")
+    return lambda: tb.simulate(prog, max_bond=chi, cutoff=cutoff, cutoff_mode="rsum2",
+                               routing=routing)
 
 
-def run_quimb(path, n, chi, cutoff):
+def quimb_gates(circ):
+    """Our operations as quimb gate tuples (quimb's QASM reader lacks rzz)."""
+    return [(op.name.upper(), *op.params, *op.qubits) for op in circ if op.kind == "gate"]
+
+
+def run_quimb(circ, n, chi, cutoff):
     import quimb.tensor as qtn
 
-    gates = qtn.Circuit.from_openqasm2_file(str(path)).gates
+    gates = quimb_gates(circ)
 
     def go():
         c = qtn.CircuitMPS(n, max_bond=chi, cutoff=cutoff,
@@ -98,19 +104,24 @@ def svd_floor(circ, chi, cutoff):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", help="run only this workload name")
     args = ap.parse_args()
     tb.set_num_threads(1)
-    work = [("ghz_100", None, 1e-10), ("qft_30", None, 1e-10), ("brick_50x20", 64, 1e-10),
-            ("brick_50x20", 128, 1e-10)]
+    work = [("ghz_100", None, 1e-10), ("qft_30", None, 1e-10), ("qaoa_40", 32, 1e-10),
+            ("brick_50x20", 64, 1e-10), ("brick_50x20", 128, 1e-10)]
     if args.quick:
         work = work[:2]
+    if args.only:
+        work = [w for w in work if w[0] == args.only]
     rows = []
     for name, chi, cutoff in work:
         path = CIRCUITS / f"{name}.qasm"
         circ = tb.Circuit.from_qasm(path)
-        reps = 3 if name.startswith("brick") else 10
+        reps = 3 if name.startswith(("brick", "qaoa")) else 10
         fns = {"tensorbond": run_tb(circ, chi, cutoff),
-               "quimb": run_quimb(path, circ.num_qubits, chi, cutoff),
+               "tb_swap": run_tb(circ, chi, cutoff, "swap"),
+               "tb_mpo": run_tb(circ, chi, cutoff, "mpo"),
+               "quimb": run_quimb(circ, circ.num_qubits, chi, cutoff),
                "aer": run_aer(path, chi, cutoff),
                "aer_lapack": run_aer(path, chi, cutoff, lapack=True)}
         times = {k: [] for k in fns}
@@ -128,6 +139,10 @@ def main():
                "tb_final_max_bond": state.max_bond,
                "quimb_final_max_bond": outs["quimb"].psi.max_bond(),
                "tb_fidelity_estimate": state.fidelity_estimate,
+               "tb_swap_fidelity_estimate": outs["tb_swap"].fidelity_estimate,
+               "tb_mpo_fidelity_estimate": outs["tb_mpo"].fidelity_estimate,
+               "tb_swap_max_bond_reached": outs["tb_swap"].max_bond_reached,
+               "tb_mpo_max_bond_reached": outs["tb_mpo"].max_bond_reached,
                "svd_floor_s": floor, "num_svd": nsvd}
         for k, ts in times.items():
             row[f"{k}_median_s"] = statistics.median(ts)
@@ -146,13 +161,22 @@ def main():
               f"| {r['aer_median_s'] / t:.1f} | {t / r['svd_floor_s']:.2f} "
               f"| {r['tb_max_bond_reached']} ({r['tb_final_max_bond']}) "
               f"| {r['quimb_final_max_bond']} |")
+    print()
+    print("| workload | chi | routing auto s | swap s | mpo s | auto F | swap F | mpo F |")
+    print("|---" * 8 + "|")
+    for r in rows:
+        print(f"| {r['workload']} | {r['max_bond']} | {r['tensorbond_median_s']:.4g} "
+              f"| {r['tb_swap_median_s']:.4g} | {r['tb_mpo_median_s']:.4g} "
+              f"| {r['tb_fidelity_estimate']:.6g} | {r['tb_swap_fidelity_estimate']:.6g} "
+              f"| {r['tb_mpo_fidelity_estimate']:.6g} |")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
                          text=True, cwd=Path(__file__).parent).stdout.strip()
     meta = {"machine": platform.machine(), "processor": platform.processor(),
             "python": platform.python_version(), "git": rev, "tensorbond": tb.__version__}
-    (out / "engine.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
+    name = f"engine-{args.only}.json" if args.only else "engine.json"
+    (out / name).write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
 
 
 if __name__ == "__main__":
