@@ -7,6 +7,7 @@
 #include <climits>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <string>
 #include <unordered_map>
 
@@ -62,6 +63,120 @@ template <Scalar T> std::size_t gesdd_rwork(char jobz, std::size_t mm, std::size
     return std::max<std::size_t>(1, mn * std::max(5 * mn + 7, 2 * mx + 2 * mn + 1));
 }
 
+/// One-sided (Hestenes) Jacobi SVD for small matrices, where LAPACK's per-call
+/// overhead (ilaenv, workspace queries) costs more than the arithmetic. Fills u
+/// (m, k), s (k, descending) and vh (k, n), row-major; false if it did not
+/// converge (the caller falls back to LAPACK).
+template <Scalar T>
+bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
+                std::vector<real_t<T>>& s, std::vector<T>& vh) {
+    using R = real_t<T>;
+    const bool wide = n > m;  // work on a^H so that columns are the short side
+    const std::size_t rows = wide ? n : m, cols = wide ? m : n;
+    std::vector<T> w(rows * cols), v(cols * cols, T(0));  // column-major
+    for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t j = 0; j < cols; ++j)
+            w[j * rows + i] = wide ? conj_of(a[j * n + i]) : a[i * n + j];
+    for (std::size_t j = 0; j < cols; ++j) v[j * cols + j] = T(1);
+    const R eps = std::numeric_limits<R>::epsilon();
+    bool converged = false;
+    for (int sweep = 0; sweep < 40 && !converged; ++sweep) {
+        converged = true;
+        for (std::size_t p = 0; p + 1 < cols; ++p) {
+            for (std::size_t q = p + 1; q < cols; ++q) {
+                T* wp = w.data() + p * rows;
+                T* wq = w.data() + q * rows;
+                R alpha = 0, beta = 0;
+                T gamma(0);
+                for (std::size_t i = 0; i < rows; ++i) {
+                    alpha += abs2(wp[i]);
+                    beta += abs2(wq[i]);
+                    gamma += conj_of(wp[i]) * wq[i];
+                }
+                const R g = std::abs(gamma);
+                if (g == R(0) || g <= eps * std::sqrt(alpha * beta)) continue;
+                converged = false;
+                const T phase = gamma / g;  // make the pair's overlap real
+                const R zeta = (beta - alpha) / (2 * g);
+                const R t = (zeta >= 0 ? R(1) : R(-1)) / (std::abs(zeta) + std::sqrt(1 + zeta * zeta));
+                const R c = 1 / std::sqrt(1 + t * t), sn = c * t;
+                const T cq = conj_of(phase);
+                for (std::size_t i = 0; i < rows; ++i) {
+                    const T x = wp[i], y = wq[i] * cq;
+                    wp[i] = c * x - sn * y;
+                    wq[i] = sn * x + c * y;
+                }
+                T* vp = v.data() + p * cols;
+                T* vq = v.data() + q * cols;
+                for (std::size_t i = 0; i < cols; ++i) {
+                    const T x = vp[i], y = vq[i] * cq;
+                    vp[i] = c * x - sn * y;
+                    vq[i] = sn * x + c * y;
+                }
+            }
+        }
+    }
+    if (!converged) return false;
+    std::vector<R> norms(cols);
+    for (std::size_t j = 0; j < cols; ++j) {
+        R acc = 0;
+        for (std::size_t i = 0; i < rows; ++i) acc += abs2(w[j * rows + i]);
+        norms[j] = std::sqrt(acc);
+    }
+    std::vector<std::size_t> order(cols);
+    for (std::size_t j = 0; j < cols; ++j) order[j] = j;
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t x, std::size_t y) { return norms[x] > norms[y]; });
+    // Left vectors: normalized columns, re-orthogonalized (twice) in descending
+    // order; directions of (numerically) zero values completed from unit vectors.
+    const R tiny = norms[order[0]] * eps * R(rows);
+    std::vector<T> uw(rows * cols);
+    s.assign(cols, R(0));
+    for (std::size_t jj = 0; jj < cols; ++jj) {
+        const std::size_t j = order[jj];
+        T* col = uw.data() + jj * rows;
+        const bool zero = norms[j] <= tiny || norms[j] == R(0);
+        s[jj] = norms[j];
+        std::size_t unit = 0;
+        for (;;) {
+            if (!zero) std::copy(w.begin() + long(j * rows), w.begin() + long((j + 1) * rows), col);
+            else {
+                std::fill(col, col + rows, T(0));
+                col[unit] = T(1);
+            }
+            for (int pass = 0; pass < 2; ++pass)
+                for (std::size_t ii = 0; ii < jj; ++ii) {
+                    const T* prev = uw.data() + ii * rows;
+                    T dot(0);
+                    for (std::size_t i = 0; i < rows; ++i) dot += conj_of(prev[i]) * col[i];
+                    for (std::size_t i = 0; i < rows; ++i) col[i] -= dot * prev[i];
+                }
+            R nrm = 0;
+            for (std::size_t i = 0; i < rows; ++i) nrm += abs2(col[i]);
+            nrm = std::sqrt(nrm);
+            if (!zero || nrm > R(0.5) || unit + 1 >= rows) {
+                for (std::size_t i = 0; i < rows; ++i) col[i] /= nrm;
+                break;
+            }
+            ++unit;
+        }
+    }
+    const std::size_t k = cols;
+    u.assign(m * k, T(0));
+    vh.assign(k * n, T(0));
+    for (std::size_t jj = 0; jj < k; ++jj) {
+        const std::size_t j = order[jj];
+        if (!wide) {
+            for (std::size_t i = 0; i < m; ++i) u[i * k + jj] = uw[jj * rows + i];
+            for (std::size_t c = 0; c < n; ++c) vh[jj * n + c] = conj_of(v[j * cols + c]);
+        } else {
+            for (std::size_t i = 0; i < m; ++i) u[i * k + jj] = v[j * cols + i];
+            for (std::size_t c = 0; c < n; ++c) vh[jj * n + c] = conj_of(uw[jj * rows + c]);
+        }
+    }
+    return true;
+}
+
 }  // namespace
 
 void set_blas_threads(int n) {
@@ -109,34 +224,39 @@ SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec)
         throw ShapeError("SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
                          " matrix exceeds the 32-bit LAPACK size limit; lower max_bond");
     require_finite(a, m * n, "matrix to decompose");
-    // LAPACK sees the column-major (n, m) matrix a^T = conj(V) S U^T: its "U" is
-    // our vh (k, n) and its "VT" is our u (m, k), both row-major.
-    const int mm = to_int(n, "svd columns"), nn = to_int(m, "svd rows"), kk = int(k);
-    std::vector<T> backup(a, a + m * n);
-    std::vector<R> s(k);
-    std::vector<T> lu(n * k), lvt(k * m);
-    std::vector<int> iwork(8 * k);
-    std::vector<R> rwork(gesdd_rwork<T>('S', n, m));
-    int lwork = gesdd_lwork<T>('S', mm, nn);
-    std::vector<T> work(static_cast<std::size_t>(lwork));
-    int info = 0;
-    detail::lapack_gesdd('S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
-                         work.data(), lwork, rwork.data(), iwork.data(), &info);
-    if (info != 0) {
-        // gesdd's divide and conquer can fail to converge where QR iteration does not.
-        std::copy(backup.begin(), backup.end(), a);
-        T wq{};
-        detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
-                             &wq, -1, rwork.data(), &info);
-        lwork = work_size(wq);
-        work.resize(std::size_t(lwork));
-        rwork.resize(std::max<std::size_t>(rwork.size(), 5 * k + 1));
-        detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
-                             work.data(), lwork, rwork.data(), &info);
+    std::vector<R> s;
+    std::vector<T> lu, lvt;  // vh (k, n) and u (m, k), row-major
+    if (!(k <= 8 && m * n <= 512 && jacobi_svd(a, m, n, lvt, s, lu))) {
+        // LAPACK sees the column-major (n, m) matrix a^T = conj(V) S U^T: its "U" is
+        // our vh (k, n) and its "VT" is our u (m, k), both row-major.
+        const int mm = to_int(n, "svd columns"), nn = to_int(m, "svd rows"), kk = int(k);
+        std::vector<T> backup(a, a + m * n);
+        s.assign(k, R(0));
+        lu.assign(n * k, T(0));
+        lvt.assign(k * m, T(0));
+        std::vector<int> iwork(8 * k);
+        std::vector<R> rwork(gesdd_rwork<T>('S', n, m));
+        int lwork = gesdd_lwork<T>('S', mm, nn);
+        std::vector<T> work(static_cast<std::size_t>(lwork));
+        int info = 0;
+        detail::lapack_gesdd('S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
+                             work.data(), lwork, rwork.data(), iwork.data(), &info);
         if (info != 0) {
-            throw LinAlgError("SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
-                              " matrix did not converge (gesdd and gesvd failed, info=" +
-                              std::to_string(info) + ")");
+            // gesdd's divide and conquer can fail to converge where QR iteration does not.
+            std::copy(backup.begin(), backup.end(), a);
+            T wq{};
+            detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
+                                 &wq, -1, rwork.data(), &info);
+            lwork = work_size(wq);
+            work.resize(std::size_t(lwork));
+            rwork.resize(std::max<std::size_t>(rwork.size(), 5 * k + 1));
+            detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
+                                 work.data(), lwork, rwork.data(), &info);
+            if (info != 0) {
+                throw LinAlgError("SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
+                                  " matrix did not converge (gesdd and gesvd failed, info=" +
+                                  std::to_string(info) + ")");
+            }
         }
     }
     out.info = truncation_rank(s.data(), k, spec);
