@@ -416,7 +416,7 @@ def test_bad_truncation(kwargs, exc, match):
 
 def test_bad_routing():
     with pytest.raises(
-        ValueError, match=r"routing must be 'auto', 'swap' or 'mpo', got 'teleport'"
+        ValueError, match=r"routing must be 'auto', 'swap', 'mpo' or 'lazy', got 'teleport'"
     ):
         tb.simulate(tb.Circuit(2).h(0), routing="teleport")
 

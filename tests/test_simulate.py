@@ -195,7 +195,7 @@ def test_no_truncation_split_is_exact():
     np.testing.assert_allclose(psi.to_dense(), ref, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("routing", ["auto", "swap", "mpo"])
+@pytest.mark.parametrize("routing", ["auto", "swap", "mpo", "lazy"])
 @pytest.mark.parametrize("n", [4, 9, 13])
 def test_routings_match_dense(routing, n, rng):
     circ, ref = random_case(n, rng)
@@ -204,7 +204,7 @@ def test_routings_match_dense(routing, n, rng):
     assert psi.fidelity_estimate == 1.0
 
 
-@pytest.mark.parametrize("routing", ["swap", "mpo"])
+@pytest.mark.parametrize("routing", ["swap", "mpo", "lazy"])
 def test_routings_truncated_agree(routing):
     """Different routes, same policy: both close to exact, estimates honest."""
     rng = np.random.default_rng(5)

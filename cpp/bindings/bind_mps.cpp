@@ -12,7 +12,8 @@ Routing parse_routing(const std::string& r) {
     if (r == "auto") return Routing::automatic;
     if (r == "swap") return Routing::swap;
     if (r == "mpo") return Routing::mpo;
-    throw ShapeError("routing must be 'auto', 'swap' or 'mpo', got '" + r + "'");
+    if (r == "lazy") return Routing::lazy;
+    throw ShapeError("routing must be 'auto', 'swap', 'mpo' or 'lazy', got '" + r + "'");
 }
 
 template <class T>
@@ -41,6 +42,17 @@ void register_one(py::module_& m, const char* name) {
         .def_property_readonly("num_truncations", &M::num_truncations)
         .def_property_readonly("max_bond_reached", &M::max_bond_reached)
         .def_property_readonly("memory_bytes", &M::memory_bytes)
+        .def_property_readonly("layout", &M::layout)
+        .def(
+            "restore_layout",
+            [](M& self, long long max_bond, double cutoff, const std::string& mode,
+               bool renormalize) {
+                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, renormalize);
+                py::gil_scoped_release nogil;
+                self.restore_layout(spec);
+            },
+            py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
+            py::arg("renormalize"))
         .def("move_center", &M::move_center, py::arg("site"),
              py::call_guard<py::gil_scoped_release>())
         .def(

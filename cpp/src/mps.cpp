@@ -7,6 +7,7 @@
 #include <random>
 #include <string>
 
+#include "tensorbond/contract.hpp"
 #include "tensorbond/errors.hpp"
 
 namespace tensorbond {
@@ -102,6 +103,29 @@ template <ComplexScalar T> Mps<T>::Mps(std::size_t num_sites) {
     if (num_sites == 0) throw ShapeError("an MPS needs at least 1 site");
     cores_.assign(num_sites, std::vector<T>{T(1), T(0)});
     bonds_.assign(num_sites + 1, 1);
+    qubit_at_.resize(num_sites);
+    for (std::size_t i = 0; i < num_sites; ++i) qubit_at_[i] = std::uint32_t(i);
+    site_of_ = qubit_at_;
+}
+
+template <ComplexScalar T> bool Mps<T>::identity_layout() const {
+    for (std::size_t i = 0; i < qubit_at_.size(); ++i)
+        if (qubit_at_[i] != i) return false;
+    return true;
+}
+
+template <ComplexScalar T> void Mps<T>::restore_layout(const TruncationSpec& spec) {
+    // Bubble sort by adjacent swaps, sweeping with the centre.
+    const std::size_t n = cores_.size();
+    bool moved = true;
+    while (moved) {
+        moved = false;
+        for (std::size_t i = 0; i + 1 < n; ++i)
+            if (qubit_at_[i] > qubit_at_[i + 1]) {
+                swap_adjacent(i, spec, true);
+                moved = true;
+            }
+    }
 }
 
 template <ComplexScalar T>
@@ -275,6 +299,9 @@ void Mps<T>::swap_adjacent(std::size_t i, const TruncationSpec& spec, bool cente
         std::copy(src + 3 * r, src + 4 * r, dst + 3 * r);
     }
     split_two(i, out, spec, center_right);
+    std::swap(qubit_at_[i], qubit_at_[i + 1]);
+    site_of_[qubit_at_[i]] = std::uint32_t(i);
+    site_of_[qubit_at_[i + 1]] = std::uint32_t(i + 1);
 }
 
 template <ComplexScalar T>
@@ -315,8 +342,22 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
             if (gate.qubits[a] == gate.qubits[b])
                 throw ShapeError("gate applied to qubit " + std::to_string(gate.qubits[a]) +
                                  " twice");
+    if (k == 2) {
+        // A SWAP gate only relabels which site holds which qubit: exact and free.
+        static constexpr std::complex<double> swap_entries[16] = {1, 0, 0, 0, 0, 0, 1, 0,
+                                                                  0, 1, 0, 0, 0, 0, 0, 1};
+        if (std::equal(gate.matrix, gate.matrix + 16, swap_entries)) {
+            const std::uint32_t a = gate.qubits[0], b = gate.qubits[1];
+            std::swap(site_of_[a], site_of_[b]);
+            qubit_at_[site_of_[a]] = a;
+            qubit_at_[site_of_[b]] = b;
+            return;
+        }
+    }
+    GateRef on_sites = gate;  // from here on, indices are sites
+    for (std::size_t j = 0; j < k; ++j) on_sites.qubits[j] = site_of_[gate.qubits[j]];
     if (k == 1) {
-        const std::size_t q = gate.qubits[0];
+        const std::size_t q = on_sites.qubits[0];
         const T g00 = T(gate.matrix[0]), g01 = T(gate.matrix[1]), g10 = T(gate.matrix[2]),
                 g11 = T(gate.matrix[3]);
         // A unitary on the physical index keeps the site's canonical property.
@@ -334,13 +375,17 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
         return;
     }
     std::array<std::uint32_t, 3> s{};
-    const std::vector<T> g = sorted_gate<T>(gate, s);
+    const std::vector<T> g = sorted_gate<T>(on_sites, s);
     const std::size_t first = s[0], last = s[k - 1];
     const std::size_t span = last - first + 1;
     if (span == k) {  // already adjacent
         const bool right = toward != SIZE_MAX ? toward > first : center_ > first;
         if (k == 2) apply_two_adjacent(first, g.data(), spec, right);
         else apply_three_adjacent(first, g.data(), spec, right);
+        return;
+    }
+    if (routing == Routing::lazy) {
+        route_by_swaps(s, k, g.data(), spec, false);
         return;
     }
     if (routing != Routing::swap) {
@@ -355,12 +400,12 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
             return;
         }
     }
-    route_by_swaps(s, k, g.data(), spec);
+    route_by_swaps(s, k, g.data(), spec, true);
 }
 
 template <ComplexScalar T>
 void Mps<T>::route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k, const T* g,
-                            const TruncationSpec& spec) {
+                            const TruncationSpec& spec, bool swap_back) {
     const std::size_t first = s[0], last = s[k - 1];
     // Bring the qubits next to each other by the fewer swaps, apply, and undo the
     // swaps in reverse order.
@@ -390,9 +435,11 @@ void Mps<T>::route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k
     }
     // The centre follows the swaps, then turns back with the undoing swaps.
     for (const auto& [p, right] : swaps) swap_adjacent(p, spec, right);
-    const bool back_right = !swaps.back().second;
+    // Swapping back, the centre turns around; staying, it keeps its direction.
+    const bool back_right = swap_back ? !swaps.back().second : swaps.back().second;
     if (k == 2) apply_two_adjacent(anchor, g, spec, back_right);
     else apply_three_adjacent(anchor, g, spec, back_right);
+    if (!swap_back) return;
     for (auto it = swaps.rbegin(); it != swaps.rend(); ++it)
         swap_adjacent(it->first, spec, !it->second);
 }
@@ -479,18 +526,24 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
 template <ComplexScalar T>
 void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& spec,
                  Routing routing) {
-    // toward[k]: lowest qubit of the next multi-qubit gate after k (SIZE_MAX if none).
-    std::vector<std::size_t> toward(count, SIZE_MAX);
-    std::size_t next = SIZE_MAX;
+    // next[k]: the next multi-qubit gate after k; its lowest site (under the layout
+    // of the moment) is where the centre should head.
+    std::vector<std::size_t> next(count, SIZE_MAX);
+    std::size_t upcoming = SIZE_MAX;
     for (std::size_t k = count; k-- > 0;) {
-        toward[k] = next;
-        if (gates[k].arity > 1) {
-            std::uint32_t lo = gates[k].qubits[0];
-            for (std::uint32_t j = 1; j < gates[k].arity; ++j) lo = std::min(lo, gates[k].qubits[j]);
-            next = lo;
-        }
+        next[k] = upcoming;
+        if (gates[k].arity > 1) upcoming = k;
     }
-    for (std::size_t k = 0; k < count; ++k) apply_gate(gates[k], spec, toward[k], routing);
+    for (std::size_t k = 0; k < count; ++k) {
+        std::size_t toward = SIZE_MAX;
+        if (next[k] != SIZE_MAX) {
+            const GateRef& g = gates[next[k]];
+            for (std::uint32_t j = 0; j < g.arity; ++j)
+                if (g.qubits[j] < site_of_.size())
+                    toward = std::min<std::size_t>(toward, site_of_[g.qubits[j]]);
+        }
+        apply_gate(gates[k], spec, toward, routing);
+    }
 }
 
 template <ComplexScalar T> double Mps<T>::norm_squared() const {
@@ -503,11 +556,12 @@ template <ComplexScalar T> T Mps<T>::amplitude(const std::uint8_t* bits) const {
     std::vector<T> v{T(1)}, w;
     for (std::size_t i = 0; i < cores_.size(); ++i) {
         const std::size_t l = bonds_[i], r = bonds_[i + 1];
-        if (bits[i] > 1)
-            throw ShapeError("bit for qubit " + std::to_string(i) + " is " +
-                             std::to_string(bits[i]) + ", expected 0 or 1");
+        const std::uint8_t b = bits[qubit_at_[i]];
+        if (b > 1)
+            throw ShapeError("bit for qubit " + std::to_string(qubit_at_[i]) + " is " +
+                             std::to_string(b) + ", expected 0 or 1");
         w.assign(r, T(0));
-        gemm(Op::none, Op::none, 1, r, l, T(1), v.data(), l, cores_[i].data() + bits[i] * r, 2 * r,
+        gemm(Op::none, Op::none, 1, r, l, T(1), v.data(), l, cores_[i].data() + b * r, 2 * r,
              T(0), w.data(), r);
         v.swap(w);
     }
@@ -529,7 +583,13 @@ template <ComplexScalar T> std::vector<T> Mps<T>::to_dense() const {
         psi.swap(next);
         rows *= 2;
     }
-    return psi;
+    if (identity_layout()) return psi;
+    // Axis s of psi is qubit qubit_at_[s]; output axis q is input axis site_of_[q].
+    const std::vector<std::size_t> shape(cores_.size(), 2);
+    const std::vector<std::size_t> perm(site_of_.begin(), site_of_.end());
+    std::vector<T> out(psi.size());
+    permute<T>(psi.data(), shape, perm, out.data());
+    return out;
 }
 
 template <ComplexScalar T>
@@ -587,7 +647,7 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
         std::uint8_t* first = out.data() + row * n;
         std::size_t node = leaf;
         for (std::size_t i = n; i-- > 0;) {
-            first[i] = bit[i][node];
+            first[qubit_at_[i]] = bit[i][node];  // column = qubit
             node = parent[i][node];
         }
         for (std::size_t c = 1; c < counts[leaf]; ++c)
@@ -602,14 +662,26 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
 }
 
 template <ComplexScalar T>
-std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>& sites,
-                                                 const std::vector<std::array<T, 4>>& ops) {
-    if (sites.size() != ops.size()) throw ShapeError("sites and operators differ in length");
-    if (sites.empty()) return std::complex<double>(norm_squared());
-    for (std::size_t k = 0; k < sites.size(); ++k) {
-        check_site(sites[k], "qubit");
-        if (k > 0 && sites[k] <= sites[k - 1])
-            throw ShapeError("operator sites must be distinct and ascending");
+std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>& qubits,
+                                                 const std::vector<std::array<T, 4>>& qops) {
+    if (qubits.size() != qops.size()) throw ShapeError("qubits and operators differ in length");
+    if (qubits.empty()) return std::complex<double>(norm_squared());
+    for (std::size_t k = 0; k < qubits.size(); ++k) {
+        check_site(qubits[k], "qubit");
+        if (k > 0 && qubits[k] <= qubits[k - 1])
+            throw ShapeError("operator qubits must be distinct and ascending");
+    }
+    // Qubits to sites, in site order.
+    std::vector<std::size_t> idx(qubits.size());
+    for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+    std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
+        return site_of_[qubits[a]] < site_of_[qubits[b]];
+    });
+    std::vector<std::size_t> sites(idx.size());
+    std::vector<std::array<T, 4>> ops(idx.size());
+    for (std::size_t k = 0; k < idx.size(); ++k) {
+        sites[k] = site_of_[qubits[idx[k]]];
+        ops[k] = qops[idx[k]];
     }
     const std::size_t first = sites.front(), last = sites.back();
     move_center(first);
@@ -648,6 +720,11 @@ template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::si
         throw SiteError("bond " + std::to_string(bond) + " is out of range: " +
                         std::to_string(cores_.size()) + " qubits have bonds 0.." +
                         std::to_string(cores_.size() < 2 ? 0 : cores_.size() - 2));
+    if (!identity_layout()) {
+        TruncationSpec near_exact;
+        near_exact.cutoff = 1e-15;
+        restore_layout(near_exact);
+    }
     move_center(bond);
     std::vector<T> a = cores_[bond];
     return singular_values(a.data(), bonds_[bond] * 2, bonds_[bond + 1]);

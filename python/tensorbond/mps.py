@@ -176,8 +176,26 @@ class MPS:
 
     @property
     def bond_dims(self) -> list[int]:
-        """The ``num_qubits - 1`` bond dimensions, left to right."""
+        """The ``num_qubits - 1`` bond dimensions between sites, left to right.
+
+        Sites hold the qubits listed by :attr:`layout` (the identity unless SWAP
+        gates or ``routing="lazy"`` moved them).
+        """
         return list(self._impl.bond_dims)
+
+    @property
+    def layout(self) -> list[int]:
+        """Which qubit each site holds, left to right."""
+        return list(self._impl.layout)
+
+    def restore_layout(self, *, cutoff: float = 1e-15) -> MPS:
+        """Move the qubits back so that site i holds qubit i (adjacent swaps).
+
+        Each swap is truncated with ``cutoff`` (rsum2) and counts in the fidelity
+        estimate. :meth:`schmidt_values` and :meth:`entropy` do this first.
+        """
+        self._impl.restore_layout(*Truncation(None, cutoff)._args())
+        return self
 
     @property
     def max_bond(self) -> int:
@@ -215,7 +233,10 @@ class MPS:
         return int(self._impl.center)
 
     def site_tensor(self, site: int) -> np.ndarray:
-        """A copy of site tensor ``site``, shape ``(chi_left, 2, chi_right)``."""
+        """A copy of site tensor ``site``, shape ``(chi_left, 2, chi_right)``.
+
+        The site holds qubit ``layout[site]``.
+        """
         return self._impl.core(self._site(site))
 
     def copy(self) -> MPS:
@@ -277,8 +298,10 @@ class MPS:
         if err > 1e-8:
             raise ValueError(f"gate matrix is not unitary: max |U U^dag - I| = {err:.3g}")
         t = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
-        if routing not in ("auto", "swap", "mpo"):
-            raise ValueError(f"routing must be 'auto', 'swap' or 'mpo', got {routing!r}")
+        if routing not in ("auto", "swap", "mpo", "lazy"):
+            raise ValueError(
+                f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}"
+            )
         self._impl.apply_gate(qs, m, *t._args(), routing)
         return self
 
@@ -365,7 +388,10 @@ class MPS:
         return total
 
     def schmidt_values(self, bond: int) -> np.ndarray:
-        """Normalized Schmidt values across ``bond`` (between qubits bond, bond+1)."""
+        """Normalized Schmidt values across ``bond`` (between qubits bond, bond+1).
+
+        Restores the identity :attr:`layout` first if it was moved.
+        """
         if isinstance(bond, bool) or not isinstance(bond, (int, np.integer)):
             raise TypeError(f"bond must be an int, got {type(bond).__name__}")
         if not 0 <= bond < self.num_qubits - 1:

@@ -12,7 +12,7 @@ from .errors import NotImplementedError as TbNotImplementedError
 from .mps import MPS, _as_dtype
 from .truncation import CutoffMode, Truncation
 
-Routing = Literal["auto", "swap", "mpo"]
+Routing = Literal["auto", "swap", "mpo", "lazy"]
 
 __all__ = ["CompiledCircuit", "compile_circuit", "simulate"]
 
@@ -134,12 +134,15 @@ def simulate(
         Scalar type of the state.
     initial_state : MPS, optional
         Start from a copy of this state instead of ``|0...0>``.
-    routing : {"auto", "swap", "mpo"}
+    routing : {"auto", "swap", "mpo", "lazy"}
         How gates on distant qubits are applied: ``"swap"`` swaps them next to
         each other and back (2d-1 truncated SVDs for distance d); ``"mpo"`` applies
         the gate as a small MPO over the span and compresses in one sweep (d SVDs);
-        ``"auto"`` uses the MPO for two-qubit and swaps for three-qubit gates, the
-        faster choices measured in ``bench/bench_engine.py``.
+        ``"lazy"`` swaps them next to each other and leaves them there (d SVDs),
+        tracking which site holds which qubit (``MPS.layout``); ``"auto"`` uses the
+        MPO for gates of operator Schmidt rank <= 2 and swaps otherwise, the
+        choices measured in ``bench/bench_engine.py``. SWAP gates never move data:
+        they relabel the layout.
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk of gates.
     chunk : int
@@ -165,8 +168,10 @@ def simulate(
     """
     prog = circuit if isinstance(circuit, CompiledCircuit) else compile_circuit(circuit)
     trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
-    if routing not in ("auto", "swap", "mpo"):
-        raise ValueError(f"routing must be 'auto', 'swap' or 'mpo', got {routing!r}")
+    if routing not in ("auto", "swap", "mpo", "lazy"):
+        raise ValueError(
+            f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}"
+        )
     dt = _as_dtype(dtype)
     if initial_state is not None:
         if initial_state.num_qubits != prog.num_qubits:

@@ -1,7 +1,9 @@
 #pragma once
 // Matrix product state with a tracked orthogonality centre. Site tensors are
-// (chi_left, 2, chi_right), row-major, size-1 boundary bonds; site 0 is the most
-// significant qubit of a dense index.
+// (chi_left, 2, chi_right), row-major, size-1 boundary bonds. Qubits live on sites
+// through a tracked layout (identity unless SWAP gates or lazy routing moved them);
+// every query takes qubit indices, and qubit 0 is the most significant bit of a
+// dense index.
 #include <array>
 #include <complex>
 #include <cstddef>
@@ -26,6 +28,8 @@ struct GateRef {
 enum class Routing {
     swap,  ///< swap the qubits next to each other, apply, swap back (2d-1 SVDs)
     mpo,   ///< apply the gate as an MPO over the span, then one compression sweep (d SVDs)
+    lazy,  ///< swap the qubits next to each other and leave them there (d SVDs);
+           ///< the qubit layout is tracked
     automatic,  ///< the faster of the two, as measured (see bench/bench_engine.py)
 };
 
@@ -55,6 +59,12 @@ template <ComplexScalar T> class Mps {
     std::size_t num_truncations() const { return num_truncations_; }
     std::size_t max_bond_reached() const { return max_bond_reached_; }
     std::size_t memory_bytes() const;
+    /// qubit_at(site): which qubit sits on each site.
+    const std::vector<std::uint32_t>& layout() const { return qubit_at_; }
+    bool identity_layout() const;
+    /// Move qubits back to the identity layout by adjacent swaps (truncated with
+    /// `spec`, recorded like any truncation).
+    void restore_layout(const TruncationSpec& spec);
 
     /// Record the (rows, cols) of every SVD performed from now on (benchmark floors).
     void record_svd_shapes(bool on) { record_svd_ = on; }
@@ -83,11 +93,12 @@ template <ComplexScalar T> class Mps {
     std::vector<T> to_dense() const;
     /// `shots` perfect samples as a (shots, n) 0/1 matrix, in random order.
     std::vector<std::uint8_t> sample(std::size_t shots, std::uint64_t seed);
-    /// <psi| prod_k O_k |psi> for 2x2 operators `ops[k]` (row-major) on distinct,
-    /// ascending `sites[k]`.
-    std::complex<double> expectation_product(const std::vector<std::size_t>& sites,
-                                             const std::vector<std::array<T, 4>>& ops);
-    /// Schmidt values across bond `bond` (between sites bond and bond+1), descending.
+    /// <psi| prod_k O_k |psi> for 2x2 operators `qops[k]` (row-major) on distinct,
+    /// ascending `qubits[k]`.
+    std::complex<double> expectation_product(const std::vector<std::size_t>& qubits,
+                                             const std::vector<std::array<T, 4>>& qops);
+    /// Schmidt values across bond `bond` (between sites bond and bond+1), descending;
+    /// restores the identity layout first.
     std::vector<R> schmidt_values(std::size_t bond);
 
   private:
@@ -111,13 +122,15 @@ template <ComplexScalar T> class Mps {
                               bool center_right);
     void swap_adjacent(std::size_t i, const TruncationSpec& spec, bool center_right);
     void route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k, const T* g,
-                        const TruncationSpec& spec);
+                        const TruncationSpec& spec, bool swap_back);
     void apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T>& mpo,
                       const TruncationSpec& spec, bool center_right);
     void note_truncation(const TruncationInfo& info, std::size_t rows, std::size_t cols);
 
     std::vector<std::vector<T>> cores_;
     std::vector<std::size_t> bonds_;  // n + 1 entries, bonds_[0] = bonds_[n] = 1
+    std::vector<std::uint32_t> qubit_at_;  // site -> qubit
+    std::vector<std::uint32_t> site_of_;   // qubit -> site
     std::size_t center_ = 0;
     double fidelity_ = 1.0;
     double discarded_ = 0.0;

@@ -1,0 +1,111 @@
+"""Qubit layouts: SWAP gates relabel sites, lazy routing leaves qubits where they
+were moved. Every query must still answer in qubit order."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import statevector as sv
+from test_simulate import random_case
+
+import tensorbond as tb
+
+
+def _pauli_dense(psi: np.ndarray, n: int, term: dict[int, str]) -> complex:
+    mats = {"X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
+            "Z": np.diag([1, -1])}
+    phi = psi.copy()
+    for q, p in term.items():
+        phi = sv.apply(phi, mats[p].astype(complex), [q], n)
+    return complex(np.vdot(psi, phi))
+
+
+def _entropy_dense(psi: np.ndarray, n: int, bond: int) -> float:
+    s = np.linalg.svd(psi.reshape(2 ** (bond + 1), -1), compute_uv=False)
+    p = s**2 / np.sum(s**2)
+    p = p[p > 1e-300]
+    return float(-np.sum(p * np.log2(p)))
+
+
+@pytest.fixture
+def moved() -> tuple[tb.MPS, np.ndarray, int]:
+    rng = np.random.default_rng(21)
+    n = 9
+    circ, ref = random_case(n, rng)
+    # a long tail of swaps and distant gates that scramble the layout
+    extra = tb.Circuit(n)
+    for _ in range(25):
+        a, b = (int(x) for x in rng.choice(n, 2, replace=False))
+        extra.swap(a, b)
+        c, d = (int(x) for x in rng.choice(n, 2, replace=False))
+        extra.cx(c, d)
+        extra.u3(*rng.uniform(0, 6, 3), int(rng.integers(n)))
+    psi = tb.simulate(circ, cutoff=0.0)
+    psi = tb.simulate(extra, cutoff=0.0, routing="lazy", initial_state=psi)
+    for op in extra:
+        ref = sv.apply(ref, op.unitary(), list(op.qubits), n)
+    return psi, ref, n
+
+
+def test_layout_moved_and_dense_in_qubit_order(moved) -> None:
+    psi, ref, n = moved
+    assert sorted(psi.layout) == list(range(n))
+    assert psi.layout != list(range(n))
+    np.testing.assert_allclose(psi.to_dense(), ref, rtol=1e-10, atol=1e-12)
+
+
+def test_amplitudes_and_probabilities(moved) -> None:
+    psi, ref, n = moved
+    rng = np.random.default_rng(2)
+    for _ in range(20):
+        idx = int(rng.integers(2**n))
+        bits = format(idx, f"0{n}b")
+        assert psi.amplitude(bits) == pytest.approx(ref[idx], abs=1e-12)
+        assert psi.probability(bits) == pytest.approx(abs(ref[idx]) ** 2, abs=1e-12)
+
+
+def test_samples_in_qubit_order(moved) -> None:
+    psi, ref, n = moved
+    probs = np.abs(ref) ** 2
+    shots = 20000
+    counts = psi.sample(shots, seed=5).counts()
+    top = np.argsort(probs)[::-1][:5]
+    for idx in top:
+        expected = probs[idx] * shots
+        got = counts.get(format(int(idx), f"0{n}b"), 0)
+        assert abs(got - expected) <= 5 * np.sqrt(expected) + 5
+
+
+def test_expectations(moved) -> None:
+    psi, ref, n = moved
+    for term in ({0: "Z"}, {0: "X", 5: "Y"}, {8: "Z", 2: "X", 4: "Z"}):
+        assert psi.expectation(term) == pytest.approx(
+            _pauli_dense(ref, n, term).real, abs=1e-10
+        )
+
+
+def test_entropy_restores_layout(moved) -> None:
+    psi, ref, n = moved
+    for bond in range(n - 1):
+        assert psi.entropy(bond) == pytest.approx(_entropy_dense(ref, n, bond), abs=1e-8)
+    assert psi.layout == list(range(n))
+    np.testing.assert_allclose(psi.to_dense(), ref, rtol=1e-8, atol=1e-10)
+
+
+def test_swap_gate_is_free_and_exact() -> None:
+    psi = tb.MPS.from_bitstring("1000")
+    psi.apply_gate(tb.gate_matrix("swap"), [0, 3])
+    assert psi.layout == [3, 1, 2, 0]
+    assert psi.probability("0001") == pytest.approx(1.0)
+    assert psi.num_truncations == 0
+    psi.restore_layout()
+    assert psi.layout == [0, 1, 2, 3]
+    assert psi.probability("0001") == pytest.approx(1.0)
+    assert abs(psi.site_tensor(3)[0, 1, 0]) == pytest.approx(1.0)  # up to gauge
+
+
+def test_copy_keeps_layout() -> None:
+    psi = tb.simulate(tb.Circuit(3).x(0).swap(0, 2))
+    other = psi.copy()
+    assert other.layout == psi.layout == [2, 1, 0]
+    assert other.probability("001") == pytest.approx(1.0)
