@@ -121,6 +121,7 @@ def main():
         fns = {"tensorbond": run_tb(circ, chi, cutoff),
                "tb_swap": run_tb(circ, chi, cutoff, "swap"),
                "tb_mpo": run_tb(circ, chi, cutoff, "mpo"),
+               "tb_lazy": run_tb(circ, chi, cutoff, "lazy"),
                "quimb": run_quimb(circ, circ.num_qubits, chi, cutoff),
                "aer": run_aer(path, chi, cutoff),
                "aer_lapack": run_aer(path, chi, cutoff, lapack=True)}
@@ -143,6 +144,8 @@ def main():
                "tb_mpo_fidelity_estimate": outs["tb_mpo"].fidelity_estimate,
                "tb_swap_max_bond_reached": outs["tb_swap"].max_bond_reached,
                "tb_mpo_max_bond_reached": outs["tb_mpo"].max_bond_reached,
+               "tb_lazy_fidelity_estimate": outs["tb_lazy"].fidelity_estimate,
+               "tb_lazy_max_bond_reached": outs["tb_lazy"].max_bond_reached,
                "svd_floor_s": floor, "num_svd": nsvd}
         for k, ts in times.items():
             row[f"{k}_median_s"] = statistics.median(ts)
@@ -162,13 +165,16 @@ def main():
               f"| {r['tb_max_bond_reached']} ({r['tb_final_max_bond']}) "
               f"| {r['quimb_final_max_bond']} |")
     print()
-    print("| workload | chi | routing auto s | swap s | mpo s | auto F | swap F | mpo F |")
-    print("|---" * 8 + "|")
+    print("| workload | chi | routing auto s | swap s | mpo s | lazy s | auto F | swap F "
+          "| mpo F | lazy F |")
+    print("|---" * 10 + "|")
     for r in rows:
         print(f"| {r['workload']} | {r['max_bond']} | {r['tensorbond_median_s']:.4g} "
               f"| {r['tb_swap_median_s']:.4g} | {r['tb_mpo_median_s']:.4g} "
+              f"| {r['tb_lazy_median_s']:.4g} "
               f"| {r['tb_fidelity_estimate']:.6g} | {r['tb_swap_fidelity_estimate']:.6g} "
-              f"| {r['tb_mpo_fidelity_estimate']:.6g} |")
+              f"| {r['tb_mpo_fidelity_estimate']:.6g} "
+              f"| {r['tb_lazy_fidelity_estimate']:.6g} |")
     out = Path(__file__).parent / "results"
     out.mkdir(exist_ok=True)
     rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
