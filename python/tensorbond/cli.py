@@ -46,6 +46,40 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=None, help="BLAS threads")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b = sub.add_parser(
+        "bench",
+        help="run the benchmark suite against quimb and qiskit-aer",
+        description="Run the benchmark suite: the same workloads through tensorbond, "
+        "quimb CircuitMPS and qiskit-aer's MPS method (default SVD and mps_lapack), "
+        "single-threaded, with the LAPACK SVD floor, fidelities and peak memory. "
+        "Writes <date>-<sha>.json, .md and PNG plots to --out (and latest.* copies "
+        "for full runs); prints the markdown tables. Needs tensorbond[bench].",
+    )
+    b.add_argument("--quick", action="store_true",
+                   help="a small subset (under 2 minutes); results get a -quick suffix "
+                   "and leave the latest.* files alone")
+    b.add_argument("--out", help="results folder (default ./bench/results)")
+    b.add_argument("--only", nargs="+", metavar="NAME",
+                   help="run only workloads whose name, family or group matches "
+                   "(shell globs, e.g. brick_50x20 'kernel:*' qasmbench); results get "
+                   "a -partial suffix and leave the latest.* files alone")
+    b.add_argument("--repeats", type=int, default=3,
+                   help="timed repetitions per contestant (default 3)")
+    b.add_argument("--time-limit", type=float, default=None, metavar="S",
+                   help="seconds one run may take before the contestant is recorded "
+                   "as timed out (default 60, 5 with --quick)")
+    b.add_argument("--contestants", nargs="+", metavar="NAME",
+                   choices=["tensorbond", "quimb", "aer", "aer_lapack"],
+                   help="run only these contestants")
+    b.add_argument("--no-memory", action="store_true",
+                   help="do not measure the peak memory of the first run")
+    b.add_argument("--no-plots", action="store_true", help="write no PNG plots")
+    b.add_argument("--shared", help="folder with circuits/ and qasmbench/ (default "
+                   "$TENSORBOND_SHARED, else ./shared, ../shared or ../../shared)")
+    b.add_argument("--list", action="store_true", help="list the workloads and exit")
+    b.add_argument("--json", action="store_true",
+                   help="print the results as JSON instead of the markdown tables")
+    b.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -148,12 +182,49 @@ def _simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _bench(args: argparse.Namespace) -> int:
+    from tensorbond import benchmark as bm
+
+    if args.repeats < 1:
+        print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
+        return 2
+    shared = bm.find_shared(args.shared)
+    workloads = bm.select_workloads(bm.default_workloads(shared, quick=args.quick),
+                                    args.only)
+    if args.list:
+        for w in workloads:
+            print(f"{w.name:45s} {w.group:10s} {w.source}")
+        return 0
+    limit = args.time_limit if args.time_limit is not None else (5.0 if args.quick
+                                                                  else 60.0)
+    settings = bm.Settings(
+        quick=args.quick, repeats=args.repeats, time_limit_s=limit,
+        reference_budget_s=10.0 if args.quick else 60.0, memory=not args.no_memory,
+        contestants=tuple(args.contestants or bm.CONTESTANT_NAMES),
+        only=tuple(args.only or ()))
+    doc = bm.run_suite(workloads, settings=settings, progress=not args.no_progress)
+    written = bm.write_outputs(doc, args.out or bm.default_out_dir(),
+                               plots=not args.no_plots)
+    if written["plot_error"]:
+        print(f"tensorbond bench: {written['plot_error']}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(doc))
+    else:
+        print(bm.render_markdown(doc))
+    print(f"wrote {written['json']}, {written['md']}"
+          + (f" and {len(written['plots'])} plots" if written["plots"] else ""),
+          file=sys.stderr)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tensorbond`` command."""
     args = _build_parser().parse_args(argv)
     try:
         if args.command == "simulate":
             return _simulate(args)
+        if args.command == "bench":
+            return _bench(args)
     except (ValueError, TypeError, IndexError, NotImplementedError, OSError,
             ArithmeticError) as exc:
         print(f"tensorbond {args.command}: error: {exc}", file=sys.stderr)
