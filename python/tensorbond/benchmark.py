@@ -530,30 +530,18 @@ def default_workloads(shared: Path, *, quick: bool = False) -> list[Workload]:
                 max_bond=64,
             )
         )
-    if quick:
-        out.append(
-            Workload(
-                name="sample_brick_100x20:chi=16:shots=1000",
-                group="sampling",
-                family="sample_brick_100x20",
-                kind="sampling",
-                source="example:brick:100:20",
-                max_bond=16,
-                shots=1000,
-            )
+    chi, shots = (16, 1000) if quick else (64, 10000)
+    out.append(
+        Workload(
+            name=f"sample_brick_100x20:chi={chi}:shots={shots}",
+            group="sampling",
+            family="sample_brick_100x20",
+            kind="sampling",
+            source="example:brick:100:20",
+            max_bond=chi,
+            shots=shots,
         )
-    else:
-        out.append(
-            Workload(
-                name="sample_brick_100x20:chi=64:shots=10000",
-                group="sampling",
-                family="sample_brick_100x20",
-                kind="sampling",
-                source="example:brick:100:20",
-                max_bond=64,
-                shots=10000,
-            )
-        )
+    )
     for chi in (16, 64, 256) if quick else KERNEL_CHIS:
         out.append(
             Workload(

@@ -9,8 +9,6 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
-
 __all__ = ["main"]
 
 
@@ -236,5 +234,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    np.seterr(all="ignore")
     sys.exit(main())
