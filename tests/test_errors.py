@@ -486,3 +486,9 @@ def test_dynamic_qasm_features_name_the_feature(tmp_path):
     circ = tb.Circuit.from_qasm(src)
     with pytest.raises(tb.NotImplementedError, match=r"classically controlled"):
         tb.simulate(circ)
+
+
+def test_impossible_sample_request_is_a_clear_error():
+    psi = tb.MPS(100)
+    with pytest.raises(ValueError, match=r"shots of 100 qubits need .* GiB"):
+        psi.sample(10**12, seed=1)

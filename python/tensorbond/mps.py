@@ -22,6 +22,8 @@ _PAULI = {
     "Y": np.array([[0, -1j], [1j, 0]], dtype=np.complex128),
     "Z": np.array([[1, 0], [0, -1]], dtype=np.complex128),
 }
+#: One sample() call returns at most this many bytes of 0/1 outcomes (16 GiB).
+_MAX_SAMPLE_BYTES = 2**34
 _TERM_RE = re.compile(r"([IXYZixyz])\s*(\d+)")
 
 #: A Pauli string: ``"X0 Z3 Y7"`` (also ``"X0*Z3"``) or ``{0: "X", 3: "Z"}``.
@@ -352,6 +354,12 @@ class MPS:
             raise TypeError(f"shots must be an int, got {type(shots).__name__}")
         if shots < 0:
             raise ValueError(f"shots must be non-negative, got {shots}")
+        if shots * self.num_qubits > _MAX_SAMPLE_BYTES:
+            raise ValueError(
+                f"{shots} shots of {self.num_qubits} qubits need "
+                f"{shots * self.num_qubits / 2**30:.3g} GiB of bitstrings; draw them in "
+                f"batches of at most {_MAX_SAMPLE_BYTES // self.num_qubits} shots"
+            )
         return Samples(self._impl.sample(int(shots), _seed_to_int(seed)))
 
     def expectation(
