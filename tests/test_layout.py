@@ -109,3 +109,31 @@ def test_copy_keeps_layout() -> None:
     other = psi.copy()
     assert other.layout == psi.layout == [2, 1, 0]
     assert other.probability("001") == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("seed, with_cswap", [(3, True), (4, False)])
+def test_auto_routing_at_saturated_bonds_is_exact(seed: int, with_cswap: bool) -> None:
+    """auto routes rank-4 gates (cswap) lazily, and switches rank-2 gates (cx, rzz, ccx)
+    to lazy swaps once the span's bonds reach max_bond; with max_bond at the full
+    2^(n/2) nothing is truncated, so the state must stay exact while the layout
+    moves (without cswap, only the saturated rank-2 path can move it)."""
+    rng = np.random.default_rng(seed)
+    n = 8
+    circ = tb.Circuit(n)
+    for _ in range(30):
+        for q in range(n):
+            circ.u3(*rng.uniform(0, 6, 3), q)
+        a, b, c = (int(x) for x in rng.choice(n, 3, replace=False))
+        circ.cx(a, b)
+        circ.rzz(float(rng.uniform(0, 6)), b, c)
+        circ.ccx(a, b, c)
+        if with_cswap:
+            circ.cswap(c, a, b)
+    psi = tb.simulate(circ, max_bond=2 ** (n // 2), cutoff=0.0)
+    ref = np.zeros(2**n, complex)
+    ref[0] = 1
+    for op in circ:
+        ref = sv.apply(ref, op.unitary(), list(op.qubits), n)
+    assert psi.layout != list(range(n))
+    assert psi.fidelity_estimate == pytest.approx(1.0, abs=1e-12)
+    np.testing.assert_allclose(psi.to_dense(), ref, rtol=1e-10, atol=1e-12)

@@ -388,17 +388,45 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
         route_by_swaps(s, k, g.data(), spec, false);
         return;
     }
-    if (routing != Routing::swap) {
-        // Measured: the MPO route wins for operator Schmidt rank <= 2 (controlled
-        // gates, rzz, ccx: one SVD per bond instead of two); swaps win for rank 4
-        // (swap, generic unitaries), whose MPO quadruples the bonds it spans.
+    if (routing == Routing::mpo) {
+        const bool right = toward != SIZE_MAX ? toward > first : center_ > first;
+        apply_as_mpo(s, gate_mpo(g.data(), k), spec, right);
+        return;
+    }
+    if (routing == Routing::automatic) {
+        // Measured (bench/bench_routing.py): swapping the qubits together and
+        // leaving them there wins for gates of operator Schmidt rank 4 (one SVD per
+        // site; cswap on QASMBench dnn, qugan, swap_test, knn: 5-15x faster than
+        // swapping back, with the 3-qubit anchor at the middle qubit). For rank <= 2
+        // (controlled gates, rzz, ccx) the MPO route keeps the layout, which matters
+        // while bonds can still grow (qft_30: lazy swaps scramble it, bond 55
+        // instead of 10, 5x slower). Once every bond of the span sits at max_bond
+        // the layout can no longer cost bond growth and the cheaper swaps win
+        // (qaoa_40 at max_bond 32: 1.5x faster, better fidelity); across a product
+        // region (every bond 1) there is no entanglement for it to cost either, and
+        // swaps skip the MPO's fixed costs (QASMBench adder, bv, qft_n63).
         GateMpo<T> mpo = gate_mpo(g.data(), k);
         const std::size_t rank = *std::max_element(mpo.bonds.begin(), mpo.bonds.end());
-        if (routing == Routing::mpo || rank <= 2) {
+        const std::size_t n = cores_.size();
+        bool saturated = spec.max_bond.has_value(), product = true;
+        for (std::size_t b = first + 1; b <= last; ++b) {
+            // A bond is saturated at max_bond or at 2^(distance to the chain's end).
+            const std::size_t edge = std::min(b, n - b);
+            if (saturated) {
+                const std::size_t cap = edge < 40 ? std::min(*spec.max_bond, std::size_t(1) << edge)
+                                                  : *spec.max_bond;
+                saturated = bonds_[b] >= cap;
+            }
+            product = product && bonds_[b] == 1;
+        }
+        saturated = saturated || product;
+        if (rank <= 2 && !saturated) {
             const bool right = toward != SIZE_MAX ? toward > first : center_ > first;
             apply_as_mpo(s, mpo, spec, right);
             return;
         }
+        route_by_swaps(s, k, g.data(), spec, false);
+        return;
     }
     route_by_swaps(s, k, g.data(), spec, true);
 }
@@ -407,32 +435,29 @@ template <ComplexScalar T>
 void Mps<T>::route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k, const T* g,
                             const TruncationSpec& spec, bool swap_back) {
     const std::size_t first = s[0], last = s[k - 1];
-    // Bring the qubits next to each other by the fewer swaps, apply, and undo the
-    // swaps in reverse order.
-    std::size_t cost_left = 0, cost_right = 0;
-    for (std::size_t j = 0; j < k; ++j) {
-        cost_left += s[j] - (first + j);
-        cost_right += (last - (k - 1 - j)) - s[j];
-    }
+    // The gate qubits end on sites a, a+1, ...; candidate anchors a: next to the
+    // first qubit, next to the last, and around the middle one (k = 3).
+    const auto swap_cost = [&](std::size_t a) {
+        std::size_t c = 0;
+        for (std::size_t j = 0; j < k; ++j) c += s[j] > a + j ? s[j] - (a + j) : a + j - s[j];
+        return c;
+    };
+    std::array<std::size_t, 3> candidates{first, last - (k - 1), first};
+    std::size_t n_candidates = 2;
+    if (k == 3) candidates[n_candidates++] = s[1] - 1;
+    // Fewest swaps; ties go to the first anchor (quimb's choice: move the later
+    // qubits leftwards to the first). Measured: looking ahead to leave the qubits
+    // near the next gate's made qaoa_40 25% faster but its fidelity 100x worse.
+    std::size_t anchor = first;
+    for (std::size_t c = 1; c < n_candidates; ++c)
+        if (swap_cost(candidates[c]) < swap_cost(anchor)) anchor = candidates[c];
     std::vector<std::pair<std::size_t, bool>> swaps;  // (left site, moving right)
-    std::size_t anchor;
-    if (cost_right < cost_left) {
-        // Move s[k-2] (then s[k-3]) rightwards next to `last`.
-        anchor = last - (k - 1);
-        std::size_t target = last;
-        for (std::size_t j = k - 1; j-- > 0;) {
-            --target;
-            for (std::size_t p = s[j]; p < target; ++p) swaps.push_back({p, true});
-        }
-    } else {
-        // Move s[1] (then s[2]) leftwards next to `first` (quimb's choice on ties).
-        anchor = first;
-        std::size_t target = first;
-        for (std::size_t j = 1; j < k; ++j) {
-            ++target;
-            for (std::size_t p = s[j]; p > target; --p) swaps.push_back({p - 1, false});
-        }
-    }
+    // Qubits left of their target move right, the nearest to it first; qubits right
+    // of it move left, nearest first. Neither crosses another gate qubit.
+    for (std::size_t j = k; j-- > 0;)
+        for (std::size_t p = s[j]; p < anchor + j; ++p) swaps.push_back({p, true});
+    for (std::size_t j = 0; j < k; ++j)
+        for (std::size_t p = s[j]; p > anchor + j; --p) swaps.push_back({p - 1, false});
     // The centre follows the swaps, then turns back with the undoing swaps.
     for (const auto& [p, right] : swaps) swap_adjacent(p, spec, right);
     // Swapping back, the centre turns around; staying, it keeps its direction.

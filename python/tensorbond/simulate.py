@@ -139,10 +139,12 @@ def simulate(
         each other and back (2d-1 truncated SVDs for distance d); ``"mpo"`` applies
         the gate as a small MPO over the span and compresses in one sweep (d SVDs);
         ``"lazy"`` swaps them next to each other and leaves them there (d SVDs),
-        tracking which site holds which qubit (``MPS.layout``); ``"auto"`` uses the
-        MPO for gates of operator Schmidt rank <= 2 and swaps otherwise, the
-        choices measured in ``bench/bench_engine.py``. SWAP gates never move data:
-        they relabel the layout.
+        tracking which site holds which qubit (``MPS.layout``); ``"auto"`` is lazy
+        for gates of operator Schmidt rank 4 (cswap, generic unitaries), and for
+        gates of rank <= 2 (controlled gates, rzz, ccx) uses the MPO route, which keeps
+        the layout, until every bond of the span has reached ``max_bond``, then
+        lazy swaps; the choices measured in ``bench/bench_routing.py``. SWAP gates
+        never move data: they relabel the layout.
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk of gates.
     chunk : int

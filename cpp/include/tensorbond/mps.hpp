@@ -30,7 +30,8 @@ enum class Routing {
     mpo,   ///< apply the gate as an MPO over the span, then one compression sweep (d SVDs)
     lazy,  ///< swap the qubits next to each other and leave them there (d SVDs);
            ///< the qubit layout is tracked
-    automatic,  ///< the faster of the two, as measured (see bench/bench_engine.py)
+    automatic,  ///< lazy for operator Schmidt rank 4 (cswap, generic unitaries); mpo
+                ///< for rank <= 2 until the span's bonds saturate at max_bond, then lazy
 };
 
 /// A k-qubit gate as an MPO over its k sorted sites (see Routing::mpo).
