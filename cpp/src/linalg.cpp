@@ -271,12 +271,18 @@ SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec)
     }
     out.s = std::move(s);
     lu.resize(kept * n);  // first `kept` rows of vh
-    out.vh = std::move(lu);
     if (kept < k) {
         for (std::size_t i = 1; i < m; ++i)
             std::memmove(lvt.data() + i * kept, lvt.data() + i * k, kept * sizeof(T));
     }
     lvt.resize(m * kept);
+    if (kept < k) {
+        // The factors become MPS cores: give back the truncated tail's memory, or
+        // a state at max_bond holds twice its bytes (measured: brick at chi 128).
+        lu.shrink_to_fit();
+        lvt.shrink_to_fit();
+    }
+    out.vh = std::move(lu);
     out.u = std::move(lvt);
     return out;
 }
@@ -347,6 +353,7 @@ void qr(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& r) {
             std::memmove(a.data() + i * k, a.data() + i * n, k * sizeof(T));
     }
     a.resize(m * k);
+    if (k < n) a.shrink_to_fit();  // q becomes an MPS core: exact size
 }
 
 template <Scalar T>
@@ -378,6 +385,7 @@ void lq(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& l) {
     detail::lapack_ungqr(mm, kk, kk, a.data(), mm, tau.data(), work.data(), lw, &info);
     if (info != 0) throw LinAlgError("ungqr failed, info=" + std::to_string(info));
     a.resize(k * n);
+    if (k < m) a.shrink_to_fit();  // q becomes an MPS core: exact size
 }
 
 #define TENSORBOND_LINALG_INSTANTIATE(T)                                                  \

@@ -169,14 +169,14 @@ template <ComplexScalar T> void Mps<T>::check_site(std::size_t site, const char*
 
 template <ComplexScalar T> void Mps<T>::move_center(std::size_t site) {
     check_site(site, "site");
-    std::vector<T> fac, prod;
+    std::vector<T> fac;
     while (center_ < site) {
         // A[c] = Q R (rows (l, p), cols r); Q stays, R moves into A[c+1].
         const std::size_t c = center_, l = bonds_[c], r = bonds_[c + 1];
         qr(cores_[c], l * 2, r, fac);
         const std::size_t k = std::min(l * 2, r);
         const std::size_t r2 = bonds_[c + 2];
-        prod.assign(k * 2 * r2, T(0));
+        std::vector<T> prod(k * 2 * r2);  // fresh: a core holds no spare capacity
         gemm(Op::none, Op::none, k, 2 * r2, r, T(1), fac.data(), r, cores_[c + 1].data(), 2 * r2,
              T(0), prod.data(), 2 * r2);
         cores_[c + 1].swap(prod);
@@ -189,7 +189,7 @@ template <ComplexScalar T> void Mps<T>::move_center(std::size_t site) {
         lq(cores_[c], l, 2 * r, fac);
         const std::size_t k = std::min(l, 2 * r);
         const std::size_t l2 = bonds_[c - 1];
-        prod.assign(l2 * 2 * k, T(0));
+        std::vector<T> prod(l2 * 2 * k);
         gemm(Op::none, Op::none, l2 * 2, k, l, T(1), cores_[c - 1].data(), l, fac.data(), k, T(0),
              prod.data(), k);
         cores_[c - 1].swap(prod);
@@ -514,7 +514,6 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
     // Sites first..last are now unnormalized: re-orthogonalize across the span with
     // QR (no truncation), then truncate every bond once sweeping back, each at the
     // orthogonality centre.
-    std::vector<T> fac, prod;
     if (!center_right) {
         center_ = first;
         move_center(last);
@@ -522,7 +521,7 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
             const std::size_t l = bonds_[m], r = bonds_[m + 1], l2 = bonds_[m - 1];
             Split sp = split_matrix(cores_[m], l, 2 * r, spec, false);
             const std::size_t kk = sp.k;
-            prod.assign(l2 * 2 * kk, T(0));
+            std::vector<T> prod(l2 * 2 * kk);
             gemm(Op::none, Op::none, l2 * 2, kk, l, T(1), cores_[m - 1].data(), l, sp.left.data(),
                  kk, T(0), prod.data(), kk);
             cores_[m - 1].swap(prod);
@@ -537,7 +536,7 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
             const std::size_t l = bonds_[m], r = bonds_[m + 1], r2 = bonds_[m + 2];
             Split sp = split_matrix(cores_[m], l * 2, r, spec, true);
             const std::size_t kk = sp.k;
-            prod.assign(kk * 2 * r2, T(0));
+            std::vector<T> prod(kk * 2 * r2);
             gemm(Op::none, Op::none, kk, 2 * r2, r, T(1), sp.right.data(), r,
                  cores_[m + 1].data(), 2 * r2, T(0), prod.data(), 2 * r2);
             cores_[m + 1].swap(prod);
