@@ -50,7 +50,7 @@ std::size_t prod(const std::vector<std::size_t>& v, std::size_t lo, std::size_t 
 /// aligned and advised for transparent huge pages.
 template <class T> class Workspace {
   public:
-    static constexpr std::size_t slots = 5;
+    static constexpr std::size_t slots = 7;
     Workspace() = default;
     Workspace(const Workspace&) = delete;
     Workspace& operator=(const Workspace&) = delete;
@@ -98,7 +98,7 @@ constexpr double sweep_elem_cost = 2.0;
 /// Working-set target of one batch block of a forward pass (bytes): intermediates
 /// of a TT sweep can be rank times larger than x and y, and stay in cache when
 /// the batch is processed in blocks of rows.
-constexpr std::size_t block_bytes = std::size_t{1} << 20;
+constexpr std::size_t block_bytes = std::size_t{4096} << 10;
 
 /// Dimensions of one sweep step: out[p, e, q] = sum_c G[e, c] z[p, c, q].
 struct Step {
@@ -541,6 +541,18 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
     for (std::size_t s = 0; s + 1 < ng; ++s) {
         const Step& st = steps[rtl ? ng - 1 - s : s];
         state_row = std::max(state_row, st.p * st.e * st.q);
+    }
+    if (batch_last && batch > 1 && state_row * batch * sizeof(T) > 2 * block_bytes) {
+        // Columns cannot be blocked without strided GEMM operands: transposing x
+        // and y (two passes over each) costs less than uncached intermediates.
+        T* xt = ws.get(5, nn * batch);
+        T* yt = ws.get(6, mm * batch);
+        const std::size_t shape_x[2] = {nn, batch}, shape_y[2] = {batch, mm};
+        const std::size_t swap[2] = {1, 0};
+        permute<T>(x, shape_x, swap, xt);
+        forward(xt, batch, false, yt, plan);  // uses slots 0..4 only
+        permute<T>(yt, shape_y, swap, y);
+        return;
     }
     std::size_t block = batch;
     if (!batch_last && state_row > 0)
