@@ -5,10 +5,12 @@ namespace py = pybind11;
 void register_errors(py::module_& m);
 void register_kernels(py::module_& m);
 void register_mps(py::module_& m);
+void register_tt(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Private compiled kernels; use the tensorbond package.";
     register_errors(m);  // first: later registrations may raise these types
     register_kernels(m);
     register_mps(m);
+    register_tt(m);
 }

@@ -19,6 +19,7 @@ from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
 from .mps import MPS, Samples
 from .simulate import CompiledCircuit, compile_circuit, simulate
 from .truncation import Truncation
+from .tt import ContractionPlan, LowRank, TTMatrix, factor_modes
 
 __version__ = "0.1.0"
 
@@ -28,15 +29,19 @@ __all__ = [
     "Circuit",
     "CompiledCircuit",
     "Condition",
+    "ContractionPlan",
     "LinAlgError",
+    "LowRank",
     "NotImplementedError",
     "Operation",
     "QasmError",
     "SVDResult",
     "Samples",
+    "TTMatrix",
     "Truncation",
     "compile_circuit",
     "einsum",
+    "factor_modes",
     "gate_matrix",
     "get_num_threads",
     "qr",
