@@ -65,3 +65,37 @@ def test_dynamic_circuit_named(tmp_path: Path, capsys: pytest.CaptureFixture[str
                  "reset q[0];\nh q[0];\n")
     assert main(["simulate", str(f)]) == 2
     assert "reset" in capsys.readouterr().err
+
+
+def test_compress_file_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    import tensorbond as tb
+
+    rng = np.random.default_rng(0)
+    np.savez(tmp_path / "w.npz", a=rng.standard_normal((64, 32)), b=rng.standard_normal(64))
+    out = tmp_path / "small.safetensors"
+    assert main(["compress", str(tmp_path / "w.npz"), "--ratio", "4", "-o", str(out),
+                 "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["report"]["ratio"] >= 4 and doc["output"] == str(out)
+    back = tb.load_compressed(out)
+    assert back["a"].shape == (64, 32)
+    np.testing.assert_array_equal(back["b"], np.load(tmp_path / "w.npz")["b"])
+
+
+def test_compress_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compress"]) == 2
+    assert "model file or --example" in capsys.readouterr().err
+    assert main(["compress", str(tmp_path / "none.npz")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+
+
+def test_compress_digits_example(capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("torch")
+    pytest.importorskip("sklearn")
+    assert main(["compress", "--example", "digits", "--heal-epochs", "3", "--json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["report"]["ratio"] >= 15
+    assert doc["dense_accuracy"] > 0.9
+    assert doc["heal"]["after"] < doc["heal"]["before"]

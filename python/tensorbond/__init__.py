@@ -1,4 +1,5 @@
-"""tensorbond: tensor networks in C++ for quantum circuit simulation (MPS).
+"""tensorbond: tensor networks in C++ for quantum circuit simulation (MPS) and
+neural-network compression (TT-matrices).
 
 >>> import tensorbond as tb
 >>> psi = tb.simulate(tb.Circuit(3).h(0).cx(0, 1).cx(1, 2), max_bond=32)
@@ -20,34 +21,60 @@ from .mps import MPS, Samples
 from .simulate import CompiledCircuit, compile_circuit, simulate
 from .truncation import Truncation
 from .tt import ContractionPlan, LowRank, TTMatrix, factor_modes
+from .compress import Candidate, CompressionReport, LayerReport, compress
+from .heal import HealReport, heal
+from .model_io import load_compressed, save_compressed, to_dense
 
 __version__ = "0.1.0"
+
+_TORCH_NAMES = {"TTLinear", "LowRankLinear"}
+
+
+def __getattr__(name: str) -> object:
+    # The torch layers import torch, an optional dependency: only on first use.
+    if name in _TORCH_NAMES:
+        from . import torch_layers
+
+        return getattr(torch_layers, name)
+    raise AttributeError(f"module 'tensorbond' has no attribute {name!r}")
+
 
 __all__ = [
     "GATES",
     "MPS",
+    "Candidate",
     "Circuit",
     "CompiledCircuit",
+    "CompressionReport",
     "Condition",
     "ContractionPlan",
+    "HealReport",
+    "LayerReport",
     "LinAlgError",
     "LowRank",
+    "LowRankLinear",
     "NotImplementedError",
     "Operation",
     "QasmError",
     "SVDResult",
     "Samples",
+    "TTLinear",
     "TTMatrix",
     "Truncation",
     "compile_circuit",
+    "compress",
     "einsum",
     "factor_modes",
     "gate_matrix",
     "get_num_threads",
+    "heal",
+    "load_compressed",
     "qr",
+    "save_compressed",
     "set_num_threads",
     "simulate",
     "singular_values",
     "svd",
     "tensordot",
+    "to_dense",
 ]

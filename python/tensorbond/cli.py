@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 import sys
 import time
 from collections.abc import Sequence
@@ -15,7 +16,8 @@ __all__ = ["main"]
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="tensorbond",
-        description="Tensor networks in C++: MPS quantum circuit simulation.",
+        description="Tensor networks in C++: MPS quantum circuit simulation and "
+        "tensor-train compression of neural networks.",
     )
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser(
@@ -78,6 +80,34 @@ def _build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true",
                    help="print the results as JSON instead of the markdown tables")
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    c = sub.add_parser(
+        "compress",
+        help="compress a model's weight matrices (TT-matrix / low-rank / dense per layer)",
+        description="Compress the 2-D weights of a .npz or .safetensors file under a "
+        "global budget, choosing per layer between dense, low-rank and TT-matrix "
+        "formats; write the compressed model (safetensors with format metadata) and "
+        "print the per-layer report. --example digits trains, compresses and heals "
+        "a 64-256-256-10 MLP on scikit-learn's digits (needs torch and scikit-learn).",
+    )
+    c.add_argument("model", nargs="?", help=".npz or .safetensors file of weights")
+    c.add_argument("--example", choices=["digits"], help="run the built-in demo instead")
+    budget = c.add_mutually_exclusive_group()
+    budget.add_argument("--ratio", type=float, help="target whole-model compression ratio")
+    budget.add_argument("--error-budget", type=float,
+                        help="target weighted RMS relative error of the layers")
+    c.add_argument("-o", "--output", help="output .safetensors file "
+                   "(default MODEL.tb.safetensors; the example writes only when given)")
+    c.add_argument("--layers", nargs="+", metavar="NAME",
+                   help="names or globs of the layers to compress (default: every 2-D weight)")
+    c.add_argument("--formats", nargs="+", choices=["dense", "lowrank", "tt"],
+                   help="formats a layer may take (default: all)")
+    c.add_argument("--objective", choices=["size", "latency"], default="size",
+                   help="latency: only formats whose forward is cheaper than dense")
+    c.add_argument("--heal-epochs", type=int, default=100,
+                   help="healing epochs of the digits example (default 100)")
+    c.add_argument("--seed", type=int, default=0, help="seed of the digits example")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
 
@@ -215,6 +245,53 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _compress(args: argparse.Namespace) -> int:
+    from tensorbond.compress import compress
+    from tensorbond.model_io import save_compressed
+
+    if (args.model is None) == (args.example is None):
+        print("tensorbond compress: give a model file or --example", file=sys.stderr)
+        return 2
+    ratio, budget = args.ratio, args.error_budget
+    if ratio is None and budget is None:
+        ratio = 15.0 if args.example else 8.0
+    if args.example:
+        from tensorbond._optional import require_torch
+        from tensorbond.examples_nn import digits_demo
+
+        # A small model: torch's intra-op threads cost more than they give here.
+        require_torch().set_num_threads(1)
+        out = digits_demo(ratio=ratio, error_budget=budget, heal_epochs=args.heal_epochs,
+                          seed=args.seed, progress=not args.no_progress and sys.stderr.isatty())
+        report, healed = out["report"], out["heal"]
+        path = save_compressed(out["model"], args.output, report) if args.output else None
+        result = {"report": report.to_dict(), "heal": vars(healed),
+                  "dense_accuracy": out["dense_accuracy"],
+                  "compressed_accuracy": out["compressed_accuracy"],
+                  "healed_accuracy": out["healed_accuracy"], "seconds": out["seconds"],
+                  "output": str(path) if path else None}
+        if args.json:
+            print(json.dumps(result))
+        else:
+            print(report.to_markdown())
+            print(f"\ntest accuracy: dense {out['dense_accuracy']:.4f}, compressed "
+                  f"{out['compressed_accuracy']:.4f}, healed {out['healed_accuracy']:.4f}")
+            print(healed)
+            if path:
+                print(f"wrote {path}")
+        return 0
+    model, report = compress(args.model, ratio=ratio, error_budget=budget, layers=args.layers,
+                             objective=args.objective, formats=args.formats)
+    output = args.output or str(Path(args.model).with_suffix("")) + ".tb.safetensors"
+    path = save_compressed(model, output, report)
+    if args.json:
+        print(json.dumps({"report": report.to_dict(), "output": str(path)}))
+    else:
+        print(report.to_markdown())
+        print(f"wrote {path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``tensorbond`` command."""
     args = _build_parser().parse_args(argv)
@@ -223,8 +300,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _simulate(args)
         if args.command == "bench":
             return _bench(args)
-    except (ValueError, TypeError, IndexError, NotImplementedError, OSError,
-            ArithmeticError) as exc:
+        if args.command == "compress":
+            return _compress(args)
+    except (ValueError, TypeError, IndexError, KeyError, NotImplementedError, OSError,
+            ArithmeticError, ImportError) as exc:
         print(f"tensorbond {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,18 @@
+"""Optional dependencies, imported on first use with an ImportError that says
+how to install them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def require_torch() -> Any:
+    """Import torch or raise an ImportError that says how to get it."""
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError(
+            "this feature needs PyTorch: pip install 'tensorbond[torch]' "
+            "(or pip install torch==2.13.0 for the CPU build)"
+        ) from exc
+    return torch

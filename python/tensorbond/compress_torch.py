@@ -1,0 +1,123 @@
+"""Compression of PyTorch modules: every chosen ``nn.Linear`` becomes a
+``TTLinear`` or ``LowRankLinear`` (or stays dense) under the global budget."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tensorbond.compress import (
+    CompressionReport,
+    Format,
+    Objective,
+    _choose,
+    _layer_report,
+    _select,
+)
+from tensorbond._optional import require_torch
+from tensorbond.torch_layers import factorized_linear
+
+
+def _linear_layers(model: Any) -> dict[str, Any]:
+    torch = require_torch()
+    return {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+
+
+def _as_input(calibration: Any, model: Any) -> Any:
+    torch = require_torch()
+    x = calibration
+    if isinstance(x, np.ndarray):
+        x = torch.as_tensor(x)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError("calibration for a torch module must be a tensor or array batch, "
+                        f"got {type(calibration).__name__}")
+    p = next(model.parameters(), None)
+    if p is not None and x.is_floating_point():
+        x = x.to(dtype=p.dtype, device=p.device)
+    return x
+
+
+def _output(model: Any, x: Any) -> Any:
+    out = model(x)
+    if isinstance(out, (tuple, list)):
+        out = out[0]
+    if isinstance(out, dict):
+        out = next(iter(out.values()))
+    return out
+
+
+def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
+                  seed: int = 0) -> dict[str, float]:
+    """Relative output change per unit relative weight error, squared, per layer.
+
+    Each layer's weight is perturbed by random noise of relative Frobenius norm
+    ``eta`` and the model's output on ``x`` is compared with the unperturbed one.
+    """
+    torch = require_torch()
+    layers = _linear_layers(model)
+    gen = torch.Generator().manual_seed(seed)
+    out: dict[str, float] = {}
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            y0 = _output(model, x)
+            norm_y = float(torch.linalg.vector_norm(y0)) or 1e-300
+            for n in names:
+                w = layers[n].weight
+                e = torch.randn(w.shape, generator=gen, dtype=w.dtype).to(w.device)
+                e *= eta * torch.linalg.vector_norm(w) / torch.linalg.vector_norm(e)
+                w.add_(e)
+                try:
+                    dy = float(torch.linalg.vector_norm(_output(model, x) - y0))
+                finally:
+                    w.sub_(e)
+                out[n] = (dy / norm_y / eta) ** 2
+    finally:
+        model.train(was_training)
+    return out
+
+
+def compress_module(model: Any, *, ratio: float | None, error_budget: float | None,
+                    calibration: Any, layers: Sequence[str] | None, objective: Objective,
+                    formats: Sequence[Format], batch: int) -> tuple[Any, CompressionReport]:
+    """See :func:`tensorbond.compress`; this is its torch branch."""
+    torch = require_torch()
+    linears = _linear_layers(model)
+    if not linears:
+        raise ValueError("the module has no nn.Linear layers to compress")
+    names = _select(linears, layers, lambda n: True)
+    mats: dict[str, np.ndarray] = {}
+    for n in names:
+        w = linears[n].weight.detach().cpu().numpy()
+        if not np.all(np.isfinite(w)):
+            raise ValueError(f"layer {n!r} has NaN or infinite weights")
+        mats[n] = w
+    if calibration is not None:
+        sens = sensitivities(model, names, _as_input(calibration, model))
+    else:
+        sens = {n: 1.0 for n in names}
+    total_dense = sum(p.numel() for p in model.parameters())
+    choice, err = _choose(mats, sens, total_dense=total_dense, ratio=ratio,
+                          error_budget=error_budget, objective=objective, formats=formats,
+                          batch=batch)
+    new = copy.deepcopy(model)
+    report = CompressionReport(dense_total_params=total_dense, objective=objective,
+                               weighted_error=err)
+    for n in names:
+        c = choice[n]
+        old = linears[n]
+        built = c.build(mats[n])
+        if c.format != "dense":
+            bias = old.bias.detach().cpu().numpy() if old.bias is not None else None
+            layer = factorized_linear(built, bias).to(old.weight.device)
+            parent_name, _, attr = n.rpartition(".")
+            parent = new.get_submodule(parent_name) if parent_name else new
+            setattr(parent, attr, layer)
+        report.layers.append(_layer_report(n, mats[n], c, built, sens[n]))
+    report.total_params = sum(p.numel() for p in new.parameters())
+    del torch
+    return new, report

@@ -1,0 +1,204 @@
+"""Saving, loading and densifying compressed models (safetensors + metadata)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tensorbond.tt import LowRank, TTMatrix
+
+FORMAT_VERSION = 1
+
+__all__ = ["load_compressed", "save_compressed", "to_dense"]
+
+
+def _safetensors() -> Any:
+    try:
+        import safetensors.numpy as stn
+    except ImportError as exc:  # pragma: no cover
+        raise ImportError("saving compressed models needs: pip install safetensors") from exc
+    return stn
+
+
+def _is_module(obj: Any) -> bool:
+    return any(c.__module__.startswith("torch.nn") and c.__name__ == "Module"
+               for c in type(obj).__mro__)
+
+
+def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
+    """Write a compressed model to a ``.safetensors`` file.
+
+    Parameters
+    ----------
+    model : mapping or torch.nn.Module
+        What :func:`tensorbond.compress` returned: a mapping of names to arrays,
+        :class:`TTMatrix` and :class:`LowRank`, or a torch module with
+        ``TTLinear`` / ``LowRankLinear`` layers.
+    path : str or Path
+        Output file (``.safetensors`` is appended when missing).
+    report : CompressionReport, optional
+        Stored in the metadata as JSON.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    stn = _safetensors()
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        path = path.with_name(path.name + ".safetensors")
+    layers: dict[str, Any] = {}
+    tensors: dict[str, np.ndarray] = {}
+    if _is_module(model):
+        from tensorbond.torch_layers import LowRankLinear, TTLinear
+
+        kind = "torch"
+        for name, mod in model.named_modules():
+            if isinstance(mod, TTLinear):
+                layers[name] = {"format": "tt", "in_modes": list(mod.in_modes),
+                                "out_modes": list(mod.out_modes), "ranks": list(mod.ranks),
+                                "bias": mod.bias is not None}
+            elif isinstance(mod, LowRankLinear):
+                layers[name] = {"format": "lowrank", "rank": mod.rank,
+                                "shape": [mod.out_features, mod.in_features],
+                                "bias": mod.bias is not None}
+        for k, v in model.state_dict().items():
+            tensors[k] = np.ascontiguousarray(v.detach().cpu().numpy())
+    else:
+        kind = "arrays"
+        for name, v in model.items():
+            if isinstance(v, TTMatrix):
+                layers[name] = {"format": "tt", "num_cores": v.num_cores}
+                for k, c in enumerate(v.cores):
+                    tensors[f"{name}.core{k}"] = np.ascontiguousarray(c)
+            elif isinstance(v, LowRank):
+                layers[name] = {"format": "lowrank"}
+                tensors[f"{name}.u"] = np.ascontiguousarray(v.u)
+                tensors[f"{name}.v"] = np.ascontiguousarray(v.v)
+            else:
+                layers[name] = {"format": "dense"}
+                tensors[name] = np.ascontiguousarray(np.asarray(v))
+    meta = {"tensorbond_format": str(FORMAT_VERSION), "kind": kind,
+            "layers": json.dumps(layers)}
+    if report is not None:
+        meta["report"] = json.dumps(report.to_dict())
+    stn.save_file(tensors, str(path), metadata=meta)
+    return path
+
+
+def _read(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    stn = _safetensors()
+    from safetensors import safe_open
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no such file: {path}")
+    with safe_open(str(path), framework="numpy") as f:
+        meta = f.metadata() or {}
+    if "tensorbond_format" not in meta:
+        raise ValueError(f"{path} is not a tensorbond compressed model (no format metadata)")
+    if int(meta["tensorbond_format"]) > FORMAT_VERSION:
+        raise ValueError(f"{path} has format version {meta['tensorbond_format']}; this "
+                         f"tensorbond reads up to {FORMAT_VERSION}: upgrade tensorbond")
+    return stn.load_file(str(path)), meta
+
+
+def load_compressed(path: str | Path, model: Any = None) -> Any:
+    """Read a model written by :func:`save_compressed`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.safetensors`` file.
+    model : torch.nn.Module, optional
+        For files saved from a torch module: the original (dense) architecture.
+        A copy of it receives the factorized layers and the saved weights.
+
+    Returns
+    -------
+    dict or torch.nn.Module
+        Names mapped to arrays / :class:`TTMatrix` / :class:`LowRank`, or the module.
+    """
+    tensors, meta = _read(path)
+    layers = json.loads(meta["layers"])
+    if meta["kind"] == "arrays":
+        out: dict[str, Any] = {}
+        for name, info in layers.items():
+            if info["format"] == "tt":
+                out[name] = TTMatrix.from_cores(
+                    [tensors[f"{name}.core{k}"] for k in range(info["num_cores"])])
+            elif info["format"] == "lowrank":
+                out[name] = LowRank.from_factors(tensors[f"{name}.u"], tensors[f"{name}.v"])
+            else:
+                out[name] = tensors[name]
+        return out
+    if model is None:
+        raise ValueError("this file holds a torch module: pass model= with its original "
+                         "architecture")
+    from tensorbond._optional import require_torch
+    from tensorbond.torch_layers import LowRankLinear, TTLinear
+
+    torch = require_torch()
+    new = copy.deepcopy(model)
+    for name, info in layers.items():
+        try:
+            old = new.get_submodule(name)
+        except AttributeError as exc:
+            raise KeyError(f"the model has no layer {name!r} that the file compresses") from exc
+        if info["format"] == "tt":
+            d = len(info["in_modes"])
+            ranks = [1, *info["ranks"], 1]
+            cores = [np.zeros((ranks[k], info["out_modes"][k], info["in_modes"][k],
+                               ranks[k + 1]), np.float32) for k in range(d)]
+            cores[0][(0,) * 4] = 1.0  # from_cores needs finite, non-degenerate data
+            layer = TTLinear(TTMatrix.from_cores(cores),
+                             np.zeros(int(np.prod(info["out_modes"])), np.float32)
+                             if info["bias"] else None)
+        else:
+            r = info["rank"]
+            out_f, in_f = info["shape"]
+            layer = LowRankLinear(LowRank.from_factors(np.zeros((out_f, r), np.float32),
+                                                       np.zeros((r, in_f), np.float32)),
+                                  np.zeros(out_f, np.float32) if info["bias"] else None)
+        parent_name, _, attr = name.rpartition(".")
+        parent = new.get_submodule(parent_name) if parent_name else new
+        if isinstance(getattr(old, "weight", None), torch.Tensor):
+            layer = layer.to(old.weight.dtype)
+        setattr(parent, attr, layer)
+    state = {k: torch.as_tensor(v) for k, v in tensors.items()}
+    new.load_state_dict(state, strict=True)
+    return new
+
+
+def to_dense(model: Any) -> Any:
+    """Export a compressed model back to dense weights.
+
+    A mapping becomes a mapping of numpy arrays; a torch module becomes a copy
+    whose ``TTLinear`` / ``LowRankLinear`` layers are ``nn.Linear`` again.
+    """
+    if not _is_module(model):
+        return {k: (v.to_dense() if isinstance(v, (TTMatrix, LowRank)) else np.asarray(v))
+                for k, v in model.items()}
+    from tensorbond._optional import require_torch
+    from tensorbond.torch_layers import LowRankLinear, TTLinear
+
+    torch = require_torch()
+    new = copy.deepcopy(model)
+    for name, mod in list(new.named_modules()):
+        if isinstance(mod, (TTLinear, LowRankLinear)):
+            with torch.no_grad():
+                w = mod.weight_dense()
+                lin = torch.nn.Linear(mod.in_features, mod.out_features,
+                                      bias=mod.bias is not None, dtype=w.dtype)
+                lin.weight.copy_(w)
+                if mod.bias is not None:
+                    lin.bias.copy_(mod.bias)
+            parent_name, _, attr = name.rpartition(".")
+            parent = new.get_submodule(parent_name) if parent_name else new
+            setattr(parent, attr, lin)
+    return new

@@ -1,0 +1,190 @@
+"""PyTorch layers holding factorized weights: ``TTLinear`` and ``LowRankLinear``.
+
+Both are drop-in replacements for :class:`torch.nn.Linear` (input ``(..., in)``,
+output ``(..., out)``) whose factors are trainable parameters, so a compressed
+model fine-tunes ("heals") with ordinary autograd. torch is an optional
+dependency: ``pip install "tensorbond[torch]"``.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tensorbond._optional import require_torch
+from tensorbond.tt import LowRank, TTMatrix
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+
+torch_mod = require_torch()
+nn = torch_mod.nn
+
+
+def _param(a: np.ndarray, like: torch.Tensor | None, dtype: Any) -> torch.nn.Parameter:
+    t = torch_mod.from_numpy(np.array(a, order="C", copy=True))
+    if dtype is not None:
+        t = t.to(dtype)
+    elif like is not None:
+        t = t.to(like.dtype)
+    if like is not None:
+        t = t.to(like.device)
+    return nn.Parameter(t.clone())
+
+
+class TTLinear(nn.Module):  # type: ignore[misc]
+    """A Linear layer whose weight is a tensor-train matrix.
+
+    ``y = x @ W.T + bias`` with ``W`` of shape ``(prod(out_modes), prod(in_modes))``
+    held as cores ``(r_left, m_k, n_k, r_right)``. The forward contracts the
+    input with one core at a time (never forming ``W``), so gradients reach the
+    cores directly.
+
+    Parameters
+    ----------
+    tt : TTMatrix
+        The factorized weight.
+    bias : array_like or torch.Tensor, optional
+        Bias of length ``out``.
+    dtype : torch.dtype, optional
+        Parameter dtype (default: the cores' dtype, float32 stays float32).
+    """
+
+    def __init__(self, tt: TTMatrix, bias: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.in_modes = tuple(int(n) for n in tt.in_modes)
+        self.out_modes = tuple(int(m) for m in tt.out_modes)
+        self.in_features = int(math.prod(self.in_modes))
+        self.out_features = int(math.prod(self.out_modes))
+        self.cores = nn.ParameterList([_param(c, None, dtype) for c in tt.cores])
+        if bias is None:
+            self.bias = None
+        else:
+            b = torch_mod.as_tensor(np.asarray(bias.detach().cpu() if hasattr(bias, "detach")
+                                               else bias))
+            if b.shape != (self.out_features,):
+                raise ValueError(f"bias must have shape ({self.out_features},), got "
+                                 f"{tuple(b.shape)}")
+            self.bias = nn.Parameter(b.to(self.cores[0].dtype).clone())
+
+    @property
+    def ranks(self) -> tuple[int, ...]:
+        """Internal TT ranks."""
+        return tuple(int(c.shape[3]) for c in self.cores[:-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the layer to ``x`` of shape ``(..., in_features)``."""
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"TTLinear expects inputs with last dimension "
+                             f"{self.in_features}, got shape {tuple(x.shape)}")
+        lead = x.shape[:-1]
+        b = int(math.prod(lead)) if lead else 1
+        # t holds (batch, n_1..n_k, r_k, m_{k+1}..m_d) as (b, N, r, M): cores are
+        # absorbed from the last to the first, each one GEMM-shaped einsum.
+        t = x.reshape(b, self.in_features, 1, 1)
+        n_rest, m_done = self.in_features, 1
+        for core in reversed(self.cores):
+            r_l, m_k, n_k, r_r = core.shape
+            n_rest //= n_k
+            t = t.reshape(b, n_rest, n_k, r_r, m_done)
+            t = torch_mod.einsum("bnjrm,sijr->bnsim", t, core)
+            m_done *= m_k
+            t = t.reshape(b, n_rest, r_l, m_done)
+        y = t.reshape(*lead, self.out_features)
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+    def to_tt(self) -> TTMatrix:
+        """The weight as a :class:`TTMatrix` (detached copy)."""
+        return TTMatrix.from_cores([c.detach().cpu().numpy() for c in self.cores])
+
+    def weight_dense(self) -> torch.Tensor:
+        """The dense weight ``(out, in)`` (differentiable)."""
+        eye = torch_mod.eye(self.in_features, dtype=self.cores[0].dtype,
+                            device=self.cores[0].device)
+        bias, self.bias = self.bias, None
+        try:
+            return self.forward(eye).T
+        finally:
+            self.bias = bias
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"in_modes={self.in_modes}, out_modes={self.out_modes}, ranks={self.ranks}, "
+                f"bias={self.bias is not None}")
+
+
+class LowRankLinear(nn.Module):  # type: ignore[misc]
+    """A Linear layer with a rank-r weight ``W = U @ V``: ``y = (x @ V.T) @ U.T + bias``.
+
+    Parameters
+    ----------
+    lr : LowRank
+        The factorized weight (``u`` of shape ``(out, r)``, ``v`` of ``(r, in)``).
+    bias : array_like or torch.Tensor, optional
+        Bias of length ``out``.
+    dtype : torch.dtype, optional
+        Parameter dtype (default: the factors' dtype).
+    """
+
+    def __init__(self, lr: LowRank, bias: Any = None, dtype: Any = None) -> None:
+        super().__init__()
+        self.out_features, self.in_features = (int(d) for d in lr.shape)
+        self.u = _param(lr.u, None, dtype)
+        self.v = _param(lr.v, None, dtype)
+        if bias is None:
+            self.bias = None
+        else:
+            b = torch_mod.as_tensor(np.asarray(bias.detach().cpu() if hasattr(bias, "detach")
+                                               else bias))
+            if b.shape != (self.out_features,):
+                raise ValueError(f"bias must have shape ({self.out_features},), got "
+                                 f"{tuple(b.shape)}")
+            self.bias = nn.Parameter(b.to(self.u.dtype).clone())
+
+    @property
+    def rank(self) -> int:
+        """The rank r."""
+        return int(self.u.shape[1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Apply the layer to ``x`` of shape ``(..., in_features)``."""
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"LowRankLinear expects inputs with last dimension "
+                             f"{self.in_features}, got shape {tuple(x.shape)}")
+        y = (x @ self.v.T) @ self.u.T
+        if self.bias is not None:
+            y = y + self.bias
+        return y
+
+    def to_lowrank(self) -> LowRank:
+        """The weight as a :class:`LowRank` (detached copy)."""
+        return LowRank.from_factors(self.u.detach().cpu().numpy(), self.v.detach().cpu().numpy())
+
+    def weight_dense(self) -> torch.Tensor:
+        """The dense weight ``(out, in)`` (differentiable)."""
+        return self.u @ self.v
+
+    def extra_repr(self) -> str:
+        return (f"in_features={self.in_features}, out_features={self.out_features}, "
+                f"rank={self.rank}, bias={self.bias is not None}")
+
+
+def factorized_linear(weight: Any, bias: Any = None) -> Any:
+    """A torch module for a dense array, :class:`TTMatrix` or :class:`LowRank`."""
+    if isinstance(weight, TTMatrix):
+        return TTLinear(weight, bias)
+    if isinstance(weight, LowRank):
+        return LowRankLinear(weight, bias)
+    w = torch_mod.as_tensor(np.ascontiguousarray(weight))
+    layer = nn.Linear(w.shape[1], w.shape[0], bias=bias is not None, dtype=w.dtype)
+    with torch_mod.no_grad():
+        layer.weight.copy_(w)
+        if bias is not None:
+            layer.bias.copy_(torch_mod.as_tensor(np.asarray(
+                bias.detach().cpu() if hasattr(bias, "detach") else bias)))
+    return layer

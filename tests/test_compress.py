@@ -1,0 +1,153 @@
+"""Whole-model compression: candidate curves, budget allocation, array models,
+reports, save/load. Torch modules are in test_torch_layers.py."""
+
+from __future__ import annotations
+
+import itertools
+import json
+
+import numpy as np
+import pytest
+
+import tensorbond as tb
+from tensorbond.compress import allocate, candidates, pareto
+
+
+def _decaying(rng: np.random.Generator, out: int, inp: int, scale: float = 8.0) -> np.ndarray:
+    u, _ = np.linalg.qr(rng.standard_normal((out, out)))
+    v, _ = np.linalg.qr(rng.standard_normal((inp, inp)))
+    k = min(out, inp)
+    return (u[:, :k] * np.exp(-np.arange(k) / scale)) @ v[:, :k].T
+
+
+@pytest.fixture
+def weights() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(5)
+    return {"fc1": _decaying(rng, 64, 32), "fc1.bias": rng.standard_normal(64),
+            "fc2": _decaying(rng, 32, 64, 3.0), "fc3": rng.standard_normal((16, 32))}
+
+
+def test_candidate_errors_match_reconstructions(weights) -> None:
+    w = weights["fc1"]
+    cands = candidates(w)
+    assert {c.format for c in cands} == {"dense", "lowrank", "tt"}
+    s = np.linalg.svd(w, compute_uv=False)
+    for c in cands:
+        assert c.params <= w.size
+        built = c.build(w)
+        dense = built if isinstance(built, np.ndarray) else built.to_dense()
+        err = np.linalg.norm(w - dense) / np.linalg.norm(w)
+        assert c.rel_error == pytest.approx(err, rel=1e-6, abs=1e-10)
+        if c.format == "lowrank":  # Eckart-Young: the tail of the spectrum
+            tail = np.sqrt(np.sum(s[c.rank:] ** 2) / np.sum(s**2))
+            assert c.rel_error == pytest.approx(tail, rel=1e-9, abs=1e-12)
+
+
+def test_pareto_front_is_monotone(weights) -> None:
+    front = pareto(candidates(weights["fc2"]))
+    params = [c.params for c in front]
+    errors = [c.rel_error for c in front]
+    assert params == sorted(params)
+    assert all(a > b for a, b in itertools.pairwise(errors))
+
+
+def test_allocation_meets_budgets_and_matches_brute_force(weights) -> None:
+    fronts = {n: pareto(candidates(weights[n])) for n in ("fc1", "fc2", "fc3")}
+    sens = {"fc1": 1.0, "fc2": 3.0, "fc3": 0.5}
+    budget = sum(weights[n].size for n in fronts) // 4
+    choice = allocate(fronts, sens, max_params=budget)
+    used = sum(c.params for c in choice.values())
+    assert used <= budget
+    best = min((sum(sens[n] * c.rel_error**2 for n, c in zip(fronts, combo)), combo)
+               for combo in itertools.product(*fronts.values())
+               if sum(c.params for c in combo) <= budget)[0]
+    got = sum(sens[n] * choice[n].rel_error ** 2 for n in fronts)
+    assert got <= best * 1.25 + 1e-12  # Lagrangian + greedy fill: near the optimum
+    err_choice = allocate(fronts, sens, max_error=0.3)
+    err = np.sqrt(sum(sens[n] * err_choice[n].rel_error ** 2 for n in fronts) / sum(sens.values()))
+    assert err <= 0.3
+
+
+def test_compress_arrays_ratio_and_report(weights) -> None:
+    model, report = tb.compress(weights, ratio=4)
+    assert report.ratio >= 4
+    assert report.total_params == sum(
+        v.num_params if isinstance(v, (tb.TTMatrix, tb.LowRank)) else np.asarray(v).size
+        for v in model.values())
+    assert {l.name for l in report.layers} == {"fc1", "fc2", "fc3"}
+    np.testing.assert_array_equal(model["fc1.bias"], weights["fc1.bias"])
+    for layer in report.layers:
+        v = model[layer.name]
+        dense = v.to_dense() if hasattr(v, "to_dense") else v
+        err = np.linalg.norm(weights[layer.name] - dense) / np.linalg.norm(weights[layer.name])
+        assert layer.rel_error == pytest.approx(err, rel=1e-6, abs=1e-10)
+    assert "Total:" in report.to_markdown()
+    json.dumps(report.to_dict())
+
+
+def test_compress_error_budget_and_latency(weights) -> None:
+    _, report = tb.compress(weights, error_budget=0.05)
+    assert report.weighted_error <= 0.05
+    _, lat = tb.compress(weights, ratio=2, objective="latency")
+    assert all(l.macs <= l.dense_macs for l in lat.layers)
+
+
+def test_calibration_weighs_layers(weights) -> None:
+    rng = np.random.default_rng(0)
+    calib = {"fc1": rng.standard_normal((50, 32)), "fc2": rng.standard_normal((50, 64)) * 1e-3}
+    _, report = tb.compress(weights, ratio=3, calibration=calib, layers=["fc1", "fc2"])
+    sens = {l.name: l.sensitivity for l in report.layers}
+    assert sens["fc1"] > 0 and sens["fc2"] > 0
+
+
+def test_save_load_and_dense_export(weights, tmp_path) -> None:
+    model, report = tb.compress(weights, ratio=3)
+    path = tb.save_compressed(model, tmp_path / "m", report)
+    assert path.suffix == ".safetensors"
+    back = tb.load_compressed(path)
+    assert set(back) == set(model)
+    for k, v in model.items():
+        assert type(back[k]) is type(v)
+        np.testing.assert_array_equal(tb.to_dense({k: back[k]})[k], tb.to_dense({k: v})[k])
+
+
+@pytest.mark.parametrize(
+    "kwargs, err, match",
+    [({}, ValueError, "exactly one"), ({"ratio": 2, "error_budget": 0.1}, ValueError, "exactly one"),
+     ({"ratio": 0.5}, ValueError, "ratio"), ({"error_budget": 1.5}, ValueError, "error_budget"),
+     ({"ratio": 2, "layers": ["nope*"]}, KeyError, "nope"),
+     ({"ratio": 2, "layers": ["fc1.bias"]}, ValueError, "2-D"),
+     ({"ratio": 2, "formats": ["svd"]}, ValueError, "unknown format"),
+     ({"ratio": 2, "objective": "speed"}, ValueError, "objective"),
+     ({"ratio": 1e6}, ValueError, "below the smallest"),
+     ({"ratio": 2, "calibration": {"fc9": np.ones((2, 2))}}, KeyError, "fc9"),
+     ({"ratio": 2, "calibration": {"fc1": np.ones((2, 5))}}, ValueError, "calibration")])
+def test_bad_input(weights, kwargs, err, match) -> None:
+    with pytest.raises(err, match=match):
+        tb.compress(weights, **kwargs)
+
+
+def test_nan_weights_and_bad_files(weights, tmp_path) -> None:
+    bad = dict(weights, fc2=np.full((32, 64), np.nan))
+    with pytest.raises(ValueError, match="NaN"):
+        tb.compress(bad, ratio=2)
+    with pytest.raises(FileNotFoundError):
+        tb.compress(tmp_path / "missing.npz", ratio=2)
+    (tmp_path / "w.txt").write_text("x")
+    with pytest.raises(ValueError, match="unknown model file"):
+        tb.compress(tmp_path / "w.txt", ratio=2)
+    plain = tmp_path / "plain.safetensors"
+    import safetensors.numpy as stn
+    stn.save_file({"a": np.ones(3)}, str(plain))
+    with pytest.raises(ValueError, match="not a tensorbond"):
+        tb.load_compressed(plain)
+
+
+def test_npz_and_safetensors_files(weights, tmp_path) -> None:
+    np.savez(tmp_path / "w.npz", **weights)
+    import safetensors.numpy as stn
+    stn.save_file({k: np.ascontiguousarray(v) for k, v in weights.items()},
+                  str(tmp_path / "w.safetensors"))
+    a, ra = tb.compress(tmp_path / "w.npz", ratio=3)
+    b, rb = tb.compress(tmp_path / "w.safetensors", ratio=3)
+    assert ra.to_dict() == rb.to_dict()

@@ -1,0 +1,147 @@
+"""TTLinear / LowRankLinear against their dense reconstructions, gradients to
+the cores, compression of torch modules, healing, save/load, dense export."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+import tensorbond as tb  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _tt(rng, out_modes=(4, 3, 2), in_modes=(2, 5, 3), ranks=(3, 2), dtype=np.float64):
+    r = [1, *ranks, 1]
+    cores = [rng.standard_normal((r[k], out_modes[k], in_modes[k], r[k + 1])).astype(dtype)
+             for k in range(len(in_modes))]
+    return tb.TTMatrix.from_cores(cores)
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_ttlinear_equals_dense(dtype, tol) -> None:
+    rng = np.random.default_rng(0)
+    tt = _tt(rng, dtype=dtype)
+    bias = rng.standard_normal(24).astype(dtype)
+    layer = tb.TTLinear(tt, bias)
+    w = tt.to_dense()
+    for shape in [(30,), (1, 30), (7, 30), (2, 3, 30)]:
+        x = rng.standard_normal(shape).astype(dtype)
+        y = layer(torch.as_tensor(x)).detach().numpy()
+        np.testing.assert_allclose(y, x @ w.T + bias, rtol=tol, atol=tol * 10)
+    np.testing.assert_allclose(layer.weight_dense().detach().numpy(), w, rtol=tol, atol=tol)
+    np.testing.assert_allclose(layer.to_tt().to_dense(), w, rtol=tol, atol=tol)
+
+
+def test_lowranklinear_equals_dense() -> None:
+    rng = np.random.default_rng(1)
+    lr = tb.LowRank.from_factors(rng.standard_normal((12, 3)), rng.standard_normal((3, 9)))
+    layer = tb.LowRankLinear(lr, np.ones(12))
+    x = rng.standard_normal((5, 9))
+    np.testing.assert_allclose(layer(torch.as_tensor(x)).detach().numpy(),
+                               x @ lr.to_dense().T + 1, rtol=1e-12, atol=1e-12)
+
+
+def test_gradients_reach_the_cores() -> None:
+    rng = np.random.default_rng(2)
+    layer = tb.TTLinear(_tt(rng, (2, 3), (3, 2), (2,)), rng.standard_normal(6))
+    x = torch.as_tensor(rng.standard_normal((4, 6)), dtype=torch.float64)
+
+    def forward(*cores):
+        params = {f"cores.{k}": c for k, c in enumerate(cores)}
+        return torch.func.functional_call(layer, params, (x,))
+
+    cores = tuple(c.detach().clone().requires_grad_(True) for c in layer.cores)
+    assert torch.autograd.gradcheck(forward, cores)
+    layer(x).sum().backward()
+    assert all(c.grad is not None and torch.any(c.grad != 0) for c in layer.cores)
+
+
+def _mlp(seed=0):
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(),
+                               torch.nn.Linear(64, 64), torch.nn.ReLU(),
+                               torch.nn.Linear(64, 8)).double()
+
+
+def test_compress_module_replaces_layers_and_matches_dense() -> None:
+    model = _mlp()
+    x = torch.randn(20, 32, dtype=torch.float64)
+    small, report = tb.compress(model, ratio=4, calibration=x, healing=True)
+    assert isinstance(model[2], torch.nn.Linear)  # the original is untouched
+    assert report.ratio >= 4
+    assert report.total_params == sum(p.numel() for p in small.parameters())
+    kinds = {type(m).__name__ for m in small.modules()}
+    assert "TTLinear" in kinds
+    dense = tb.to_dense(small)
+    assert all(not isinstance(m, (tb.TTLinear, tb.LowRankLinear)) for m in dense.modules())
+    with torch.no_grad():
+        np.testing.assert_allclose(dense(x).numpy(), small(x).numpy(), rtol=1e-10, atol=1e-10)
+    for layer in report.layers:
+        w = model.get_submodule(layer.name).weight.detach().numpy()
+        w2 = dense.get_submodule(layer.name).weight.detach().numpy()
+        assert np.linalg.norm(w - w2) / np.linalg.norm(w) == pytest.approx(
+            layer.rel_error, rel=1e-6, abs=1e-9)
+
+
+class _TwoBranches(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.big = torch.nn.Linear(32, 32).double()
+        self.small = torch.nn.Linear(32, 32).double()
+
+    def forward(self, x):
+        return self.big(x) + 1e-3 * self.small(x)
+
+
+def test_sensitivity_orders_layers() -> None:
+    x = torch.randn(20, 32, dtype=torch.float64)
+    _, report = tb.compress(_TwoBranches(), ratio=2, calibration=x)
+    sens = {l.name: l.sensitivity for l in report.layers}
+    assert sens["big"] > 1e4 * sens["small"] > 0
+
+
+def test_heal_reduces_distillation_loss_and_save_load(tmp_path) -> None:
+    teacher = _mlp()
+    x = torch.randn(256, 32, dtype=torch.float64)
+    student, _ = tb.compress(teacher, ratio=6, healing=True)
+    report = tb.heal(student, teacher, x[:200], epochs=15, lr=3e-3, eval_data=x[200:],
+                     progress=False)
+    assert report.after < 0.8 * report.before
+    assert len(report.history) == 15
+    kl = tb.heal(student, teacher, x[:200], epochs=1, loss="kl", progress=False)
+    assert np.isfinite(kl.after)
+    path = tb.save_compressed(student, tmp_path / "student.safetensors")
+    back = tb.load_compressed(path, model=_mlp(seed=3))
+    with torch.no_grad():
+        np.testing.assert_array_equal(back(x).numpy(), student(x).numpy())
+    with pytest.raises(ValueError, match="model="):
+        tb.load_compressed(path)
+
+
+def test_torch_bad_input() -> None:
+    model = _mlp()
+    with pytest.raises(KeyError, match="9"):
+        tb.compress(model, ratio=2, layers=["9"])
+    with torch.no_grad():
+        model[0].weight[0, 0] = float("nan")
+    with pytest.raises(ValueError, match="NaN"):
+        tb.compress(model, ratio=2)
+    layer = tb.TTLinear(_tt(np.random.default_rng(0)))
+    with pytest.raises(ValueError, match="last dimension 30"):
+        layer(torch.zeros(2, 31, dtype=torch.float64))
+    with pytest.raises(ValueError, match="epochs"):
+        tb.heal(_mlp(), _mlp(), torch.zeros(4, 32), epochs=-1)
+    with pytest.raises(ValueError, match="loss"):
+        tb.heal(_mlp(), _mlp(), torch.zeros(4, 32, dtype=torch.float64), loss="l1")
+    with pytest.raises(ValueError, match="no nn.Linear"):
+        tb.compress(torch.nn.ReLU(), ratio=2)
