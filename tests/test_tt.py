@@ -602,3 +602,15 @@ def test_large_batches_blocked_and_transposed(rng, dtype):
     for order in ("left_to_right", "right_to_left"):
         assert_close(tt._apply(x, batch_last=True, order=order), ref, dtype, scale)
         assert_close(tt._apply(x.T, batch_last=False, order=order), ref.T, dtype, scale)
+
+
+def test_huge_tt_plans_without_overflow():
+    """A 2^40 x 2^40 TT: planning and sizes must not overflow silently."""
+    tt = tb.TTMatrix.from_cores([np.ones((1, 2, 2, 1))] * 40)
+    assert tt.shape == (2**40, 2**40) and tt.num_params == 160
+    plan = tt.plan(1)
+    assert len(plan.groups) > 1 and plan.macs < 2**63
+    with pytest.raises(ValueError, match=r"more than fits in 64 bits"):
+        tt._impl.plan(1, False, "right_to_left", [0, 40])
+    with pytest.raises(ValueError, match=r"overflows"):
+        tt.to_dense()
