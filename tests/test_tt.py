@@ -587,3 +587,30 @@ def test_product_errors(rng):
         tt._apply(np.ones((1, 16)), batch_last=False, order="left_to_right", bounds=[0, 2, 1])
     with pytest.raises(TypeError, match=r"cannot convert a complex128"):
         tt.astype(np.complex128).astype(np.float64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.complex128])
+def test_large_batches_blocked_and_transposed(rng, dtype):
+    """Batches whose intermediates exceed the cache block: rows are processed in
+    blocks, and a column batch (tt @ x) goes through transposes."""
+    cores = random_cores(rng, (32, 32), (32, 32), (16,), dtype)
+    tt = tb.TTMatrix.from_cores(cores)
+    dense = dense_reference(cores)
+    x = rand(rng, (1024, 160), dtype)
+    ref = dense @ x.astype(dense.dtype)
+    scale = (np.abs(dense) @ np.abs(x)).max()
+    for order in ("left_to_right", "right_to_left"):
+        assert_close(tt._apply(x, batch_last=True, order=order), ref, dtype, scale)
+        assert_close(tt._apply(x.T, batch_last=False, order=order), ref.T, dtype, scale)
+
+
+def test_huge_tt_plans_without_overflow():
+    """A 2^40 x 2^40 TT: planning and sizes must not overflow silently."""
+    tt = tb.TTMatrix.from_cores([np.ones((1, 2, 2, 1))] * 40)
+    assert tt.shape == (2**40, 2**40) and tt.num_params == 160
+    plan = tt.plan(1)
+    assert len(plan.groups) > 1 and plan.macs < 2**63
+    with pytest.raises(ValueError, match=r"more than fits in 64 bits"):
+        tt._impl.plan(1, False, "right_to_left", [0, 40])
+    with pytest.raises(ValueError, match=r"overflows"):
+        tt.to_dense()

@@ -92,7 +92,7 @@ template <class T> Workspace<T>& workspace() {
 constexpr double gemm_call_cost = 3000.0;
 /// Modelled cost of writing one element of a merged core (GEMM output plus the
 /// permute into the sweep's layout; memory bound) ...
-constexpr double merge_elem_cost = 16.0;
+constexpr double merge_elem_cost = 32.0;
 /// ... and of one element of a sweep step's output (mostly in cache).
 constexpr double sweep_elem_cost = 2.0;
 /// Working-set target of one batch block of a forward pass (bytes): intermediates
@@ -100,46 +100,46 @@ constexpr double sweep_elem_cost = 2.0;
 /// the batch is processed in blocks of rows.
 constexpr std::size_t block_bytes = std::size_t{4096} << 10;
 
-/// Dimensions of one sweep step: out[p, e, q] = sum_c G[e, c] z[p, c, q].
-struct Step {
-    std::size_t p, c, e, q;  // per batch row: p or q gets the batch factor
+/// Dimensions of one sweep step: out[p, e, q] = sum_c G[e, c] z[p, c, q]. `N` is
+/// std::size_t for execution and double for the cost model (no overflow there:
+/// the plan search looks at every grouping, merging everything included).
+template <class N> struct StepOf {
+    N p, c, e, q;  // per batch row: p or q gets the batch factor
 };
+using Step = StepOf<std::size_t>;
+
+template <class N>
+N prod_as(const std::vector<std::size_t>& v, std::size_t lo, std::size_t hi) {
+    N p = 1;
+    for (std::size_t i = lo; i < hi; ++i) p *= N(v[i]);
+    return p;
+}
 
 /// Step of group [a, b) of a sweep (per batch row, batch not included).
-Step step_dims(TtSweep sweep, const std::vector<std::size_t>& m,
-               const std::vector<std::size_t>& n, const std::vector<std::size_t>& r,
-               std::size_t a, std::size_t b) {
+template <class N>
+StepOf<N> step_dims(TtSweep sweep, const std::vector<std::size_t>& m,
+                    const std::vector<std::size_t>& n, const std::vector<std::size_t>& r,
+                    std::size_t a, std::size_t b) {
     const std::size_t d = m.size();
-    const std::size_t mg = prod(m, a, b), ng = prod(n, a, b);
+    const N mg = prod_as<N>(m, a, b), ng = prod_as<N>(n, a, b);
     if (sweep == TtSweep::right_to_left)
-        return {prod(n, 0, a), ng * r[b], r[a] * mg, prod(m, b, d)};
-    return {prod(m, 0, a), r[a] * ng, mg * r[b], prod(n, b, d)};
+        return {prod_as<N>(n, 0, a), ng * N(r[b]), N(r[a]) * mg, prod_as<N>(m, b, d)};
+    return {prod_as<N>(m, 0, a), N(r[a]) * ng, mg * N(r[b]), prod_as<N>(n, b, d)};
 }
 
-/// Multiply-adds of merging cores [a, b) left to right into one.
-std::size_t merge_macs(const std::vector<std::size_t>& m, const std::vector<std::size_t>& n,
-                       const std::vector<std::size_t>& r, std::size_t a, std::size_t b) {
-    std::size_t macs = 0, mn = m[a] * n[a];
+/// Multiply-adds of merging cores [a, b) left to right into one, and the
+/// elements those merges write (every partial and the result).
+template <class N>
+std::pair<N, N> merge_cost(const std::vector<std::size_t>& m, const std::vector<std::size_t>& n,
+                           const std::vector<std::size_t>& r, std::size_t a, std::size_t b) {
+    N macs = 0, elems = 0, mn = N(m[a]) * N(n[a]);
     for (std::size_t t = a + 1; t < b; ++t) {
-        macs += r[a] * mn * r[t] * m[t] * n[t] * r[t + 1];
-        mn *= m[t] * n[t];
+        macs += N(r[a]) * mn * N(r[t]) * N(m[t]) * N(n[t]) * N(r[t + 1]);
+        mn *= N(m[t]) * N(n[t]);
+        elems += N(r[a]) * mn * N(r[t + 1]);
     }
-    return macs;
+    return {macs, elems};
 }
-
-/// Elements written by merging cores [a, b) (every partial and the result).
-std::size_t merge_elems(const std::vector<std::size_t>& m, const std::vector<std::size_t>& n,
-                        const std::vector<std::size_t>& r, std::size_t a, std::size_t b) {
-    std::size_t elems = 0, mn = m[a] * n[a];
-    for (std::size_t t = a + 1; t < b; ++t) {
-        mn *= m[t] * n[t];
-        elems += r[a] * mn * r[t + 1];
-    }
-    return elems;
-}
-
-/// GEMM calls of the middle-mode product (mirrors `mode_product`).
-std::size_t step_calls(std::size_t p, std::size_t q) { return (p == 1 || q == 1) ? 1 : p; }
 
 /// out[p, e, q] = sum_c g[e, c] z[p, c, q]: one GEMM when p or q is 1, else one
 /// per p.
@@ -405,12 +405,25 @@ TtPlan TtMatrix<T>::make_plan(TtSweep sweep, std::vector<std::size_t> bounds) co
         throw ShapeError("plan bounds " + join(bounds) +
                          " must increase strictly from 0 to the number of cores " +
                          std::to_string(d));
+    // Sizes in double first: a plan whose counts do not fit in 64 bits is refused.
+    double total = 0.0;
+    for (std::size_t g = 0; g + 1 < bounds.size(); ++g) {
+        const auto s = step_dims<double>(sweep, out_modes_, in_modes_, ranks_, bounds[g],
+                                         bounds[g + 1]);
+        const auto mc = merge_cost<double>(out_modes_, in_modes_, ranks_, bounds[g],
+                                           bounds[g + 1]);
+        total += mc.first + mc.second + s.p * s.c * s.e * s.q + s.p * s.e * s.q;
+    }
+    if (!(total < 1e18))
+        throw ShapeError("plan " + join(bounds) + " would need about " +
+                         std::to_string(total) + " multiply-adds per row, more than fits "
+                         "in 64 bits");
     TtPlan plan;
     plan.sweep = sweep;
     for (std::size_t g = 0; g + 1 < bounds.size(); ++g) {
         const std::size_t a = bounds[g], b = bounds[g + 1];
-        plan.merge_macs += merge_macs(out_modes_, in_modes_, ranks_, a, b);
-        const Step s = step_dims(sweep, out_modes_, in_modes_, ranks_, a, b);
+        plan.merge_macs += merge_cost<std::size_t>(out_modes_, in_modes_, ranks_, a, b).first;
+        const Step s = step_dims<std::size_t>(sweep, out_modes_, in_modes_, ranks_, a, b);
         plan.sweep_macs += s.p * s.c * s.e * s.q;
     }
     plan.bounds = std::move(bounds);
@@ -430,14 +443,14 @@ template <Scalar T> TtPlan TtMatrix<T>::best_plan(std::size_t batch, bool batch_
         cost[0] = 0.0;
         for (std::size_t b = 1; b <= d; ++b) {
             for (std::size_t a = 0; a < b; ++a) {
-                const Step s = step_dims(sweep, out_modes_, in_modes_, ranks_, a, b);
-                const double p = double(s.p) * (batch_last ? 1.0 : nb);
-                const double q = double(s.q) * (batch_last ? nb : 1.0);
-                double c = double(merge_macs(out_modes_, in_modes_, ranks_, a, b)) +
-                           gemm_call_cost * double(b - a - 1) +
-                           merge_elem_cost * double(merge_elems(out_modes_, in_modes_, ranks_, a, b));
-                c += p * q * double(s.e) * (double(s.c) + sweep_elem_cost) +
-                     gemm_call_cost * double(step_calls(std::size_t(p), std::size_t(q)));
+                const auto s = step_dims<double>(sweep, out_modes_, in_modes_, ranks_, a, b);
+                const auto mc = merge_cost<double>(out_modes_, in_modes_, ranks_, a, b);
+                const double p = s.p * (batch_last ? 1.0 : nb);
+                const double q = s.q * (batch_last ? nb : 1.0);
+                const double calls = (p == 1.0 || q == 1.0) ? 1.0 : p;  // as mode_product
+                double c = mc.first + gemm_call_cost * double(b - a - 1) +
+                           merge_elem_cost * mc.second;
+                c += p * q * s.e * (s.c + sweep_elem_cost) + gemm_call_cost * calls;
                 if (cost[a] + c < cost[b]) {
                     cost[b] = cost[a] + c;
                     from[b] = a;
@@ -458,11 +471,8 @@ template <Scalar T> TtPlan TtMatrix<T>::best_plan(std::size_t batch, bool batch_
 template <Scalar T>
 void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
                           const TtPlan& plan) const {
-    const std::size_t d = num_cores();
+    (void)make_plan(plan.sweep, plan.bounds);  // validates bounds and sizes
     const std::size_t ng = plan.bounds.size() - 1;
-    if (plan.bounds.size() < 2 || plan.bounds.front() != 0 || plan.bounds.back() != d)
-        throw ShapeError("forward: plan does not match this TT-matrix's " + std::to_string(d) +
-                         " cores");
     const std::size_t mm = out_size(), nn = in_size();
     if (batch == 0) return;
     const bool rtl = plan.sweep == TtSweep::right_to_left;
@@ -476,7 +486,7 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
     std::size_t arena = 0, partial = 0;
     for (std::size_t g = 0; g < ng; ++g) {
         const std::size_t a = plan.bounds[g], b = plan.bounds[g + 1];
-        steps[g] = step_dims(plan.sweep, out_modes_, in_modes_, ranks_, a, b);
+        steps[g] = step_dims<std::size_t>(plan.sweep, out_modes_, in_modes_, ranks_, a, b);
         if (b - a == 1) continue;
         offset[g] = arena;
         arena += steps[g].c * steps[g].e;
