@@ -37,9 +37,8 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-
-import tensorbond as tb  # noqa: E402
+import numpy as np
+import tensorbond as tb
 
 RESULTS = Path(__file__).resolve().parent / "results"
 N = 1024
@@ -136,9 +135,9 @@ def bench_forward(dtype, repeats, quick):
                 x = rng.standard_normal((batch, N)).astype(dtype)
                 cont = {
                     "gemm256": lambda: x256 @ w.T,
-                    "tb": lambda x=x: tt.forward(x),
-                    "dense": lambda x=x: x @ wt.T,
-                    "lowrank": lambda x=x: lr.forward(x),
+                    "tb": lambda x=x, tt=tt: tt.forward(x),
+                    "dense": lambda x=x, wt=wt: x @ wt.T,
+                    "lowrank": lambda x=x, lr=lr: lr.forward(x),
                 }
                 if layers["factorized"] is not None:
                     import torch
@@ -193,10 +192,10 @@ def bench_svd(repeats, quick):
         ours = {}
         theirs = {}
 
-        def run_tb(modes=modes, rank=rank):
+        def run_tb(modes=modes, rank=rank, ours=ours):
             ours["tt"] = tb.TTMatrix.from_dense(w, modes, modes, max_bond=rank)
 
-        def run_tl(modes=modes, rank=rank, d=d):
+        def run_tl(modes=modes, rank=rank, d=d, theirs=theirs):
             theirs["tt"] = tensor_train_matrix(
                 w.reshape(*modes, *modes), rank=[1] + [rank] * (d - 1) + [1]
             )
@@ -253,21 +252,21 @@ def markdown(fwd, svd, notes, info, dtype):
     out = [
         "# TT-matrix figures",
         "",
-        f"`python bench/bench_tt.py` on {info.get('cpu', '?')} ({info.get('cores')} cores), "
+        (f"`python bench/bench_tt.py` on {info.get('cpu', '?')} ({info.get('cores')} cores), "
         f"git {info.get('git')}, numpy {info['numpy']}, tensorly {info['tensorly']}, "
         f"torch {info['torch']}, tensorly-torch {info['tltorch']}. Single-threaded, "
         "medians of interleaved samples (each the mean of back-to-back calls lasting "
-        ">= 2 ms, warm caches; the TT-SVD samples are single calls).",
+        ">= 2 ms, warm caches; the TT-SVD samples are single calls)."),
         "",
         f"## Forward pass, 1024x1024, {dtype}, y = x @ W.T for x (batch, 1024)",
         "",
-        "ideal = multiply-adds of tensorbond's plan / GEMM rate (numpy x @ W.T, "
+        ("ideal = multiply-adds of tensorbond's plan / GEMM rate (numpy x @ W.T, "
         "256x1024x1024, same run). Times in ms. tltorch f / r = tensorly-torch "
         "BlockTT layer, factorized / reconstructed implementation, same cores. "
-        "LowRank: rank chosen for the TT's parameter count.",
+        "LowRank: rank chosen for the TT's parameter count."),
         "",
-        "| modes | rank | batch | params | plan | MACs | GEMM GMAC/s | ideal | tensorbond "
-        "| tb/ideal | dense | tltorch f | tltorch r | tltorch best/tb | LowRank (rank) |",
+        ("| modes | rank | batch | params | plan | MACs | GEMM GMAC/s | ideal | tensorbond "
+        "| tb/ideal | dense | tltorch f | tltorch r | tltorch best/tb | LowRank (rank) |"),
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in fwd:
@@ -284,13 +283,13 @@ def markdown(fwd, svd, notes, info, dtype):
         )
     out += [
         "",
-        "Plan: L/R = left-to-right / right-to-left sweep; groups of cores merged before "
-        "the sweep, e.g. (0,1,2) = the dense product (merging costs MACs once per call).",
+        ("Plan: L/R = left-to-right / right-to-left sweep; groups of cores merged before "
+        "the sweep, e.g. (0,1,2) = the dense product (merging costs MACs once per call)."),
         "",
         "## TT-SVD, 4096x4096 float64, max_bond = rank",
         "",
-        "| modes | rank | ranks | tensorbond s | tensorly s | tensorly/tb | tb rel. error "
-        "| tensorly rel. error |",
+        ("| modes | rank | ranks | tensorbond s | tensorly s | tensorly/tb | tb rel. error "
+        "| tensorly rel. error |"),
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in svd:

@@ -43,6 +43,7 @@ is wider than the weights, a converted copy of the cores is made once and kept.
 
 from __future__ import annotations
 
+import itertools
 import math
 import operator
 from collections.abc import Sequence
@@ -440,7 +441,7 @@ class _Factorized:
                 f"(shape {self.shape}); x has shape {a.shape}"
             )
         if a.ndim == 1:
-            return self._apply(a[None, :], batch_last=False)[0]
+            return self._apply(a[None, :], batch_last=False)[0]  # type: ignore[no-any-return]
         return self._apply(a, batch_last=True)
 
     def forward(self, x: npt.ArrayLike) -> np.ndarray:
@@ -493,7 +494,7 @@ class _Factorized:
         if batch < 1:
             raise ValueError(f"batch must be >= 1, got {batch}")
         sweep, bounds, merge, per_row = self._impl.plan(batch, False)
-        groups = tuple(tuple(range(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+        groups = tuple(tuple(range(a, b)) for a, b in itertools.pairwise(bounds))
         return ContractionPlan(sweep, groups, int(merge + batch * per_row), int(merge))
 
     def macs(self, batch: int = 1) -> int:
