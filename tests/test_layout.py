@@ -137,3 +137,28 @@ def test_auto_routing_at_saturated_bonds_is_exact(seed: int, with_cswap: bool) -
     assert psi.layout != list(range(n))
     assert psi.fidelity_estimate == pytest.approx(1.0, abs=1e-12)
     np.testing.assert_allclose(psi.to_dense(), ref, rtol=1e-10, atol=1e-12)
+
+
+def test_restore_layout_is_bounded_by_the_bond_reached() -> None:
+    """A layout scrambled at saturation restores within the state's own bond
+    (exactly it could need 2^(n/2)); what that cuts counts in the estimate."""
+    rng = np.random.default_rng(8)
+    n = 16
+    circ = tb.Circuit(n)
+    for _ in range(6):
+        for q in range(n):
+            circ.rx(float(rng.uniform(0, 3)), q)
+        for _ in range(n):
+            a, b = (int(x) for x in rng.choice(n, 2, replace=False))
+            circ.rzz(float(rng.uniform(0, 3)), a, b)
+    psi = tb.simulate(circ, max_bond=8, cutoff=1e-12)
+    assert psi.layout != list(range(n))
+    before = psi.fidelity_estimate
+    copy = psi.copy().restore_layout()
+    assert copy.layout == list(range(n))
+    assert copy.max_bond <= psi.max_bond_reached
+    assert copy.fidelity_estimate <= before
+    exact = psi.copy().restore_layout(max_bond=None, cutoff=0.0)
+    assert exact.fidelity_estimate == pytest.approx(before, rel=1e-9)
+    np.testing.assert_allclose(exact.to_dense(), psi.to_dense(), atol=1e-10)
+    assert np.isfinite(psi.entropy(n // 2))

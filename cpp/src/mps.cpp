@@ -745,8 +745,11 @@ template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::si
                         std::to_string(cores_.size()) + " qubits have bonds 0.." +
                         std::to_string(cores_.size() < 2 ? 0 : cores_.size() - 2));
     if (!identity_layout()) {
+        // Bounded by the largest bond the state has had: restoring a layout that
+        // lazy routing scrambled at saturation exactly can need 2^(n/2).
         TruncationSpec near_exact;
         near_exact.cutoff = 1e-15;
+        near_exact.max_bond = std::max<std::size_t>(max_bond_reached_, 1);
         restore_layout(near_exact);
     }
     move_center(bond);

@@ -6,7 +6,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Union
+from typing import Any, Literal, Union
 
 import numpy as np
 
@@ -190,13 +190,20 @@ class MPS:
         """Which qubit each site holds, left to right."""
         return list(self._impl.layout)
 
-    def restore_layout(self, *, cutoff: float = 1e-15) -> MPS:
+    def restore_layout(self, *, max_bond: int | None | Literal["reached"] = "reached",
+                       cutoff: float = 1e-15) -> MPS:
         """Move the qubits back so that site i holds qubit i (adjacent swaps).
 
-        Each swap is truncated with ``cutoff`` (rsum2) and counts in the fidelity
-        estimate. :meth:`schmidt_values` and :meth:`entropy` do this first.
+        Each swap is truncated with ``max_bond`` and ``cutoff`` (rsum2) and counts
+        in the fidelity estimate. The default bound is the largest bond the state
+        has reached (:attr:`max_bond_reached`), its own truncation: a layout that
+        routing scrambled while bonds sat at ``max_bond`` can need up to
+        ``2^(n/2)`` to restore exactly. ``max_bond=None`` restores exactly, at
+        whatever bond that takes. :meth:`schmidt_values` and :meth:`entropy` do
+        this first, with the default bound.
         """
-        self._impl.restore_layout(*Truncation(None, cutoff)._args())
+        bond = self.max_bond_reached if max_bond == "reached" else max_bond
+        self._impl.restore_layout(*Truncation(bond, cutoff)._args())
         return self
 
     @property
