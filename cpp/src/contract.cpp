@@ -10,9 +10,6 @@
 #include <type_traits>
 #include <utility>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #include <xmmintrin.h>
@@ -20,37 +17,19 @@
 
 #include "tensorbond/errors.hpp"
 #include "tensorbond/linalg.hpp"
+#include "support.hpp"
 
 namespace tensorbond {
 namespace {
 
-template <class V> std::string join(const V& v) {
-    std::string s = "(";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(v[i]);
-    }
-    if (v.size() == 1) s += ",";
-    return s + ")";
-}
+using detail::join;
 
-/// Uninitialised scratch memory for intermediates. Large buffers are 2 MiB
-/// aligned and advised for transparent huge pages: 4 KiB page faults and the
-/// zeroing of std::vector otherwise cost more than a permute itself.
+/// Uninitialised scratch memory for intermediates (see detail::scratch_alloc).
 template <class T> class Scratch {
   public:
     Scratch() = default;
     explicit Scratch(std::size_t n) {
-        if (n == 0) return;
-        constexpr std::size_t huge = std::size_t{1} << 21;
-        std::size_t bytes = n * sizeof(T);
-        const std::size_t align = bytes >= huge ? huge : 64;
-        bytes = (bytes + align - 1) / align * align;
-        data_ = static_cast<T*>(std::aligned_alloc(align, bytes));
-        if (!data_) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-        if (align == huge) madvise(data_, bytes, MADV_HUGEPAGE);
-#endif
+        if (n > 0) data_ = detail::scratch_alloc<T>(n);
     }
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;

@@ -9,26 +9,16 @@
 #include <string>
 #include <utility>
 
-#if defined(__linux__)
-#include <sys/mman.h>
-#endif
 
 #include "tensorbond/contract.hpp"
 #include "tensorbond/errors.hpp"
 #include "tensorbond/linalg.hpp"
+#include "support.hpp"
 
 namespace tensorbond {
 namespace {
 
-template <class V> std::string join(const V& v) {
-    std::string s = "(";
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(v[i]);
-    }
-    if (v.size() == 1) s += ",";
-    return s + ")";
-}
+using detail::join;
 
 /// a * b, throwing ShapeError naming `what` on size_t overflow.
 std::size_t mul_checked(std::size_t a, std::size_t b, const char* what) {
@@ -46,8 +36,7 @@ std::size_t prod(const std::vector<std::size_t>& v, std::size_t lo, std::size_t 
 
 /// Uninitialised, reusable working memory (one set per thread and scalar type):
 /// fresh multi-megabyte buffers per call would cost page faults and zeroing
-/// comparable to the arithmetic of a forward pass. Large buffers are 2 MiB
-/// aligned and advised for transparent huge pages.
+/// comparable to the arithmetic of a forward pass (see detail::scratch_alloc).
 template <class T> class Workspace {
   public:
     static constexpr std::size_t slots = 7;
@@ -62,17 +51,7 @@ template <class T> class Workspace {
             std::free(data_[slot]);
             data_[slot] = nullptr;
             cap_[slot] = 0;
-            constexpr std::size_t huge = std::size_t{1} << 21;
-            std::size_t bytes = n * sizeof(T);
-            const std::size_t align = bytes >= huge ? huge : 64;
-            bytes = (bytes + align - 1) / align * align;
-            auto* p = static_cast<T*>(std::aligned_alloc(align, bytes));
-            if (!p) throw std::bad_alloc();
-#if defined(__linux__) && defined(MADV_HUGEPAGE)
-            if (align == huge) madvise(p, bytes, MADV_HUGEPAGE);
-#endif
-            data_[slot] = p;
-            cap_[slot] = bytes / sizeof(T);
+            data_[slot] = detail::scratch_alloc<T>(n, &cap_[slot]);
         }
         return data_[slot];
     }
