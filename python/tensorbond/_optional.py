@@ -16,3 +16,9 @@ def require_torch() -> Any:
             "(or pip install torch==2.13.0 for the CPU build)"
         ) from exc
     return torch
+
+
+def is_torch_module(obj: Any) -> bool:
+    """Whether ``obj`` is a ``torch.nn.Module``, without importing torch."""
+    return any(c.__name__ == "Module" and c.__module__.startswith("torch.nn")
+               for c in type(obj).__mro__)

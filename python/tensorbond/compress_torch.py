@@ -85,7 +85,6 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
                     calibration: Any, layers: Sequence[str] | None, objective: Objective,
                     formats: Sequence[Format], batch: int) -> tuple[Any, CompressionReport]:
     """See :func:`tensorbond.compress`; this is its torch branch."""
-    torch = require_torch()
     linears = _linear_layers(model)
     if not linears:
         raise ValueError("the module has no nn.Linear layers to compress")
@@ -119,5 +118,4 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
             setattr(parent, attr, layer)
         report.layers.append(_layer_report(n, mats[n], c, built, sens[n]))
     report.total_params = sum(p.numel() for p in new.parameters())
-    del torch
     return new, report

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tensorbond._optional import is_torch_module
 from tensorbond.tt import LowRank, TTMatrix
 
 FORMAT_VERSION = 1
@@ -22,11 +23,6 @@ def _safetensors() -> Any:
     except ImportError as exc:  # pragma: no cover
         raise ImportError("saving compressed models needs: pip install safetensors") from exc
     return stn
-
-
-def _is_module(obj: Any) -> bool:
-    return any(c.__module__.startswith("torch.nn") and c.__name__ == "Module"
-               for c in type(obj).__mro__)
 
 
 def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
@@ -54,7 +50,7 @@ def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
         path = path.with_name(path.name + ".safetensors")
     layers: dict[str, Any] = {}
     tensors: dict[str, np.ndarray] = {}
-    if _is_module(model):
+    if is_torch_module(model):
         from tensorbond.torch_layers import LowRankLinear, TTLinear
 
         kind = "torch"
@@ -181,7 +177,7 @@ def to_dense(model: Any) -> Any:
     A mapping becomes a mapping of numpy arrays; a torch module becomes a copy
     whose ``TTLinear`` / ``LowRankLinear`` layers are ``nn.Linear`` again.
     """
-    if not _is_module(model):
+    if not is_torch_module(model):
         return {k: (v.to_dense() if isinstance(v, (TTMatrix, LowRank)) else np.asarray(v))
                 for k, v in model.items()}
     from tensorbond._optional import require_torch

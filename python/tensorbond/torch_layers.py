@@ -24,15 +24,21 @@ torch_mod = require_torch()
 nn = torch_mod.nn
 
 
-def _param(a: np.ndarray, like: torch.Tensor | None, dtype: Any) -> torch.nn.Parameter:
+def _param(a: np.ndarray, dtype: Any) -> torch.nn.Parameter:
+    """A trainable copy of `a` (numpy arrays from TT views are read-only)."""
     t = torch_mod.from_numpy(np.array(a, order="C", copy=True))
-    if dtype is not None:
-        t = t.to(dtype)
-    elif like is not None:
-        t = t.to(like.dtype)
-    if like is not None:
-        t = t.to(like.device)
-    return nn.Parameter(t.clone())
+    return nn.Parameter(t if dtype is None else t.to(dtype))
+
+
+def _bias(bias: Any, out: int, like: torch.Tensor) -> torch.nn.Parameter | None:
+    """The bias as a parameter of `like`'s dtype, checked to have length `out`."""
+    if bias is None:
+        return None
+    b = bias.detach().cpu() if hasattr(bias, "detach") else torch_mod.from_numpy(
+        np.array(bias, copy=True))
+    if tuple(b.shape) != (out,):
+        raise ValueError(f"bias must have shape ({out},), got {tuple(b.shape)}")
+    return nn.Parameter(b.to(like.dtype).clone())
 
 
 class TTLinear(nn.Module):  # type: ignore[misc]
@@ -59,16 +65,8 @@ class TTLinear(nn.Module):  # type: ignore[misc]
         self.out_modes = tuple(int(m) for m in tt.out_modes)
         self.in_features = int(math.prod(self.in_modes))
         self.out_features = int(math.prod(self.out_modes))
-        self.cores = nn.ParameterList([_param(c, None, dtype) for c in tt.cores])
-        if bias is None:
-            self.bias = None
-        else:
-            b = torch_mod.as_tensor(np.asarray(bias.detach().cpu() if hasattr(bias, "detach")
-                                               else bias))
-            if b.shape != (self.out_features,):
-                raise ValueError(f"bias must have shape ({self.out_features},), got "
-                                 f"{tuple(b.shape)}")
-            self.bias = nn.Parameter(b.to(self.cores[0].dtype).clone())
+        self.cores = nn.ParameterList([_param(c, dtype) for c in tt.cores])
+        self.bias = _bias(bias, self.out_features, self.cores[0])
 
     @property
     def ranks(self) -> tuple[int, ...]:
@@ -77,6 +75,11 @@ class TTLinear(nn.Module):  # type: ignore[misc]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer to ``x`` of shape ``(..., in_features)``."""
+        y = self._contract(x)
+        return y if self.bias is None else y + self.bias
+
+    def _contract(self, x: torch.Tensor) -> torch.Tensor:
+        """``x @ W.T`` without the bias."""
         if x.shape[-1] != self.in_features:
             raise ValueError(f"TTLinear expects inputs with last dimension "
                              f"{self.in_features}, got shape {tuple(x.shape)}")
@@ -93,10 +96,7 @@ class TTLinear(nn.Module):  # type: ignore[misc]
             t = torch_mod.einsum("bnjrm,sijr->bnsim", t, core)
             m_done *= m_k
             t = t.reshape(b, n_rest, r_l, m_done)
-        y = t.reshape(*lead, self.out_features)
-        if self.bias is not None:
-            y = y + self.bias
-        return y
+        return t.reshape(*lead, self.out_features)
 
     def to_tt(self) -> TTMatrix:
         """The weight as a :class:`TTMatrix` (detached copy)."""
@@ -106,11 +106,7 @@ class TTLinear(nn.Module):  # type: ignore[misc]
         """The dense weight ``(out, in)`` (differentiable)."""
         eye = torch_mod.eye(self.in_features, dtype=self.cores[0].dtype,
                             device=self.cores[0].device)
-        bias, self.bias = self.bias, None
-        try:
-            return self.forward(eye).T
-        finally:
-            self.bias = bias
+        return self._contract(eye).T
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
@@ -134,17 +130,9 @@ class LowRankLinear(nn.Module):  # type: ignore[misc]
     def __init__(self, lr: LowRank, bias: Any = None, dtype: Any = None) -> None:
         super().__init__()
         self.out_features, self.in_features = (int(d) for d in lr.shape)
-        self.u = _param(lr.u, None, dtype)
-        self.v = _param(lr.v, None, dtype)
-        if bias is None:
-            self.bias = None
-        else:
-            b = torch_mod.as_tensor(np.asarray(bias.detach().cpu() if hasattr(bias, "detach")
-                                               else bias))
-            if b.shape != (self.out_features,):
-                raise ValueError(f"bias must have shape ({self.out_features},), got "
-                                 f"{tuple(b.shape)}")
-            self.bias = nn.Parameter(b.to(self.u.dtype).clone())
+        self.u = _param(lr.u, dtype)
+        self.v = _param(lr.v, dtype)
+        self.bias = _bias(bias, self.out_features, self.u)
 
     @property
     def rank(self) -> int:
@@ -174,17 +162,10 @@ class LowRankLinear(nn.Module):  # type: ignore[misc]
                 f"rank={self.rank}, bias={self.bias is not None}")
 
 
-def factorized_linear(weight: Any, bias: Any = None) -> Any:
-    """A torch module for a dense array, :class:`TTMatrix` or :class:`LowRank`."""
+def factorized_linear(weight: TTMatrix | LowRank, bias: Any = None) -> Any:
+    """The torch layer for a :class:`TTMatrix` or :class:`LowRank` weight."""
     if isinstance(weight, TTMatrix):
         return TTLinear(weight, bias)
     if isinstance(weight, LowRank):
         return LowRankLinear(weight, bias)
-    w = torch_mod.as_tensor(np.ascontiguousarray(weight))
-    layer = nn.Linear(w.shape[1], w.shape[0], bias=bias is not None, dtype=w.dtype)
-    with torch_mod.no_grad():
-        layer.weight.copy_(w)
-        if bias is not None:
-            layer.bias.copy_(torch_mod.as_tensor(np.asarray(
-                bias.detach().cpu() if hasattr(bias, "detach") else bias)))
-    return layer
+    raise TypeError(f"expected a TTMatrix or LowRank, got {type(weight).__name__}")
