@@ -99,3 +99,8 @@ def test_compress_digits_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert doc["report"]["ratio"] >= 15
     assert doc["dense_accuracy"] > 0.9
     assert doc["heal"]["after"] < doc["heal"]["before"]
+
+
+def test_compress_example_rejects_file_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["compress", "--example", "digits", "--layers", "0"]) == 2
+    assert "--layers" in capsys.readouterr().err

@@ -145,3 +145,12 @@ def test_torch_bad_input() -> None:
         tb.heal(_mlp(), _mlp(), torch.zeros(4, 32, dtype=torch.float64), loss="l1")
     with pytest.raises(ValueError, match="no nn.Linear"):
         tb.compress(torch.nn.ReLU(), ratio=2)
+
+
+def test_heal_refuses_one_shot_iterators() -> None:
+    batches = (torch.zeros(4, 32, dtype=torch.float64) for _ in range(3))
+    with pytest.raises(TypeError, match="re-iterable"):
+        tb.heal(_mlp(), _mlp(), batches, epochs=2, progress=False)
+    report = tb.heal(_mlp(1), _mlp(), [torch.randn(4, 32, dtype=torch.float64)] * 3,
+                     epochs=2, progress=False)
+    assert len(report.history) == 2 and report.history[1] > 0

@@ -256,6 +256,12 @@ def _compress(args: argparse.Namespace) -> int:
     if ratio is None and budget is None:
         ratio = 15.0 if args.example else 8.0
     if args.example:
+        ignored = [flag for flag, given in (("--layers", args.layers), ("--formats", args.formats),
+                   ("--objective", args.objective != "size")) if given]
+        if ignored:
+            print(f"tensorbond compress: {', '.join(ignored)} apply to model files, not to "
+                  "--example", file=sys.stderr)
+            return 2
         from tensorbond._optional import require_torch
         from tensorbond.examples_nn import digits_demo
 

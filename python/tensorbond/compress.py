@@ -24,6 +24,7 @@ from typing import Any, Literal
 import numpy as np
 import numpy.typing as npt
 
+from tensorbond._optional import is_torch_module
 from tensorbond.tt import LowRank, TTMatrix, factor_modes
 
 Format = Literal["dense", "lowrank", "tt"]
@@ -132,7 +133,8 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
         found.append(Candidate("dense", dense, dense, 0.0))
     norm2 = float(np.sum(np.abs(w) ** 2)) or 1.0
     if "lowrank" in formats:
-        s = np.linalg.svd(w.astype(np.float64, copy=False), compute_uv=False)
+        s = np.linalg.svd(w if np.issubdtype(w.dtype, np.inexact) else w.astype(np.float64),
+                          compute_uv=False).astype(np.float64)
         tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])
         for r in _rank_grid(min(out, inp)):
             p = r * (out + inp)
@@ -215,7 +217,9 @@ def allocate(fronts: Mapping[str, Sequence[Candidate]], weights: Mapping[str, fl
         if smallest > max_params:
             raise ValueError(f"the budget of {max_params} parameters is below the smallest "
                              f"model the formats can make ({smallest} parameters)")
-        choice = pick(0.0) if ok(pick(0.0)) else pick(bisect(good_low=False))
+        choice = pick(0.0)
+        if not ok(choice):
+            choice = pick(bisect(good_low=False))
         if not ok(choice):  # the fronts' extreme ends always fit
             choice = {n: min(fronts[n], key=lambda c: c.params) for n in names}
     else:
@@ -482,7 +486,7 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
     for f in formats:
         if f not in ("dense", "lowrank", "tt"):
             raise ValueError(f"unknown format {f!r}: use 'dense', 'lowrank' or 'tt'")
-    if type(model).__module__.startswith("torch") or _is_torch_module(model):
+    if is_torch_module(model):
         from tensorbond.compress_torch import compress_module
 
         return compress_module(model, ratio=ratio, error_budget=error_budget,
@@ -496,10 +500,3 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
     return _compress_arrays(weights, ratio=ratio, error_budget=error_budget,
                             calibration=calibration, layers=layers, objective=objective,
                             formats=formats, batch=batch)
-
-
-def _is_torch_module(obj: Any) -> bool:
-    for cls in type(obj).__mro__:
-        if cls.__module__.startswith("torch.nn") and cls.__name__ == "Module":
-            return True
-    return False

@@ -119,6 +119,8 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
         Minibatch size for tensor/array data.
     eval_data : optional
         Held-out inputs for the before/after figures.
+    weight_decay : float
+        Adam's L2 penalty on the student's parameters.
     seed : int
         Seed of the minibatch order.
     progress : bool
@@ -136,6 +138,12 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
         raise ValueError(f"lr must be a positive number, got {lr}")
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    for what, d in (("data", data), ("eval_data", eval_data)):
+        if d is not None and not isinstance(d, (torch.Tensor, np.ndarray)) and iter(d) is d:
+            # A generator would be used up by the first pass: later epochs would
+            # silently train on nothing.
+            raise TypeError(f"{what} must be re-iterable (a tensor, array, list of batches "
+                            f"or DataLoader), not a one-shot {type(d).__name__}")
     fn = _loss_fn(loss, temperature)
     params = [p for p in student.parameters() if p.requires_grad]
     if not params:
