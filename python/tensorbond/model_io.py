@@ -149,9 +149,9 @@ def load_compressed(path: str | Path, model: Any = None) -> Any:
         if info["format"] == "tt":
             d = len(info["in_modes"])
             ranks = [1, *info["ranks"], 1]
+            # Shapes only: load_state_dict below fills every value.
             cores = [np.zeros((ranks[k], info["out_modes"][k], info["in_modes"][k],
                                ranks[k + 1]), np.float32) for k in range(d)]
-            cores[0][(0,) * 4] = 1.0  # from_cores needs finite, non-degenerate data
             layer = TTLinear(TTMatrix.from_cores(cores),
                              np.zeros(int(np.prod(info["out_modes"])), np.float32)
                              if info["bias"] else None)
