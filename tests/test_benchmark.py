@@ -381,3 +381,43 @@ def test_cli_bench_runs_one_workload(
     assert doc["settings"]["only"] == ["ghz_100"]
     assert list((tmp_path / "res").glob("*-partial.md"))
     assert not (tmp_path / "res" / "latest.md").exists()  # a partial run
+
+
+def test_cli_bench_compression_suite_rejects_circuit_selectors(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "--suite", "compression", "--only", "ghz_100"]) == 2
+    assert "--suite circuits" in capsys.readouterr().err
+
+
+def test_compression_report_renders_and_writes(tmp_path: Path) -> None:
+    from tensorbond import benchmark_tt
+
+    calls = {"a": 0, "b": 0}
+    med = benchmark_tt.interleaved({"a": lambda: calls.__setitem__("a", calls["a"] + 1),
+                                    "b": lambda: calls.__setitem__("b", calls["b"] + 1)}, 3)
+    assert set(med) == {"a", "b"} and all(v > 0 for v in med.values())
+    assert calls["a"] >= 5 and calls["b"] >= 5  # warm-up, calibration and 3 samples
+    doc = {
+        "machine": {"cpu": "test", "cores": 2, "git": "abc", "numpy": "2", "tensorly": None,
+                    "torch": None, "tltorch": None},
+        "dtype": "float32", "quick": True, "notes": ["tltorch missing"],
+        "forward": [{"modes": [32, 32], "rank": 16, "batch": 1, "num_params": 32768,
+                     "lowrank_rank": 16, "plan": ["right", [[0], [1]]], "macs": 1e6,
+                     "gemm_rate_macs_per_s": 4e10, "ideal_s": 2.5e-5, "tb_s": 3e-5,
+                     "dense_s": 6e-5, "lowrank_s": 1e-5, "tltorch_factorized_s": None,
+                     "tltorch_reconstructed_s": None}],
+        "tt_svd": [{"modes": [8, 8, 8, 8], "rank": 16, "ranks": [16, 16, 16], "tb_s": 2.0,
+                    "tensorly_s": 4.0, "tb_rel_error": 0.9, "tensorly_rel_error": 0.9}],
+        "objective": [{"objective": "latency", "batch": 1, "formats": ["tt(12,)"],
+                       "ratio": 4.5, "weighted_error": 0.05, "macs": 2e6,
+                       "dense_macs": 4e6, "dense_s": 5e-4, "compressed_s": 1e-4}],
+    }
+    text = benchmark_tt.render_markdown(doc)
+    assert "| (32, 32) | 16 | 1 |" in text and "1.20 |" in text  # tb/ideal
+    assert "| 2.00 |" in text  # tensorly/tb
+    assert "| latency | 1 | tt(12,) | 4.50 |" in text and "5.00x" in text
+    assert "Not run: tltorch missing." in text
+    paths = benchmark_tt.write(doc, tmp_path)
+    assert paths["md"].name == "compression-quick.md"
+    assert json.loads(paths["json"].read_text())["objective"][0]["ratio"] == 4.5

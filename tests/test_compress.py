@@ -167,3 +167,17 @@ def test_npz_and_safetensors_files(weights, tmp_path) -> None:
     a, ra = tb.compress(tmp_path / "w.npz", ratio=3)
     b, rb = tb.compress(tmp_path / "w.safetensors", ratio=3)
     assert ra.to_dict() == rb.to_dict()
+
+
+def test_ratio_of_layers_counts_only_the_chosen_layers(weights) -> None:
+    _, whole = tb.compress(weights, ratio=2, layers=["fc1", "fc2"])
+    _, chosen = tb.compress(weights, ratio=2, layers=["fc1", "fc2"], ratio_of="layers")
+    dense = weights["fc1"].size + weights["fc2"].size
+    assert chosen.layers_ratio >= 2
+    assert sum(l.params for l in chosen.layers) <= dense / 2
+    # Over the whole model the same ratio asks more of the two layers (the rest
+    # stays dense), so their own compression is higher.
+    assert whole.ratio >= 2 and whole.layers_ratio > chosen.layers_ratio
+    assert chosen.to_dict()["layers_ratio"] == pytest.approx(chosen.layers_ratio)
+    with pytest.raises(ValueError, match="ratio_of"):
+        tb.compress(weights, ratio=2, ratio_of="all")

@@ -154,3 +154,62 @@ def test_heal_refuses_one_shot_iterators() -> None:
     report = tb.heal(_mlp(1), _mlp(), [torch.randn(4, 32, dtype=torch.float64)] * 3,
                      epochs=2, progress=False)
     assert len(report.history) == 2 and report.history[1] > 0
+
+
+@pytest.mark.parametrize("rows", [1, 64])
+def test_tt_linear_both_contraction_orders_match_dense_with_gradients(rows: int) -> None:
+    # A high-rank TT: one row takes the core sweep, many rows build W first.
+    rng = np.random.default_rng(7)
+    tt = _tt(rng, (4, 3), (3, 4), (8,))
+    layer = tb.TTLinear(tt, rng.standard_normal(12))
+    sweep = rows * layer.sweep_macs()
+    build = layer.build_macs() + rows * 144
+    x = torch.as_tensor(rng.standard_normal((rows, 12)))
+    want = x.numpy() @ tt.to_dense().T + layer.bias.detach().numpy()
+    np.testing.assert_allclose(layer(x).detach().numpy(), want, rtol=1e-12, atol=1e-12)
+    assert (sweep > build) == (rows == 64)  # the case really takes the path it names
+
+    def forward(*cores):
+        params = {f"cores.{k}": c for k, c in enumerate(cores)}
+        return torch.func.functional_call(layer, params, (x,))
+
+    cores = tuple(c.detach().clone().requires_grad_(True) for c in layer.cores)
+    assert torch.autograd.gradcheck(forward, cores)
+
+
+class _KeywordModel(torch.nn.Module):
+    """Takes keyword inputs and returns a dict, like a transformers model."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.mlp = _mlp()
+
+    def forward(self, features, scale):
+        return {"last_hidden_state": self.mlp(features) * scale[:, None]}
+
+
+def test_keyword_calibration_and_cosine_healing() -> None:
+    model = _KeywordModel()
+    x = torch.randn(64, 32, dtype=torch.float64)
+    batch = {"features": x, "scale": torch.ones(64, dtype=torch.float64)}
+    student, report = tb.compress(model, ratio=4, calibration=batch, healing=True,
+                                  layers=["mlp.*"], ratio_of="layers")
+    assert report.layers_ratio >= 4
+    assert all(l.sensitivity > 0 for l in report.layers)
+    positional, _ = tb.compress(model, ratio=4, calibration=(x, batch["scale"]),
+                                layers=["mlp.*"], ratio_of="layers", healing=True)
+    with torch.no_grad():  # the same choice from positional calibration inputs
+        np.testing.assert_allclose(positional(**batch)["last_hidden_state"].numpy(),
+                                   student(**batch)["last_hidden_state"].numpy())
+    data = [{"features": x[i:i + 16], "scale": batch["scale"][i:i + 16]}
+            for i in range(0, 48, 16)]
+    held = [{"features": x[48:], "scale": batch["scale"][48:]}]
+    healed = tb.heal(student, model, data, epochs=20, lr=3e-3, loss="cosine",
+                     eval_data=held, progress=False)
+    assert 0 <= healed.after < 0.7 * healed.before
+    with torch.no_grad():
+        cos = torch.nn.functional.cosine_similarity(
+            student(**held[0])["last_hidden_state"], model(**held[0])["last_hidden_state"])
+    assert float(1 - cos.mean()) == pytest.approx(healed.after, rel=1e-9)
+    with pytest.raises(TypeError, match="calibration"):
+        tb.compress(model, ratio=4, calibration={"features": "text"})

@@ -59,6 +59,10 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="a small subset (under 2 minutes); results get a -quick suffix "
                    "and leave the latest.* files alone")
     b.add_argument("--out", help="results folder (default ./bench/results)")
+    b.add_argument("--suite", choices=["all", "circuits", "compression"], default="all",
+                   help="circuits (MPS simulation against quimb and qiskit-aer), "
+                   "compression (TT-matrix forward and TT-SVD against the GEMM rate, "
+                   "tensorly and tensorly-torch; compress objectives) or both (default)")
     b.add_argument("--only", nargs="+", metavar="NAME",
                    help="run only workloads whose name, family or group matches "
                    "(shell globs, e.g. brick_50x20 'kernel:*' qasmbench); results get "
@@ -216,13 +220,46 @@ def _bench(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
         return 2
+    if args.suite == "compression" and (args.only or args.contestants):
+        print("tensorbond bench: --only and --contestants select circuit workloads; "
+              "use --suite circuits or all", file=sys.stderr)
+        return 2
+    docs: dict[str, Any] = {}
+    if args.suite in ("all", "circuits"):
+        docs["circuits"] = _bench_circuits(args)
+    # --only / --contestants / --list pick circuit workloads: a partial run.
+    if args.suite in ("all", "compression") and not (args.list or args.only
+                                                     or args.contestants):
+        docs["compression"] = _bench_compression(args)
+    if args.json and not args.list:
+        print(json.dumps(docs["circuits"] if list(docs) == ["circuits"] else
+                         docs["compression"] if list(docs) == ["compression"] else docs))
+    return 0
+
+
+def _bench_compression(args: argparse.Namespace) -> dict[str, Any]:
+    from tensorbond import benchmark as bm
+    from tensorbond import benchmark_tt
+
+    doc = benchmark_tt.run(quick=args.quick,
+                           repeats=None if args.repeats == 3 else args.repeats)
+    written = benchmark_tt.write(doc, args.out or bm.default_out_dir())
+    if not args.json:
+        print(benchmark_tt.render_markdown(doc))
+    print(f"wrote {written['json']}, {written['md']}", file=sys.stderr)
+    return doc
+
+
+def _bench_circuits(args: argparse.Namespace) -> dict[str, Any]:
+    from tensorbond import benchmark as bm
+
     shared = bm.find_shared(args.shared)
     workloads = bm.select_workloads(bm.default_workloads(shared, quick=args.quick),
                                     args.only)
     if args.list:
         for w in workloads:
             print(f"{w.name:45s} {w.group:10s} {w.source}")
-        return 0
+        return {}
     limit = args.time_limit if args.time_limit is not None else (5.0 if args.quick
                                                                   else 60.0)
     settings = bm.Settings(
@@ -235,14 +272,12 @@ def _bench(args: argparse.Namespace) -> int:
                                plots=not args.no_plots)
     if written["plot_error"]:
         print(f"tensorbond bench: {written['plot_error']}", file=sys.stderr)
-    if args.json:
-        print(json.dumps(doc))
-    else:
+    if not args.json:
         print(bm.render_markdown(doc))
     print(f"wrote {written['json']}, {written['md']}"
           + (f" and {len(written['plots'])} plots" if written["plots"] else ""),
           file=sys.stderr)
-    return 0
+    return doc
 
 
 def _compress(args: argparse.Namespace) -> int:

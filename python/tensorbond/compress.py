@@ -28,6 +28,7 @@ from tensorbond._optional import is_torch_module
 from tensorbond.tt import LowRank, TTMatrix, factor_modes
 
 Format = Literal["dense", "lowrank", "tt"]
+RatioOf = Literal["model", "layers"]
 Objective = Literal["size", "latency"]
 
 __all__ = [
@@ -84,6 +85,17 @@ def _rank_grid(limit: int) -> list[int]:
         out.append(r)
         r = r + 1 if r < 4 else int(round(r * 1.5 / 2)) * 2
     return out
+
+
+def _tt_params(in_modes: tuple[int, ...], out_modes: tuple[int, ...], r: int) -> int:
+    """Parameters of a TT-matrix with these modes at max_bond ``r`` (ranks capped
+    by the matrix sizes on either side of each cut)."""
+    sizes = [m * n for m, n in zip(out_modes, in_modes, strict=True)]
+    ranks = [1]
+    for k in range(1, len(sizes)):
+        ranks.append(min(r, math.prod(sizes[:k]), math.prod(sizes[k:])))
+    ranks.append(1)
+    return sum(ranks[k] * sizes[k] * ranks[k + 1] for k in range(len(sizes)))
 
 
 def _tt_factorizations(out: int, inp: int) -> list[tuple[tuple[int, ...], tuple[int, ...]]]:
@@ -143,9 +155,15 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
             found.append(Candidate("lowrank", p, p, math.sqrt(max(tail[r], 0.0) / norm2), r))
     if "tt" in formats:
         for im, om in _tt_factorizations(out, inp):
+            # One TT-SVD at the largest rank that can still beat dense, then every
+            # smaller rank by rounding it (cheap: its ranks are already small);
+            # each candidate's error is measured exactly against w.
+            grid = _rank_grid(max(out, inp))
+            cap = next((r for r in grid if _tt_params(im, om, r) >= dense), grid[-1])
+            base = TTMatrix.from_dense(w, in_modes=im, out_modes=om, max_bond=cap)
             prev = None
-            for r in _rank_grid(max(out, inp)):
-                tt = TTMatrix.from_dense(w, in_modes=im, out_modes=om, max_bond=r)
+            for r in grid:
+                tt = base if r >= max(base.ranks, default=1) else base.round(max_bond=r)
                 if tt.num_params >= dense or tt.ranks == prev:
                     break
                 prev = tt.ranks
@@ -285,10 +303,17 @@ class CompressionReport:
         """Whole-model compression ratio."""
         return self.dense_total_params / max(self.total_params, 1)
 
+    @property
+    def layers_ratio(self) -> float:
+        """Compression of the chosen layers' weights alone (biases excluded)."""
+        dense = sum(l.dense_params for l in self.layers)
+        return dense / max(sum(l.params for l in self.layers), 1)
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready dictionary."""
         d = asdict(self)
         d["ratio"] = self.ratio
+        d["layers_ratio"] = self.layers_ratio
         return d
 
     def to_markdown(self) -> str:
@@ -301,7 +326,8 @@ class CompressionReport:
                         f"| {','.join(map(str, l.ranks)) or '-'} | {l.params} "
                         f"| {l.ratio:.2f} | {l.rel_error:.4f} | {l.macs} | {l.dense_macs} |")
         rows.append(f"\nTotal: {self.total_params} parameters of {self.dense_total_params} "
-                    f"({self.ratio:.2f}x), weighted relative error {self.weighted_error:.4f}.")
+                    f"({self.ratio:.2f}x; the layers above {self.layers_ratio:.2f}x), "
+                    f"weighted relative error {self.weighted_error:.4f}.")
         return "\n".join(rows)
 
     def __str__(self) -> str:
@@ -369,7 +395,8 @@ def _budget_args(ratio: float | None, error_budget: float | None) -> None:
 
 def _choose(mats: Mapping[str, np.ndarray], sens: Mapping[str, float], *, total_dense: int,
             ratio: float | None, error_budget: float | None, objective: Objective,
-            formats: Sequence[Format], batch: int) -> tuple[dict[str, Candidate], float]:
+            formats: Sequence[Format], batch: int, ratio_of: RatioOf = "model"
+            ) -> tuple[dict[str, Candidate], float]:
     fronts: dict[str, list[Candidate]] = {}
     for name, w in mats.items():
         cands = candidates(w, formats=formats, batch=batch)
@@ -377,9 +404,13 @@ def _choose(mats: Mapping[str, np.ndarray], sens: Mapping[str, float], *, total_
             # Only formats whose forward costs fewer multiply-adds than dense.
             cands = [c for c in cands if c.macs <= w.shape[0] * w.shape[1]]
         fronts[name] = pareto(cands)
-    fixed = total_dense - sum(w.size for w in mats.values())
+    layer_dense = sum(w.size for w in mats.values())
     if ratio is not None:
-        choice = allocate(fronts, sens, max_params=int(total_dense / ratio), fixed_params=fixed)
+        if ratio_of == "layers":
+            choice = allocate(fronts, sens, max_params=int(layer_dense / ratio))
+        else:
+            choice = allocate(fronts, sens, max_params=int(total_dense / ratio),
+                              fixed_params=total_dense - layer_dense)
     else:
         choice = allocate(fronts, sens, max_error=error_budget)
     wsum = sum(sens.values()) or 1.0
@@ -390,7 +421,7 @@ def _choose(mats: Mapping[str, np.ndarray], sens: Mapping[str, float], *, total_
 def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
                      error_budget: float | None, calibration: Mapping[str, Any] | None,
                      layers: Sequence[str] | None, objective: Objective,
-                     formats: Sequence[Format], batch: int
+                     formats: Sequence[Format], batch: int, ratio_of: RatioOf
                      ) -> tuple[dict[str, Any], CompressionReport]:
     names = _select(weights, layers, lambda n: weights[n].ndim == 2 and min(weights[n].shape) > 1)
     mats = {n: weights[n] for n in names}
@@ -415,7 +446,7 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
     total_dense = sum(int(v.size) for v in weights.values())
     choice, err = _choose(mats, sens, total_dense=total_dense, ratio=ratio,
                           error_budget=error_budget, objective=objective, formats=formats,
-                          batch=batch)
+                          batch=batch, ratio_of=ratio_of)
     out: dict[str, Any] = dict(weights)
     report = CompressionReport(dense_total_params=total_dense, objective=objective,
                                weighted_error=err)
@@ -432,7 +463,8 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
 def compress(model: Any, *, ratio: float | None = None, error_budget: float | None = None,
              calibration: Any = None, layers: Sequence[str] | None = None,
              objective: Objective = "size", formats: Sequence[Format] | None = None,
-             healing: bool = False, batch: int = 1) -> tuple[Any, CompressionReport]:
+             healing: bool = False, batch: int = 1, ratio_of: RatioOf = "model"
+             ) -> tuple[Any, CompressionReport]:
     """Compress a model's weight matrices under a global budget.
 
     Parameters
@@ -469,6 +501,10 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
         to 87%. So the default formats become dense and TT.
     batch : int
         Batch size the multiply-add counts assume.
+    ratio_of : {"model", "layers"}
+        What ``ratio`` counts: the whole model's parameters (biases and layers
+        left alone included), or only the compressed layers' weights (e.g. "the
+        feed-forward layers at 4x" with ``layers=``).
 
     Returns
     -------
@@ -479,6 +515,8 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
     _budget_args(ratio, error_budget)
     if objective not in ("size", "latency"):
         raise ValueError(f"objective must be 'size' or 'latency', got {objective!r}")
+    if ratio_of not in ("model", "layers"):
+        raise ValueError(f"ratio_of must be 'model' or 'layers', got {ratio_of!r}")
     if formats is None:
         formats = ("dense", "tt") if healing else ("dense", "lowrank", "tt")
     if not formats:
@@ -491,7 +529,7 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
 
         return compress_module(model, ratio=ratio, error_budget=error_budget,
                                calibration=calibration, layers=layers, objective=objective,
-                               formats=formats, batch=batch)
+                               formats=formats, batch=batch, ratio_of=ratio_of)
     weights = load_weights(model)
     for n, w in weights.items():
         if np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.complexfloating):
@@ -499,4 +537,4 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
                 raise ValueError(f"weight {n!r} contains NaN or infinite values")
     return _compress_arrays(weights, ratio=ratio, error_budget=error_budget,
                             calibration=calibration, layers=layers, objective=objective,
-                            formats=formats, batch=batch)
+                            formats=formats, batch=batch, ratio_of=ratio_of)

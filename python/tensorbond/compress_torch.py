@@ -13,11 +13,12 @@ from tensorbond.compress import (
     CompressionReport,
     Format,
     Objective,
+    RatioOf,
     _choose,
     _layer_report,
     _select,
 )
-from tensorbond._optional import require_torch
+from tensorbond._optional import call_model, require_torch
 from tensorbond.torch_layers import factorized_linear
 
 
@@ -27,26 +28,29 @@ def _linear_layers(model: Any) -> dict[str, Any]:
 
 
 def _as_input(calibration: Any, model: Any) -> Any:
+    """The calibration batch as the model takes it: a tensor, or a tuple / dict
+    of tensors (positional / keyword arguments, e.g. ``input_ids`` and
+    ``attention_mask``). Floating arrays take the model's dtype and device."""
     torch = require_torch()
-    x = calibration
-    if isinstance(x, np.ndarray):
-        x = torch.as_tensor(x)
-    if not isinstance(x, torch.Tensor):
-        raise TypeError("calibration for a torch module must be a tensor or array batch, "
-                        f"got {type(calibration).__name__}")
     p = next(model.parameters(), None)
-    if p is not None and x.is_floating_point():
-        x = x.to(dtype=p.dtype, device=p.device)
-    return x
 
+    def one(x: Any) -> Any:
+        if isinstance(x, np.ndarray):
+            x = torch.as_tensor(x)
+        if not isinstance(x, torch.Tensor):
+            raise TypeError("calibration for a torch module must be a tensor or array batch "
+                            f"(or a tuple / dict of them), got {type(x).__name__}")
+        if p is not None:
+            x = x.to(device=p.device)
+            if x.is_floating_point():
+                x = x.to(dtype=p.dtype)
+        return x
 
-def _output(model: Any, x: Any) -> Any:
-    out = model(x)
-    if isinstance(out, (tuple, list)):
-        out = out[0]
-    if isinstance(out, dict):
-        out = next(iter(out.values()))
-    return out
+    if isinstance(calibration, dict):
+        return {k: one(v) for k, v in calibration.items()}
+    if isinstance(calibration, (tuple, list)):
+        return tuple(one(v) for v in calibration)
+    return one(calibration)
 
 
 def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
@@ -64,7 +68,7 @@ def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
     model.eval()
     try:
         with torch.no_grad():
-            y0 = _output(model, x)
+            y0 = call_model(model, x)
             norm_y = float(torch.linalg.vector_norm(y0)) or 1e-300
             for n in names:
                 w = layers[n].weight
@@ -72,7 +76,7 @@ def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
                 e *= eta * torch.linalg.vector_norm(w) / torch.linalg.vector_norm(e)
                 w.add_(e)
                 try:
-                    dy = float(torch.linalg.vector_norm(_output(model, x) - y0))
+                    dy = float(torch.linalg.vector_norm(call_model(model, x) - y0))
                 finally:
                     w.sub_(e)
                 out[n] = (dy / norm_y / eta) ** 2
@@ -83,7 +87,8 @@ def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
 
 def compress_module(model: Any, *, ratio: float | None, error_budget: float | None,
                     calibration: Any, layers: Sequence[str] | None, objective: Objective,
-                    formats: Sequence[Format], batch: int) -> tuple[Any, CompressionReport]:
+                    formats: Sequence[Format], batch: int, ratio_of: RatioOf = "model"
+                    ) -> tuple[Any, CompressionReport]:
     """See :func:`tensorbond.compress`; this is its torch branch."""
     linears = _linear_layers(model)
     if not linears:
@@ -102,7 +107,7 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
     total_dense = sum(p.numel() for p in model.parameters())
     choice, err = _choose(mats, sens, total_dense=total_dense, ratio=ratio,
                           error_budget=error_budget, objective=objective, formats=formats,
-                          batch=batch)
+                          batch=batch, ratio_of=ratio_of)
     new = copy.deepcopy(model)
     report = CompressionReport(dense_total_params=total_dense, objective=objective,
                                weighted_error=err)

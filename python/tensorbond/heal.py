@@ -10,9 +10,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from tensorbond._optional import require_torch
+from tensorbond._optional import call_model, require_torch
 
-Loss = Literal["mse", "kl"]
+Loss = Literal["mse", "kl", "cosine"]
 
 __all__ = ["HealReport", "heal"]
 
@@ -49,20 +49,6 @@ def _batches(data: Any, batch_size: int, shuffle: bool, gen: Any) -> Iterable[An
     yield from data  # a DataLoader or any iterable of ready batches
 
 
-def _call(model: Any, batch: Any) -> Any:
-    if isinstance(batch, dict):
-        out = model(**batch)
-    elif isinstance(batch, (tuple, list)):
-        out = model(*batch)
-    else:
-        out = model(batch)
-    if isinstance(out, (tuple, list)):
-        out = out[0]
-    if isinstance(out, dict):
-        out = next(iter(out.values()))
-    return out
-
-
 def _loss_fn(kind: Loss, temperature: float) -> Any:
     torch = require_torch()
     f = torch.nn.functional
@@ -74,7 +60,10 @@ def _loss_fn(kind: Loss, temperature: float) -> Any:
                             f.log_softmax(t / temperature, dim=-1), log_target=True,
                             reduction="batchmean") * temperature**2
         return kl
-    raise ValueError(f"loss must be 'mse' or 'kl', got {kind!r}")
+    if kind == "cosine":
+        # Embeddings: one minus the mean cosine similarity of matching rows.
+        return lambda s, t: 1.0 - f.cosine_similarity(s, t, dim=-1).mean()
+    raise ValueError(f"loss must be 'mse', 'kl' or 'cosine', got {kind!r}")
 
 
 def _evaluate(student: Any, teacher: Any, data: Any, loss: Any, batch_size: int) -> float:
@@ -82,7 +71,7 @@ def _evaluate(student: Any, teacher: Any, data: Any, loss: Any, batch_size: int)
     total, count = 0.0, 0
     with torch.no_grad():
         for b in _batches(data, batch_size, False, None):
-            s, t = _call(student, b), _call(teacher, b)
+            s, t = call_model(student, b), call_model(teacher, b)
             n = int(s.shape[0]) if s.ndim else 1
             total += float(loss(s, t)) * n
             count += n
@@ -112,9 +101,10 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
         Passes over ``data``.
     lr : float
         Adam learning rate (cosine-decayed to zero over the run).
-    loss : {"mse", "kl"}
-        Output MSE, or KL divergence of the softmaxed outputs (for logits) at
-        ``temperature``.
+    loss : {"mse", "kl", "cosine"}
+        Output MSE; KL divergence of the softmaxed outputs (for logits) at
+        ``temperature``; or one minus the mean cosine similarity of the output
+        rows (for embeddings).
     batch_size : int
         Minibatch size for tensor/array data.
     eval_data : optional
@@ -174,8 +164,8 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
             total, count = 0.0, 0
             for b in _batches(data, batch_size, True, gen):
                 with torch.no_grad():
-                    t = _call(teacher, b)
-                s = _call(student, b)
+                    t = call_model(teacher, b)
+                s = call_model(student, b)
                 value = fn(s, t)
                 if not torch.isfinite(value):
                     raise FloatingPointError("healing diverged (non-finite loss); lower lr")

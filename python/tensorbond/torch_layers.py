@@ -45,9 +45,12 @@ class TTLinear(nn.Module):  # type: ignore[misc]
     """A Linear layer whose weight is a tensor-train matrix.
 
     ``y = x @ W.T + bias`` with ``W`` of shape ``(prod(out_modes), prod(in_modes))``
-    held as cores ``(r_left, m_k, n_k, r_right)``. The forward contracts the
-    input with one core at a time (never forming ``W``), so gradients reach the
-    cores directly.
+    held as cores ``(r_left, m_k, n_k, r_right)``. The forward takes the cheaper
+    of two exact orders for the number of input rows: contracting the input
+    with one core at a time (small batches), or building ``W`` from the cores
+    and one dense product (large batches, e.g. training on token batches, where
+    the sweep can cost the rank times the dense multiply-adds). Gradients reach
+    the cores either way.
 
     Parameters
     ----------
@@ -73,10 +76,51 @@ class TTLinear(nn.Module):  # type: ignore[misc]
         """Internal TT ranks."""
         return tuple(int(c.shape[3]) for c in self.cores[:-1])
 
+    def sweep_macs(self) -> int:
+        """Multiply-adds per input row of the core-by-core contraction."""
+        total, n_rest, m_done = 0, self.in_features, 1
+        for core in reversed(self.cores):
+            r_l, m_k, n_k, r_r = core.shape
+            n_rest //= n_k
+            total += n_rest * m_done * r_l * m_k * n_k * r_r
+            m_done *= m_k
+        return int(total)
+
+    def build_macs(self) -> int:
+        """Multiply-adds of building the dense weight from the cores."""
+        total = 0
+        rows = int(self.cores[0].shape[1] * self.cores[0].shape[2])
+        for k in range(1, len(self.cores)):
+            r_l, m_k, n_k, r_r = self.cores[k].shape
+            total += rows * r_l * m_k * n_k * r_r
+            rows *= m_k * n_k
+        return int(total)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer to ``x`` of shape ``(..., in_features)``."""
+        if x.shape[-1] != self.in_features:
+            raise ValueError(f"TTLinear expects inputs with last dimension "
+                             f"{self.in_features}, got shape {tuple(x.shape)}")
+        rows = x.numel() // self.in_features
+        dense = self.in_features * self.out_features
+        if rows * self.sweep_macs() > self.build_macs() + rows * dense:
+            return torch_mod.nn.functional.linear(x, self._build(), self.bias)
         y = self._contract(x)
         return y if self.bias is None else y + self.bias
+
+    def _build(self) -> torch.Tensor:
+        """The dense weight ``(out, in)`` from the cores, merged left to right."""
+        w = self.cores[0][0]  # (m_1, n_1, r_1)
+        mo, ni = w.shape[0], w.shape[1]
+        # Index, not slice: a sliced ParameterList holds the registered parameters
+        # and would bypass torch.func.functional_call's substitutes.
+        for k in range(1, len(self.cores)):
+            core = self.cores[k]
+            r_l, m_k, n_k, r_r = core.shape
+            w = torch_mod.einsum("abr,rcds->acbds", w.reshape(mo, ni, r_l), core)
+            mo, ni = mo * m_k, ni * n_k
+            w = w.reshape(mo, ni, r_r)
+        return w.reshape(mo, ni)
 
     def _contract(self, x: torch.Tensor) -> torch.Tensor:
         """``x @ W.T`` without the bias."""
@@ -104,9 +148,7 @@ class TTLinear(nn.Module):  # type: ignore[misc]
 
     def weight_dense(self) -> torch.Tensor:
         """The dense weight ``(out, in)`` (differentiable)."""
-        eye = torch_mod.eye(self.in_features, dtype=self.cores[0].dtype,
-                            device=self.cores[0].device)
-        return self._contract(eye).T
+        return self._build()
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -1,13 +1,12 @@
-"""TT-matrix figures: forward pass against the GEMM-rate ideal, dense and
-tensorly-torch; TT-SVD against tensorly.
+"""The compression part of the benchmark suite: TT-matrix forward against the
+GEMM-rate ideal, dense and tensorly-torch; TT-SVD against tensorly; and what
+``compress(objective="latency")`` buys against ``objective="size"``.
 
 Single-threaded (BLAS pinned to one thread for every tool, torch too), medians
 over repeats with the contestants interleaved (round i takes one sample of each
-contestant; a sample averages enough back-to-back calls to last 2 ms). Run:
-
-    python bench/bench_tt.py [--quick] [--dtype float32]
-
-Prints markdown tables and writes bench/results/tt.md and bench/results/tt.json.
+contestant; a sample averages enough back-to-back calls to last 2 ms). Run as
+``tensorbond bench --suite compression`` (part of a plain ``tensorbond bench``);
+writes ``compression.md`` and ``compression.json`` to the results folder.
 
 - **GEMM rate**: multiply-adds per second of numpy's ``x @ W.T`` for x
   (256, 1024) and W (1024, 1024) in the benchmark dtype, the same BLAS
@@ -20,11 +19,14 @@ Prints markdown tables and writes bench/results/tt.md and bench/results/tt.json.
   under ``torch.no_grad()``.
 - **TT-SVD**: ``TTMatrix.from_dense`` against ``tensorly.decomposition.
   tensor_train_matrix`` at the same modes and ranks (max_bond = rank), float64.
+- **objective**: a four-layer 1024-wide model whose weights have the structure
+  trained layers show (decaying spectra, Kronecker-like blocks, noise),
+  compressed at the same ratio with ``objective="size"`` and ``"latency"``; the
+  forward of every layer in its chosen format is timed against the dense layers.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -32,15 +34,11 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
-
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+from typing import Any
 
 import numpy as np
 import tensorbond as tb
 
-RESULTS = Path(__file__).resolve().parent / "results"
 N = 1024
 FORWARD_MODES = [(32, 32), (8, 8, 16)]
 RANKS = [8, 16, 32]
@@ -237,9 +235,9 @@ def machine():
     try:
         info["git"] = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-            check=True, cwd=Path(__file__).parent,
+            check=True, cwd=Path(__file__).parent, timeout=10,
         ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
+    except (OSError, subprocess.CalledProcessError, subprocess.TimeoutExpired):
         info["git"] = None
     return info
 
@@ -248,11 +246,11 @@ def fmt(v, scale=1e3, digits=3):
     return "-" if v is None else f"{v * scale:.{digits}f}"
 
 
-def markdown(fwd, svd, notes, info, dtype):
+def markdown(fwd, svd, objectives, notes, info, dtype):
     out = [
         "# TT-matrix figures",
         "",
-        (f"`python bench/bench_tt.py` on {info.get('cpu', '?')} ({info.get('cores')} cores), "
+        (f"`tensorbond bench --suite compression` on {info.get('cpu', '?')} ({info.get('cores')} cores), "
         f"git {info.get('git')}, numpy {info['numpy']}, tensorly {info['tensorly']}, "
         f"torch {info['torch']}, tensorly-torch {info['tltorch']}. Single-threaded, "
         "medians of interleaved samples (each the mean of back-to-back calls lasting "
@@ -298,34 +296,116 @@ def markdown(fwd, svd, notes, info, dtype):
             f"{r['tensorly_s']:.2f} | {r['tensorly_s'] / r['tb_s']:.2f} | "
             f"{r['tb_rel_error']:.10f} | {r['tensorly_rel_error']:.10f} |"
         )
+    if objectives:
+        out += [
+            "",
+            "## compress(objective=...) at ratio 4, four 1024x1024 layers",
+            "",
+            ("Two layers with a 1/k spectrum, two Kronecker-like (TT rank 4) plus 5% "
+             "noise; float32. MACs: the chosen formats' multiply-adds per row (at the "
+             "batch compress was told); times in ms for all four layers."),
+            "",
+            ("| objective | batch | formats | ratio | weighted error | MACs/row (dense) "
+             "| dense ms | compressed ms | speed-up |"),
+            "|---|---|---|---|---|---|---|---|---|",
+        ]
+        for r in objectives:
+            out.append(
+                f"| {r['objective']} | {r['batch']} | {' '.join(r['formats'])} | "
+                f"{r['ratio']:.2f} | {r['weighted_error']:.4f} | {r['macs'] / 1e6:.2f}M "
+                f"({r['dense_macs'] / 1e6:.2f}M) | {fmt(r['dense_s'])} | "
+                f"{fmt(r['compressed_s'])} | {r['dense_s'] / r['compressed_s']:.2f}x |")
     if notes:
         out += ["", "Not run: " + "; ".join(notes) + "."]
     return "\n".join(out) + "\n"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="few cases, few repeats")
-    parser.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    parser.add_argument("--repeats", type=int, default=None)
-    parser.add_argument("--no-write", action="store_true", help="print only")
-    args = parser.parse_args()
-    tb.set_num_threads(1)
-    dtype = np.dtype(args.dtype)
-    fwd_rep = args.repeats or (5 if args.quick else 15)
-    svd_rep = args.repeats or (3 if args.quick else 5)
-    svd, svd_notes = bench_svd(svd_rep, args.quick)  # before tltorch changes backends
-    fwd, notes = bench_forward(dtype, fwd_rep, args.quick)
-    info = machine()
-    text = markdown(fwd, svd, notes + svd_notes, info, dtype.name)
-    print(text)
-    if not args.no_write:
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "tt.md").write_text(text)
-        (RESULTS / "tt.json").write_text(json.dumps(
-            {"machine": info, "dtype": dtype.name, "forward": fwd, "tt_svd": svd,
-             "notes": notes + svd_notes}, indent=1))
+def bench_objectives(dtype: Any, repeats: int, quick: bool) -> list[dict[str, Any]]:
+    """The same model compressed for size and for latency, forward timed per batch."""
+    rng = np.random.default_rng(3)
+    n = 1024
+    weights: dict[str, np.ndarray] = {}
+    for k in range(4):
+        if k % 2 == 0:  # a decaying spectrum: low-rank territory
+            u, _ = np.linalg.qr(rng.standard_normal((n, n)))
+            v, _ = np.linalg.qr(rng.standard_normal((n, n)))
+            s = np.arange(1, n + 1, dtype=float) ** -1.0
+            w = (u * s) @ v.T
+        else:  # Kronecker-like blocks plus noise: TT territory
+            cores = random_cores(rng, (32, 32), 4, np.float64)
+            w = tb.TTMatrix.from_cores(cores).to_dense()
+            w += 0.05 * np.linalg.norm(w) / n * rng.standard_normal((n, n))
+        weights[f"layer{k}"] = w.astype(dtype)
+    batches = [1, 256]
+    rows = []
+    for objective in ("size", "latency"):
+        for batch in batches:
+            small, rep = tb.compress(weights, ratio=4, objective=objective, batch=batch,
+                                     formats=("dense", "lowrank", "tt"))
+            x = rng.standard_normal((batch, n)).astype(dtype)
+            dense_layers = list(weights.values())
+            comp_layers = [small[k] for k in weights]
+
+            def dense_fwd(x: np.ndarray = x) -> None:
+                for w in dense_layers:
+                    x @ w.T
+
+            def comp_fwd(x: np.ndarray = x) -> None:
+                for layer in comp_layers:
+                    layer.forward(x) if hasattr(layer, "forward") else x @ layer.T
+
+            med = interleaved({"dense": dense_fwd, "compressed": comp_fwd},
+                              max(3, repeats // 2) if quick else repeats)
+            rows.append({
+                "objective": objective, "batch": batch, "ratio": rep.ratio,
+                "weighted_error": rep.weighted_error,
+                "formats": [f"{l.format}{l.ranks if l.ranks else ''}" for l in rep.layers],
+                "macs": sum(l.macs for l in rep.layers),
+                "dense_macs": sum(l.dense_macs for l in rep.layers),
+                "dense_s": med["dense"], "compressed_s": med["compressed"],
+            })
+            print(f"objective={objective} batch={batch}: {rows[-1]['formats']} "
+                  f"{med['dense'] / med['compressed']:.2f}x faster than dense", flush=True)
+            if quick:
+                break
+    return rows
 
 
-if __name__ == "__main__":
-    main()
+def run(*, quick: bool = False, dtype: str = "float32", repeats: int | None = None
+        ) -> dict[str, Any]:
+    """Run the compression benchmarks; returns the JSON-ready results."""
+    from tensorbond.benchmark import pin_threads
+
+    pin_notes = pin_threads(())
+    try:
+        import torch
+
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+    dt = np.dtype(dtype)
+    fwd_rep = repeats or (5 if quick else 15)
+    svd_rep = repeats or (3 if quick else 5)
+    svd, svd_notes = bench_svd(svd_rep, quick)  # before tltorch changes backends
+    objectives = bench_objectives(dt, fwd_rep, quick)
+    fwd, notes = bench_forward(dt, fwd_rep, quick)
+    return {"machine": machine(), "dtype": dt.name, "quick": quick, "forward": fwd,
+            "tt_svd": svd, "objective": objectives, "notes": pin_notes + notes + svd_notes}
+
+
+def render_markdown(doc: dict[str, Any]) -> str:
+    """The results as markdown tables."""
+    return markdown(doc["forward"], doc["tt_svd"], doc.get("objective", []), doc["notes"],
+                    doc["machine"], doc["dtype"])
+
+
+def write(doc: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``compression.md`` and ``compression.json`` (``-quick`` suffixed for quick
+    runs) to ``out_dir``; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    stem = "compression-quick" if doc.get("quick") else "compression"
+    md, js = out / f"{stem}.md", out / f"{stem}.json"
+    md.write_text(render_markdown(doc))
+    js.write_text(json.dumps(doc, indent=1))
+    return {"md": md, "json": js}
