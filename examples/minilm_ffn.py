@@ -111,6 +111,13 @@ class TokenStates(torch.nn.Module):
         return h[attention_mask.bool()]
 
 
+def tb_match(name: str, patterns: list[str]) -> bool:
+    """Whether a module name matches one of the glob patterns."""
+    from fnmatch import fnmatchcase
+
+    return any(fnmatchcase(name, p) for p in patterns)
+
+
 def batches(tokenizer: Any, sentences: list[str], size: int) -> list[dict[str, Any]]:
     """Tokenized minibatches (padded per batch), as keyword inputs."""
     out = []
@@ -145,6 +152,9 @@ def main() -> None:
     parser.add_argument("--loss", choices=["tokens", "cosine"], default="tokens",
                         help="distil every token's hidden state (MSE) or the pooled "
                         "embedding (cosine)")
+    parser.add_argument("--uniform", action="store_true",
+                        help="compress every layer at --ratio (default: one global budget "
+                        "allocated by sensitivity)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--save", help="write the healed model to this .safetensors file")
@@ -165,9 +175,23 @@ def main() -> None:
           f"{args.held_out} held out")
 
     t1 = time.perf_counter()
-    student, report = tb.compress(teacher, ratio=args.ratio, ratio_of="layers",
-                                  layers=[f"bert.{p}" for p in FFN_LAYERS],
-                                  calibration=train[0], healing=True)
+    names = [f"bert.{p}" for p in FFN_LAYERS]
+    if args.uniform:
+        student, report = teacher, None
+        for name in sorted(n for n, _ in teacher.named_modules() if tb_match(n, names)):
+            student, one = tb.compress(student, ratio=args.ratio, ratio_of="layers",
+                                       layers=[name], calibration=train[0], healing=True)
+            if report is None:
+                report = one
+            else:
+                report.layers += one.layers
+                report.total_params = one.total_params
+        weights = sum(l.sensitivity for l in report.layers) or 1.0
+        report.weighted_error = (sum(l.sensitivity * l.rel_error**2 for l in report.layers)
+                                 / weights) ** 0.5
+    else:
+        student, report = tb.compress(teacher, ratio=args.ratio, ratio_of="layers",
+                                      layers=names, calibration=train[0], healing=True)
     t_compress = time.perf_counter() - t1
     print(report.to_markdown())
     before = mean_cosine(student, teacher, held)

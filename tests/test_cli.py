@@ -59,12 +59,14 @@ def test_needs_file_or_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--example" in capsys.readouterr().err
 
 
-def test_dynamic_circuit_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_dynamic_circuit_runs_by_branches(tmp_path: Path,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "dyn.qasm"
     f.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\n'
-                 "reset q[0];\nh q[0];\n")
-    assert main(["simulate", str(f)]) == 2
-    assert "reset" in capsys.readouterr().err
+                 "x q[0];\nreset q[0];\nmeasure q[0] -> c[0];\n")
+    assert main(["simulate", str(f), "--shots", "100"]) == 0
+    out = capsys.readouterr().out
+    assert "dynamic" in out and "  0  100" in out
 
 
 def test_compress_file_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -82,6 +82,27 @@ void register_one(py::module_& m, const char* name) {
              })
         .def("clear_svd_shapes", &M::clear_svd_shapes)
         .def(
+            "local_density",
+            [](M& self, std::size_t qubit) {
+                std::array<cd, 4> rho;
+                {
+                    py::gil_scoped_release nogil;
+                    rho = self.local_density(qubit);
+                }
+                return hand_over(std::vector<cd>(rho.begin(), rho.end()), {2, 2});
+            },
+            py::arg("qubit"))
+        .def(
+            "apply_local_normalized",
+            [](M& self, std::size_t qubit, const carray<cd>& matrix) {
+                if (matrix.ndim() != 2 || matrix.shape(0) != 2 || matrix.shape(1) != 2)
+                    throw ShapeError("a one-qubit operator needs a (2, 2) matrix");
+                const cd* m = matrix.data();
+                py::gil_scoped_release nogil;
+                return self.apply_local_normalized(qubit, m);
+            },
+            py::arg("qubit"), py::arg("matrix").noconvert())
+        .def(
             "apply_gate",
             [](M& self, const std::vector<std::uint32_t>& qubits, const carray<cd>& matrix,
                long long max_bond, double cutoff, const std::string& mode, bool renormalize,

@@ -739,6 +739,59 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
     return tr;
 }
 
+template <ComplexScalar T>
+std::array<std::complex<double>, 4> Mps<T>::local_density(std::size_t qubit) {
+    check_site(qubit, "qubit");
+    const std::size_t site = site_of_[qubit];
+    move_center(site);
+    // With the centre here, rho[s][t] = sum_{l,r} A[l,s,r] conj(A[l,t,r]).
+    const std::size_t l = bonds_[site], r = bonds_[site + 1];
+    const T* a = cores_[site].data();
+    std::complex<double> rho[2][2] = {};
+    for (std::size_t x = 0; x < l; ++x)
+        for (std::size_t s = 0; s < 2; ++s)
+            for (std::size_t t = 0; t < 2; ++t) {
+                const T* as = a + (x * 2 + s) * r;
+                const T* at = a + (x * 2 + t) * r;
+                std::complex<double> acc = 0;
+                for (std::size_t y = 0; y < r; ++y)
+                    acc += std::complex<double>(as[y]) * std::conj(std::complex<double>(at[y]));
+                rho[s][t] += acc;
+            }
+    const double tr = rho[0][0].real() + rho[1][1].real();
+    if (!(tr > 0.0)) throw ShapeError("the state has zero norm");
+    return {rho[0][0] / tr, rho[0][1] / tr, rho[1][0] / tr, rho[1][1] / tr};
+}
+
+template <ComplexScalar T>
+double Mps<T>::apply_local_normalized(std::size_t qubit, const std::complex<double>* m) {
+    check_site(qubit, "qubit");
+    const std::size_t site = site_of_[qubit];
+    move_center(site);
+    const double before = norm_squared();
+    const std::size_t l = bonds_[site], r = bonds_[site + 1];
+    T* a = cores_[site].data();
+    const T m00 = T(m[0]), m01 = T(m[1]), m10 = T(m[2]), m11 = T(m[3]);
+    for (std::size_t x = 0; x < l; ++x) {
+        T* a0 = a + x * 2 * r;
+        T* a1 = a0 + r;
+        for (std::size_t y = 0; y < r; ++y) {
+            const T v0 = a0[y], v1 = a1[y];
+            a0[y] = m00 * v0 + m01 * v1;
+            a1[y] = m10 * v0 + m11 * v1;
+        }
+    }
+    // The centre carries the whole norm, so rescaling it normalizes the state.
+    const double after = norm_squared();
+    const double prob = before > 0.0 ? after / before : 0.0;
+    if (!(after > 0.0) || !std::isfinite(after))
+        throw ShapeError("operator on qubit " + std::to_string(qubit) +
+                         " leaves a state of zero norm (an outcome of probability 0)");
+    const real_t<T> scale = real_t<T>(1.0 / std::sqrt(after));
+    for (T& v : cores_[site]) v *= scale;
+    return prob;
+}
+
 template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::size_t bond) {
     if (cores_.size() < 2 || bond + 1 >= cores_.size())
         throw SiteError("bond " + std::to_string(bond) + " is out of range: " +

@@ -24,6 +24,18 @@ from .tt import ContractionPlan, LowRank, TTMatrix, factor_modes
 from .compress import Candidate, CompressionReport, LayerReport, compress
 from .heal import HealReport, heal
 from .model_io import load_compressed, save_compressed, to_dense
+from .noise import (
+    Channel,
+    NoiseModel,
+    ReadoutError,
+    amplitude_damping,
+    bit_flip,
+    depolarizing,
+    kraus,
+    phase_damping,
+    phase_flip,
+)
+from .run import RunResult, run
 
 __version__ = "0.1.0"
 
@@ -43,6 +55,7 @@ __all__ = [
     "GATES",
     "MPS",
     "Candidate",
+    "Channel",
     "Circuit",
     "CompiledCircuit",
     "CompressionReport",
@@ -53,23 +66,33 @@ __all__ = [
     "LinAlgError",
     "LowRank",
     "LowRankLinear",
+    "NoiseModel",
     "NotImplementedError",
     "Operation",
     "QasmError",
+    "ReadoutError",
+    "RunResult",
     "SVDResult",
     "Samples",
     "TTLinear",
     "TTMatrix",
     "Truncation",
+    "amplitude_damping",
+    "bit_flip",
     "compile_circuit",
     "compress",
+    "depolarizing",
     "einsum",
     "factor_modes",
     "gate_matrix",
     "get_num_threads",
     "heal",
+    "kraus",
     "load_compressed",
+    "phase_damping",
+    "phase_flip",
     "qr",
+    "run",
     "save_compressed",
     "set_num_threads",
     "simulate",

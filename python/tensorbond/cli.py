@@ -154,6 +154,10 @@ def _simulate(args: argparse.Namespace) -> int:
     else:
         circuit = tb.Circuit.from_qasm(args.file)
         source = args.file
+    from tensorbond.run import is_dynamic
+
+    if is_dynamic(circuit):
+        return _simulate_dynamic(args, circuit, source)
     prog = tb.compile_circuit(circuit)
     bar = _Progress(len(prog), not args.json and not args.no_progress)
     t0 = time.perf_counter()
@@ -211,6 +215,40 @@ def _simulate(args: argparse.Namespace) -> int:
         for bits, c in list(counts.items())[: max(0, args.top)]:
             shown = bits if len(bits) <= width else bits[:width] + "..."
             print(f"  {shown}  {c}")
+    return 0
+
+
+def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> int:
+    """Shots of a circuit with mid-circuit measurement, reset or ``if``: tb.run."""
+    import tensorbond as tb
+
+    shots = args.shots or 1024
+    result = tb.run(circuit, shots=shots, seed=args.seed, max_bond=args.max_bond,
+                    cutoff=args.cutoff, cutoff_mode=args.cutoff_mode, dtype=args.dtype)
+    counts = dict(result.most_common(len(result.counts)))
+    if args.json:
+        print(json.dumps({
+            "source": source, "qubits": circuit.num_qubits, "dynamic": True,
+            "gates": circuit.num_gates, "dtype": args.dtype, "max_bond": args.max_bond,
+            "cutoff": args.cutoff, "cutoff_mode": args.cutoff_mode,
+            "wall_time_s": result.seconds, "max_bond_reached": result.max_bond_reached,
+            "fidelity_estimate": result.fidelity_estimate,
+            "min_fidelity_estimate": result.min_fidelity_estimate,
+            "branches": result.branches, "shots": shots, "seed": args.seed,
+            "registers": result.registers, "counts": counts}))
+        return 0
+    print(f"circuit            {source} (dynamic: mid-circuit measurement, reset or if)")
+    print(f"qubits             {circuit.num_qubits}")
+    print(f"gates              {circuit.num_gates}")
+    print(f"wall time          {result.seconds:.4g} s ({args.dtype}), {shots} shots in "
+          f"{result.branches} branch(es)")
+    print(f"max bond reached   {result.max_bond_reached}"
+          + (f" (limit {args.max_bond})" if args.max_bond else ""))
+    print(f"fidelity estimate  {result.fidelity_estimate:.8g} (shot-weighted mean)")
+    regs = " ".join(name for name, _ in result.registers)
+    print(f"counts             registers {regs} (QASM order), most frequent:")
+    for key, c in list(counts.items())[: max(0, args.top)]:
+        print(f"  {key if len(key) <= 120 else key[:120] + '...'}  {c}")
     return 0
 
 

@@ -98,6 +98,14 @@ template <ComplexScalar T> class Mps {
     /// ascending `qubits[k]`.
     std::complex<double> expectation_product(const std::vector<std::size_t>& qubits,
                                              const std::vector<std::array<T, 4>>& qops);
+    /// Reduced density matrix of one qubit, 2x2 row-major, trace 1 (relative to
+    /// the state's norm). Moves the orthogonality centre to the qubit's site.
+    std::array<std::complex<double>, 4> local_density(std::size_t qubit);
+    /// Apply any 2x2 operator `m` (row-major; a projector, a Kraus operator) to
+    /// one qubit at the orthogonality centre and rescale the state to norm 1.
+    /// Returns <psi|m^dag m|psi> / <psi|psi>, the probability of that branch.
+    /// Throws if the result vanishes (an outcome of probability zero).
+    double apply_local_normalized(std::size_t qubit, const std::complex<double>* m);
     /// Schmidt values across bond `bond` (between sites bond and bond+1), descending;
     /// restores the identity layout first.
     std::vector<R> schmidt_values(std::size_t bond);
