@@ -33,6 +33,29 @@ void register_one(py::module_& m, const char* name) {
                 return M::product(data, n);
             },
             py::arg("vecs").noconvert())
+        .def_static(
+            "from_cores",
+            [](const std::vector<carray<T>>& tensors, const std::vector<std::uint32_t>& layout) {
+                std::vector<std::vector<T>> cores;
+                std::vector<std::size_t> bonds{1};
+                for (std::size_t i = 0; i < tensors.size(); ++i) {
+                    const auto& t = tensors[i];
+                    if (t.ndim() != 3 || t.shape(1) != 2)
+                        throw ShapeError("site tensor " + std::to_string(i) +
+                                         " must have shape (left, 2, right)");
+                    if (std::size_t(t.shape(0)) != bonds.back())
+                        throw ShapeError("site tensor " + std::to_string(i) + " has left bond " +
+                                         std::to_string(t.shape(0)) + ", its neighbour " +
+                                         std::to_string(bonds.back()));
+                    cores.emplace_back(t.data(), t.data() + t.size());
+                    bonds.push_back(std::size_t(t.shape(2)));
+                }
+                py::gil_scoped_release nogil;
+                return M::from_cores(std::move(cores), bonds, layout);
+            },
+            py::arg("tensors"), py::arg("layout"))
+        .def("set_history", &M::set_history, py::arg("fidelity"), py::arg("discarded"),
+             py::arg("num_truncations"), py::arg("max_bond_reached"))
         .def("copy", [](const M& self) { return M(self); })
         .def_property_readonly("num_sites", &M::num_sites)
         .def_property_readonly("center", &M::center)

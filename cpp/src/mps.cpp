@@ -151,6 +151,47 @@ Mps<T> Mps<T>::product(const std::complex<double>* vecs, std::size_t num_sites) 
     return psi;
 }
 
+template <ComplexScalar T>
+Mps<T> Mps<T>::from_cores(std::vector<std::vector<T>> cores, const std::vector<std::size_t>& bonds,
+                          const std::vector<std::uint32_t>& layout) {
+    const std::size_t n = cores.size();
+    if (n == 0) throw ShapeError("an MPS needs at least 1 site");
+    if (bonds.size() != n + 1 || bonds.front() != 1 || bonds.back() != 1)
+        throw ShapeError("bonds must have n + 1 entries with 1 at both ends");
+    if (layout.size() != n) throw ShapeError("layout must name one qubit per site");
+    std::vector<bool> seen(n, false);
+    for (std::uint32_t q : layout) {
+        if (q >= n || seen[q]) throw ShapeError("layout must be a permutation of the qubits");
+        seen[q] = true;
+    }
+    for (std::size_t i = 0; i < n; ++i) {
+        if (bonds[i] == 0 || cores[i].size() != bonds[i] * 2 * bonds[i + 1])
+            throw ShapeError("site tensor " + std::to_string(i) + " does not match its bonds");
+        for (const T& v : cores[i])
+            if (!is_finite(v))
+                throw ShapeError("site tensor " + std::to_string(i) + " is not finite");
+    }
+    Mps psi;
+    psi.cores_ = std::move(cores);
+    psi.bonds_ = bonds;
+    psi.qubit_at_ = layout;
+    psi.site_of_.assign(n, 0);
+    for (std::size_t i = 0; i < n; ++i) psi.site_of_[layout[i]] = std::uint32_t(i);
+    psi.center_ = 0;
+    psi.max_bond_reached_ = *std::max_element(bonds.begin(), bonds.end());
+    psi.move_center(n - 1);  // QR sweep: every site left of the centre is left-orthonormal
+    return psi;
+}
+
+template <ComplexScalar T>
+void Mps<T>::set_history(double fidelity, double discarded, std::size_t num_truncations,
+                         std::size_t max_bond_reached) {
+    fidelity_ = fidelity;
+    discarded_ = discarded;
+    num_truncations_ = num_truncations;
+    max_bond_reached_ = std::max(max_bond_reached_, max_bond_reached);
+}
+
 template <ComplexScalar T> std::vector<std::size_t> Mps<T>::bond_dims() const {
     return {bonds_.begin() + 1, bonds_.end() - 1};
 }

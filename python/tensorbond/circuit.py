@@ -6,7 +6,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -199,6 +199,21 @@ class Circuit:
         qs = self._check_qubits(qubits or range(self.num_qubits), "barrier")
         self._ops.append(Operation("barrier", "barrier", qs))
         return self
+
+    @classmethod
+    def from_qiskit(cls, qc: Any) -> Circuit:
+        """A circuit from a ``qiskit.QuantumCircuit`` (see
+        :func:`tensorbond.interop.circuit_from_qiskit`)."""
+        from .interop import circuit_from_qiskit
+
+        return circuit_from_qiskit(qc)
+
+    def to_qiskit(self) -> Any:
+        """This circuit as a ``qiskit.QuantumCircuit``: gates, registers,
+        measurements, resets, barriers and conditions (``if_test`` blocks)."""
+        from .interop import circuit_to_qiskit
+
+        return circuit_to_qiskit(self)
 
     def add_creg(self, name: str, size: int) -> int:
         """Append ``size`` classical bits as register ``name``; returns its first index."""

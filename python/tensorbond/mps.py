@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal, Union
 
 import numpy as np
@@ -24,6 +27,7 @@ _PAULI = {
 }
 #: One sample() call returns at most this many bytes of 0/1 outcomes (16 GiB).
 _MAX_SAMPLE_BYTES = 2**34
+_SAVE_VERSION = 1  # of the .npz format MPS.save writes
 _TERM_RE = re.compile(r"([IXYZixyz])\s*(\d+)")
 
 #: A Pauli string: ``"X0 Z3 Y7"`` (also ``"X0*Z3"``) or ``{0: "X", 3: "Z"}``.
@@ -140,6 +144,96 @@ class MPS:
         self._impl = impl
         self.clbit_map = {}
         return self
+
+    @classmethod
+    def from_site_tensors(cls, tensors: Sequence[Any], *, layout: Sequence[int] | None = None,
+                          dtype: Any = None) -> MPS:
+        """A state from site tensors ``(chi_left, 2, chi_right)`` (end bonds 1).
+
+        ``layout[site]`` is the qubit each site holds (default: site i holds
+        qubit i). The tensors need no canonical form: an exact QR sweep makes
+        one. The dtype defaults to the tensors' (complex64 or complex128).
+
+        Raises
+        ------
+        ValueError
+            Shapes whose bonds disagree, non-finite entries, a bad layout.
+        """
+        arrays = [np.asarray(t) for t in tensors]
+        if not arrays:
+            raise ValueError("an MPS needs at least one site tensor")
+        dt = _as_dtype(dtype if dtype is not None else (
+            "complex64" if all(a.dtype in (np.complex64, np.float32) for a in arrays)
+            else "complex128"))
+        n = len(arrays)
+        lay = list(range(n)) if layout is None else [int(q) for q in layout]
+        if sorted(lay) != list(range(n)):
+            raise ValueError(f"layout must be a permutation of 0..{n - 1}, got {lay}")
+        for i, a in enumerate(arrays):
+            if a.ndim != 3 or a.shape[1] != 2:
+                raise ValueError(f"site tensor {i} must have shape (left, 2, right), got "
+                                 f"{a.shape}")
+        if arrays[0].shape[0] != 1 or arrays[-1].shape[2] != 1:
+            raise ValueError("the first tensor's left bond and the last one's right bond "
+                             "must be 1")
+        impl = _DTYPES[dt].from_cores([np.ascontiguousarray(a, dtype=dt) for a in arrays], lay)
+        return cls._wrap(impl, dt)
+
+    def to_quimb(self) -> Any:
+        """This state as a ``quimb.tensor.MatrixProductState`` (site i = qubit i)."""
+        from .interop import mps_to_quimb
+
+        return mps_to_quimb(self)
+
+    @classmethod
+    def from_quimb(cls, psi: Any, *, dtype: Any = "complex128") -> MPS:
+        """A state from a ``quimb.tensor.MatrixProductState`` (site i = qubit i)."""
+        from .interop import mps_from_quimb
+
+        return mps_from_quimb(psi, dtype)  # type: ignore[no-any-return]
+
+    def save(self, path: str | os.PathLike[str]) -> Path:
+        """Write the state to an ``.npz`` file: site tensors, layout, dtype,
+        truncation history (fidelity estimate, discarded weight, truncations,
+        largest bond reached), final-measurement map and a format version."""
+        p = Path(path)
+        if p.suffix != ".npz":
+            p = p.with_name(p.name + ".npz")
+        arrays = {f"site{i}": self.site_tensor(i) for i in range(self.num_qubits)}
+        meta = {"format": "tensorbond.mps", "version": _SAVE_VERSION,
+                "num_qubits": self.num_qubits, "dtype": str(self.dtype),
+                "layout": self.layout, "fidelity_estimate": self.fidelity_estimate,
+                "truncation_error": self.truncation_error,
+                "num_truncations": self.num_truncations,
+                "max_bond_reached": self.max_bond_reached,
+                "clbit_map": {str(k): v for k, v in self.clbit_map.items()}}
+        np.savez(p, __meta__=np.array(json.dumps(meta)), **arrays)
+        return p
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> MPS:
+        """Read a state written by :meth:`save`.
+
+        Raises
+        ------
+        ValueError
+            Not a tensorbond MPS file, or one from a newer format version.
+        """
+        with np.load(Path(path), allow_pickle=False) as z:
+            if "__meta__" not in z.files:
+                raise ValueError(f"{path} is not a tensorbond MPS file (no metadata)")
+            meta = json.loads(str(z["__meta__"]))
+            if meta.get("format") != "tensorbond.mps":
+                raise ValueError(f"{path} is not a tensorbond MPS file")
+            if int(meta.get("version", 0)) > _SAVE_VERSION:
+                raise ValueError(f"{path} has MPS format version {meta['version']}; this "
+                                 f"tensorbond reads up to {_SAVE_VERSION}")
+            tensors = [z[f"site{i}"] for i in range(int(meta["num_qubits"]))]
+        out = cls.from_site_tensors(tensors, layout=meta["layout"], dtype=meta["dtype"])
+        out._impl.set_history(float(meta["fidelity_estimate"]), float(meta["truncation_error"]),
+                              int(meta["num_truncations"]), int(meta["max_bond_reached"]))
+        out.clbit_map = {int(k): int(v) for k, v in meta["clbit_map"].items()}
+        return out
 
     @classmethod
     def from_bitstring(cls, bits: str | Sequence[int], *, dtype: Any = "complex128") -> MPS:

@@ -49,6 +49,14 @@ template <ComplexScalar T> class Mps {
     /// Product state from per-site 2-vectors `vecs[site * 2 + p]` (need not be unit).
     static Mps product(const std::complex<double>* vecs, std::size_t num_sites);
 
+    /// A state from site tensors (l, 2, r) in site order, `layout[site]` the qubit
+    /// each site holds; brought to canonical form with the centre at the last
+    /// site (exact QR sweep). Throws on inconsistent bonds or non-finite entries.
+    static Mps from_cores(std::vector<std::vector<T>> cores, const std::vector<std::size_t>& bonds,
+                          const std::vector<std::uint32_t>& layout);
+    /// Restore the truncation history of a saved state.
+    void set_history(double fidelity, double discarded, std::size_t num_truncations,
+                     std::size_t max_bond_reached);
     std::size_t num_sites() const { return cores_.size(); }
     std::size_t center() const { return center_; }
     /// The n-1 internal bond dimensions.

@@ -1,0 +1,147 @@
+"""qiskit and quimb round trips, MPS save/load: the state survives to 1e-12, qubit
+order included."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import tensorbond as tb
+
+qiskit = pytest.importorskip("qiskit")
+qtn = pytest.importorskip("quimb.tensor")
+from qiskit.quantum_info import Statevector  # noqa: E402
+
+
+def _random_circuit(seed: int, n: int = 5, depth: int = 4) -> tb.Circuit:
+    rng = np.random.default_rng(seed)
+    c = tb.Circuit(n)
+    for _ in range(depth):
+        for q in range(n):
+            c.u3(*rng.uniform(0, 2 * np.pi, 3), q)
+        a, b = rng.choice(n, 2, replace=False)
+        c.cx(int(a), int(b))
+        a, b, d = rng.choice(n, 3, replace=False)
+        c.append(["ccx", "cswap"][int(rng.integers(2))], [int(a), int(b), int(d)])
+        u = np.linalg.qr(rng.standard_normal((4, 4)) + 1j * rng.standard_normal((4, 4)))[0]
+        c.unitary(u, [int(a), int(d)])
+        c.cu1(float(rng.uniform(0, 3)), int(b), int(d))
+    return c
+
+
+def _qiskit_big_endian(qc) -> np.ndarray:
+    n = qc.num_qubits
+    return Statevector(qc).data.reshape((2,) * n).transpose(*reversed(range(n))).ravel()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_qiskit_round_trip_preserves_the_state(seed: int) -> None:
+    c = _random_circuit(seed)
+    psi = tb.simulate(c).to_dense()
+    qc = c.to_qiskit()
+    assert abs(np.vdot(_qiskit_big_endian(qc), psi)) == pytest.approx(1, abs=1e-12)
+    back = tb.Circuit.from_qiskit(qc)
+    np.testing.assert_allclose(tb.simulate(back).to_dense(), psi, atol=1e-12)
+
+
+def test_from_qiskit_library_circuit_and_qubit_order() -> None:
+    from qiskit.circuit.library import QFTGate
+
+    qc = qiskit.QuantumCircuit(4)
+    qc.x(0)  # qiskit's qubit 0 is tensorbond's qubit 0: amplitude of "1000" before QFT
+    qc.append(QFTGate(3), [0, 1, 2])
+    qc.ry(0.4, 3)
+    c = tb.Circuit.from_qiskit(qc)
+    np.testing.assert_allclose(tb.simulate(c).to_dense(), _qiskit_big_endian(qc), atol=1e-12)
+
+
+def test_dynamic_circuit_round_trip() -> None:
+    c = tb.Circuit(3)
+    c.add_creg("m", 2)
+    c.add_creg("out", 1)
+    c.h(0).cx(0, 1).measure(0, 0).measure(1, 1)
+    c.append("x", [2], condition=tb.Condition((0, 1), 3, "m"))
+    c.reset(0).measure(2, 2)
+    qc = c.to_qiskit()
+    assert [r.name for r in qc.cregs] == ["m", "out"]
+    assert "if_else" in {i.operation.name for i in qc.data}
+    back = tb.Circuit.from_qiskit(qc)
+    assert [op.kind for op in back] == [op.kind for op in c]
+    assert [op.condition for op in back] == [op.condition for op in c]
+    assert tb.run(back, shots=2000, seed=1).counts == tb.run(c, shots=2000, seed=1).counts
+
+
+def test_from_qiskit_refuses_else_branches() -> None:
+    qr = qiskit.QuantumRegister(1)
+    cr = qiskit.ClassicalRegister(1)
+    qc = qiskit.QuantumCircuit(qr, cr)
+    qc.measure(0, 0)
+    with qc.if_test((cr, 1)) as else_:
+        qc.x(0)
+    with else_:
+        qc.h(0)
+    with pytest.raises(NotImplementedError, match="else"):
+        tb.Circuit.from_qiskit(qc)
+
+
+@pytest.mark.parametrize("routing", ["auto", "lazy"])
+def test_quimb_round_trip(routing: str) -> None:
+    c = _random_circuit(7, n=6)
+    state = tb.simulate(c, routing=routing)
+    psi = state.to_dense()
+    q = state.to_quimb()
+    assert isinstance(q, qtn.MatrixProductState) and q.L == 6
+    np.testing.assert_allclose(q.to_dense().ravel(), psi, atol=1e-12)
+    back = tb.MPS.from_quimb(q)
+    np.testing.assert_allclose(back.to_dense(), psi, atol=1e-12)
+    # quimb's own random state, and one qubit.
+    r = qtn.MPS_rand_state(7, bond_dim=5, dtype="complex128", seed=3)
+    np.testing.assert_allclose(tb.MPS.from_quimb(r).to_dense(), r.to_dense().ravel(),
+                               atol=1e-12)
+    one = tb.MPS.from_bitstring("1")
+    np.testing.assert_allclose(tb.MPS.from_quimb(one.to_quimb()).to_dense(), [0, 1])
+
+
+def test_save_load_keeps_state_and_metadata(tmp_path) -> None:
+    c = _random_circuit(3, n=8, depth=6)
+    state = tb.simulate(c, max_bond=4, routing="lazy")
+    state.clbit_map = {0: 3, 1: 5}
+    path = state.save(tmp_path / "psi")
+    assert path.suffix == ".npz"
+    back = tb.MPS.load(path)
+    assert back.layout == state.layout and back.dtype == state.dtype
+    assert back.fidelity_estimate == state.fidelity_estimate < 1
+    assert back.truncation_error == state.truncation_error
+    assert back.num_truncations == state.num_truncations
+    assert back.max_bond_reached == state.max_bond_reached
+    assert back.clbit_map == {0: 3, 1: 5}
+    np.testing.assert_allclose(back.to_dense(), state.to_dense(), atol=1e-12)
+    small = tb.simulate(c, dtype="complex64")
+    assert tb.MPS.load(small.save(tmp_path / "s.npz")).dtype == np.complex64
+
+
+def test_bad_input(tmp_path) -> None:
+    with pytest.raises(ValueError, match="shape"):
+        tb.MPS.from_site_tensors([np.ones((1, 3, 1))])
+    with pytest.raises(ValueError, match="bond"):
+        tb.MPS.from_site_tensors([np.ones((1, 2, 2)), np.ones((3, 2, 1))])
+    with pytest.raises(ValueError, match="permutation"):
+        tb.MPS.from_site_tensors([np.ones((1, 2, 1))] * 2, layout=[0, 0])
+    with pytest.raises(ValueError, match="finite"):
+        tb.MPS.from_site_tensors([np.full((1, 2, 1), np.nan)])
+    np.savez(tmp_path / "other.npz", a=np.ones(3))
+    with pytest.raises(ValueError, match="not a tensorbond MPS"):
+        tb.MPS.load(tmp_path / "other.npz")
+    path = tb.MPS(2).save(tmp_path / "v.npz")
+    with np.load(path) as z:
+        arrays = dict(z)
+    meta = json.loads(str(arrays["__meta__"]))
+    meta["version"] = 99
+    arrays["__meta__"] = np.array(json.dumps(meta))
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match="version 99"):
+        tb.MPS.load(path)
+    with pytest.raises(TypeError, match="MatrixProductState"):
+        tb.MPS.from_quimb(np.ones(4))
