@@ -35,6 +35,7 @@ from .noise import (
     phase_damping,
     phase_flip,
 )
+from .observables import MPO
 from .run import RunResult, run
 
 __version__ = "0.1.0"
@@ -53,6 +54,7 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "GATES",
+    "MPO",
     "MPS",
     "Candidate",
     "Channel",

@@ -496,6 +496,37 @@ class MPS:
             return float(total.real)
         return total
 
+    def expectation_mpo(self, mpo: Any) -> complex:
+        """``<psi|O|psi> / <psi|psi>`` for a :class:`~tensorbond.MPO` ``O``."""
+        from .observables import mpo_expectation
+
+        return mpo_expectation(self, mpo)
+
+    def variance(self, op: Any) -> float:
+        """``<O^2> - <O>^2`` of a Hermitian operator: an MPO or a Pauli sum."""
+        from .observables import MPO, mpo_variance
+
+        mpo = op if isinstance(op, MPO) else MPO.from_pauli_sum(op, self.num_qubits)
+        return mpo_variance(self, mpo)
+
+    def reduced_density_matrix(self, qubits: Sequence[int]) -> np.ndarray:
+        """Density matrix of any set of qubits (first listed = most significant)."""
+        from .observables import reduced_density_matrix
+
+        return reduced_density_matrix(self, qubits)
+
+    def entanglement(self, *, base: float = 2.0) -> tuple[list[np.ndarray], np.ndarray]:
+        """Schmidt spectrum and entropy at every bond."""
+        from .observables import entanglement
+
+        return entanglement(self, base=base)
+
+    def correlations(self, a: Any, b: Any | None = None) -> np.ndarray:
+        """``C[i, j] = <A_i B_j>`` for all pairs (one sweep per row)."""
+        from .observables import correlations
+
+        return correlations(self, a, b)
+
     def schmidt_values(self, bond: int) -> np.ndarray:
         """Normalized Schmidt values across ``bond`` (between qubits bond, bond+1).
 
