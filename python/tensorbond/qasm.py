@@ -203,7 +203,8 @@ def read_qasm_source(source: str | os.PathLike[str]) -> tuple[str, str]:
 
 
 def parse_qasm(text: str, *, filename: str = "<string>") -> Circuit:
-    """Parse an OpenQASM 2.0 program into a :class:`~tensorbond.circuit.Circuit`.
+    """Parse an OpenQASM 2.0 (or 3, the subset of :mod:`tensorbond.qasm3`) program into a
+    :class:`~tensorbond.circuit.Circuit`.
 
     User-defined gates are expanded into built-in gates; registers are laid
     out in declaration order and recorded in ``circ.qregs`` / ``circ.cregs`` as
@@ -239,7 +240,13 @@ def parse_qasm(text: str, *, filename: str = "<string>") -> Circuit:
     """
     if not isinstance(text, str):
         raise TypeError(f"text must be a str, got {type(text).__name__}")
+    from .qasm3 import is_qasm3, translate_qasm3
+
     parser = _Parser(_builtin_gates())
+    if is_qasm3(text):
+        # Rewritten line for line into OpenQASM 2 (plus one-bit conditions).
+        text = translate_qasm3(text, filename)
+        parser.bit_conditions = True
     src = _Source(text, filename, _path_of(filename))
     parser.run(src)
     return parser.build()
@@ -447,6 +454,7 @@ class _Parser:
         self.toks: list[str] = self.src.toks
         self.gate_name = ""  # gate whose body is being parsed
         self.stmt = 0  # token index of the statement being parsed
+        self.bit_conditions = False  # 'if (c[i] == v)': OpenQASM 3 programs only
         self.handlers: dict[str, Callable[[int], int]] = {
             "OPENQASM": self._header,
             "include": self._include,
@@ -1251,7 +1259,11 @@ class _Parser:
             if _is_ident(name) and name not in _KEYWORDS:
                 raise self.err(f"undeclared classical register {name!r}", i + 2)
             raise self.expected("a classical register", i + 2, "after 'if ('")
-        if toks[i + 3] == "[":
+        bit = None
+        if toks[i + 3] == "[" and self.bit_conditions:
+            bit = self._index(i + 2, reg)
+            i += 3  # as if the register name were 'c[i]'
+        elif toks[i + 3] == "[":
             raise self.err("'if' tests a whole classical register, not one bit", i + 3)
         if toks[i + 3] != "==":
             raise self.expected("'=='", i + 3, f"after 'if ({name}'")
@@ -1262,6 +1274,8 @@ class _Parser:
             )
         if toks[i + 5] != ")":
             raise self.expected("')'", i + 5, f"after 'if ({name} == {vt}'")
+        if bit is not None:
+            reg = (reg[0] + bit, 1)
         value = int(vt) if len(vt) <= 4000 else 1 << (reg[1] + 1)
         if value >> reg[1]:
             raise self.err(

@@ -1,0 +1,120 @@
+"""OpenQASM 3 import: the files qiskit.qasm3.dumps writes, hand-written programs
+with loops and bit conditions, and errors with line and column."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tensorbond as tb
+
+QASMBENCH = Path(__file__).resolve().parents[2] / "shared" / "qasmbench"
+qasm3 = pytest.importorskip("qiskit.qasm3")
+
+
+def _gates_only(c: tb.Circuit) -> tb.Circuit:
+    d = tb.Circuit(c.num_qubits)
+    d._ops = [op for op in c if op.kind == "gate" and op.condition is None]
+    return d
+
+
+def _probabilities(c: tb.Circuit) -> np.ndarray:
+    return np.abs(tb.simulate(_gates_only(c)).to_dense()) ** 2
+
+
+def _small_valid_files() -> list[Path]:
+    out = []
+    for f in sorted(QASMBENCH.glob("small/*.qasm")):
+        try:
+            c = tb.Circuit.from_qasm(f)
+        except tb.QasmError:
+            continue  # the invalid ones
+        if c.num_qubits <= 10:
+            out.append(f)
+    return out
+
+
+@pytest.mark.parametrize("path", _small_valid_files(), ids=lambda p: p.stem)
+def test_qiskit_qasm3_dumps_of_qasmbench_load(path: Path) -> None:
+    c = tb.Circuit.from_qasm(path)
+    text = qasm3.dumps(c.to_qiskit())
+    c3 = tb.Circuit.from_qasm(text)
+    assert c3.num_qubits == c.num_qubits and c3.num_clbits == c.num_clbits
+    assert [op.kind for op in c3 if op.kind != "gate"] == \
+        [op.kind for op in c if op.kind != "gate"]
+    np.testing.assert_allclose(_probabilities(c3), _probabilities(c), atol=1e-10)
+    if any(op.condition is not None or op.kind == "reset" for op in c):
+        a = tb.run(c, shots=4000, seed=2).probabilities()
+        b = tb.run(c3, shots=4000, seed=2).probabilities()
+        assert 0.5 * sum(abs(a.get(k, 0) - b.get(k, 0)) for k in set(a) | set(b)) < 0.05
+
+
+def test_dynamic_circuit_through_qasm3() -> None:
+    c = tb.Circuit(3)
+    c.add_creg("m", 2)
+    c.add_creg("out", 1)
+    c.h(0).cx(0, 1).measure(0, 0).measure(1, 1)
+    c.append("x", [2], condition=tb.Condition((0, 1), 3, "m"))
+    c.reset(0).measure(2, 2)
+    c3 = tb.Circuit.from_qasm(qasm3.dumps(c.to_qiskit()))
+    assert [op.condition for op in c3] == [op.condition for op in c]
+    assert c3.cregs == c.cregs
+
+
+PROGRAM = """OPENQASM 3.0;
+include "stdgates.inc";
+qubit[4] q;
+qubit anc;
+bit[4] c;
+bit flag;
+gate layer(theta) a, b { ry(theta) a; cx a, b; }
+for uint i in [0:2] {
+  layer(0.3 * (i + 1)) q[i], q[i + 1];
+}
+for int k in {3, 1} { h q[k]; }
+gphase(0.25);
+flag = measure anc;
+h anc;
+flag = measure anc;
+if (flag == 1) { x q[0]; } else { z q[0]; }
+if (!flag) phase(0.5) q[1];
+c = measure q;
+"""
+
+
+def test_hand_written_program_with_loops_and_bit_conditions() -> None:
+    c = tb.Circuit.from_qasm(PROGRAM)
+    want = tb.Circuit(5)
+    want.add_creg("c", 4)
+    want.add_creg("flag", 1)
+    for i in range(3):
+        want.ry(0.3 * (i + 1), i).cx(i, i + 1)
+    want.h(3).h(1)
+    gates = [(op.name, op.qubits, op.params) for op in c if op.kind == "gate"]
+    head = [(op.name, op.qubits, op.params) for op in want]
+    assert gates[:len(head)] == head
+    conds = [(op.name, op.condition) for op in c if op.condition is not None]
+    assert conds == [("x", tb.Condition((4,), 1, "flag")), ("z", tb.Condition((4,), 0, "flag")),
+                     ("p", tb.Condition((4,), 0, "flag"))]
+    counts = tb.run(c, shots=4000, seed=3).counts
+    flags = {k.split()[0] for k in counts}  # 'flag' register is declared last: leftmost
+    assert flags == {"0", "1"}
+
+
+@pytest.mark.parametrize("text, line, match", [
+    ("OPENQASM 3;\nqubit[2] q;\nint x = 3;\n", 3, "integer variables"),
+    ("OPENQASM 3;\nqubit[2] q;\nctrl @ x q[0], q[1];\n", 3, "modifiers"),
+    ("OPENQASM 3;\nqubit[2] q;\nbit[2] c;\nc[0] = q[0];\n", 4, "measure"),
+    ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:1] { h q[i + 2]; }\n", 3, "out of range"),
+    ("OPENQASM 3;\nqubit[2] q;\nh q[0:1];\n", 3, "slices"),
+    ("OPENQASM 3;\nqubit[2] q;\nbit[2] c;\nif (c == 1) { x q[0]; } else { x q[1]; }\n", 4,
+     "else"),
+    ("OPENQASM 3;\nqubit[2] q;\nfoo q[0];\n", 3, "unknown gate 'foo'"),
+    ("OPENQASM 3;\nqubit[2] q;\nh q[0]\n", 3, "';'"),
+])
+def test_errors_name_the_line(text: str, line: int, match: str) -> None:
+    with pytest.raises(tb.QasmError, match=match) as info:
+        tb.Circuit.from_qasm(text)
+    assert info.value.line == line
