@@ -694,9 +694,9 @@ def test_errors_with_the_usual_message_match() -> None:
 
 
 def test_unsupported_version() -> None:
-    err = error("OPENQASM 3.0;\nqreg q[1];")
+    err = error("OPENQASM 4.0;\nqreg q[1];")
     assert (err.line, err.column) == (1, 10)
-    assert "unsupported OpenQASM version 3.0" in err.reason
+    assert "unsupported OpenQASM version 4.0" in err.reason
 
 
 def test_unterminated_block_comment() -> None:

@@ -537,7 +537,7 @@ class _Parser:
         if v[:1] not in _NUM_START or v == ".":
             raise self.expected("a version number", i + 1, "after 'OPENQASM'")
         if v.split(".")[0] != "2":
-            raise self.err(f"unsupported OpenQASM version {v}: only 2.x is read", i + 1)
+            raise self.err(f"unsupported OpenQASM version {v}: 2.x and 3 are read", i + 1)
         if toks[i + 2] != ";":
             raise self.expected("';'", i + 2, "after 'OPENQASM 2.0'")
         return i + 3
