@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import functools
 import json
 import os
 import random
@@ -47,6 +48,13 @@ def stdlib_sentences(seed: int = 0) -> list[str]:
     Kept: 30 to 200 characters, starting upper-case, ending with a period,
     at least 90% letters and spaces (prose, not code or tables).
     """
+    out = list(_sorted_stdlib_sentences())
+    random.Random(seed).shuffle(out)
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _sorted_stdlib_sentences() -> tuple[str, ...]:
     root = Path(sysconfig.get_paths()["stdlib"])
     found: set[str] = set()
     for path in sorted(root.rglob("*.py")):
@@ -67,9 +75,7 @@ def stdlib_sentences(seed: int = 0) -> list[str]:
                     if (30 <= len(s) <= 200 and s[0].isupper() and s.endswith(".")
                             and letters >= 0.9 * len(s)):
                         found.add(s)
-    out = sorted(found)
-    random.Random(seed).shuffle(out)
-    return out
+    return tuple(sorted(found))
 
 
 def load_minilm() -> tuple[Any, Any]:
@@ -98,24 +104,57 @@ class SentenceEncoder(torch.nn.Module):
 
 
 class TokenStates(torch.nn.Module):
-    """The last hidden state of every real (unpadded) token, as rows: a denser
-    distillation target than the pooled embedding."""
+    """The hidden states of every real (unpadded) token after every layer,
+    concatenated as rows: a far denser distillation target than the pooled
+    embedding, and one that tells each layer what to repair."""
 
-    def __init__(self, encoder: SentenceEncoder) -> None:
+    def __init__(self, encoder: SentenceEncoder, all_layers: bool = True) -> None:
         super().__init__()
         self.encoder = encoder
+        self.all_layers = all_layers
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        h = self.encoder.bert(input_ids=input_ids,
-                              attention_mask=attention_mask).last_hidden_state
+        out = self.encoder.bert(input_ids=input_ids, attention_mask=attention_mask,
+                                output_hidden_states=self.all_layers)
+        h = torch.cat(out.hidden_states[1:], dim=-1) if self.all_layers \
+            else out.last_hidden_state
         return h[attention_mask.bool()]
 
 
-def tb_match(name: str, patterns: list[str]) -> bool:
-    """Whether a module name matches one of the glob patterns."""
-    from fnmatch import fnmatchcase
-
-    return any(fnmatchcase(name, p) for p in patterns)
+def fit_layers_locally(student: torch.nn.Module, teacher: torch.nn.Module, names: list[str],
+                       data: list[dict[str, Any]], steps: int, lr: float) -> dict[str, float]:
+    """Fit each compressed layer to its dense original on the inputs the original
+    sees (captured from the teacher): a data-aware start for healing. Returns the
+    relative output error per layer after the fit."""
+    captured: dict[str, list[torch.Tensor]] = {n: [] for n in names}
+    hooks = [teacher.get_submodule(n).register_forward_hook(
+        lambda _m, inp, _o, n=n: captured[n].append(inp[0].detach().reshape(-1, inp[0].shape[-1])))
+        for n in names]
+    with torch.no_grad():
+        for batch in data:
+            teacher(**batch)
+    for h in hooks:
+        h.remove()
+    errors = {}
+    gen = torch.Generator().manual_seed(0)
+    for n in names:
+        layer = student.get_submodule(n)
+        if isinstance(layer, torch.nn.Linear):
+            continue  # kept dense
+        x = torch.cat(captured.pop(n))
+        with torch.no_grad():
+            y = teacher.get_submodule(n)(x)
+        scale = float(y.pow(2).mean())
+        opt = torch.optim.Adam(layer.parameters(), lr=lr)
+        for _ in range(steps):
+            idx = torch.randint(0, x.shape[0], (2048,), generator=gen)
+            loss = (layer(x[idx]) - y[idx]).pow(2).mean() / scale
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        with torch.no_grad():
+            errors[n] = float(((layer(x) - y).pow(2).mean() / scale).sqrt())
+    return errors
 
 
 def batches(tokenizer: Any, sentences: list[str], size: int) -> list[dict[str, Any]]:
@@ -149,12 +188,12 @@ def main() -> None:
                         help="held-out sentences for the figure (default 1000)")
     parser.add_argument("--epochs", type=int, default=2, help="healing epochs (default 2)")
     parser.add_argument("--lr", type=float, default=1e-3, help="healing learning rate")
-    parser.add_argument("--loss", choices=["tokens", "cosine"], default="tokens",
-                        help="distil every token's hidden state (MSE) or the pooled "
-                        "embedding (cosine)")
-    parser.add_argument("--uniform", action="store_true",
-                        help="compress every layer at --ratio (default: one global budget "
-                        "allocated by sensitivity)")
+    parser.add_argument("--loss", choices=["layers", "tokens", "cosine"], default="layers",
+                        help="distil every token's hidden state after every layer (MSE), "
+                        "after the last layer only, or the pooled embedding (cosine)")
+    parser.add_argument("--local-steps", type=int, default=150,
+                        help="Adam steps fitting each compressed layer to its original on "
+                        "captured inputs before healing (0: none)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--save", help="write the healed model to this .safetensors file")
@@ -176,33 +215,32 @@ def main() -> None:
 
     t1 = time.perf_counter()
     names = [f"bert.{p}" for p in FFN_LAYERS]
-    if args.uniform:
-        student, report = teacher, None
-        for name in sorted(n for n, _ in teacher.named_modules() if tb_match(n, names)):
-            student, one = tb.compress(student, ratio=args.ratio, ratio_of="layers",
-                                       layers=[name], calibration=train[0], healing=True)
-            if report is None:
-                report = one
-            else:
-                report.layers += one.layers
-                report.total_params = one.total_params
-        weights = sum(l.sensitivity for l in report.layers) or 1.0
-        report.weighted_error = (sum(l.sensitivity * l.rel_error**2 for l in report.layers)
-                                 / weights) ** 0.5
-    else:
-        student, report = tb.compress(teacher, ratio=args.ratio, ratio_of="layers",
-                                      layers=names, calibration=train[0], healing=True)
+    student, report = tb.compress(teacher, ratio=args.ratio, ratio_of="layers", layers=names,
+                                  calibration=train[0], healing=True)
     t_compress = time.perf_counter() - t1
     print(report.to_markdown())
     before = mean_cosine(student, teacher, held)
     print(f"held-out mean cosine similarity before healing: {before:.4f}")
+    t1 = time.perf_counter()
+    local = {}
+    if args.local_steps:
+        local = fit_layers_locally(student, teacher, [l.name for l in report.layers],
+                                   train[:16], args.local_steps, 3e-3)
+        local_cos = mean_cosine(student, teacher, held)
+        print(f"after fitting each layer to its original ({args.local_steps} steps, "
+              f"{time.perf_counter() - t1:.0f} s): cosine {local_cos:.4f}; relative output "
+              f"error per layer {min(local.values(), default=0):.3f}.."
+              f"{max(local.values(), default=0):.3f}")
+    else:
+        local_cos = before
 
     # The word embeddings (a third of the model, untouched by compression) stay
     # frozen: healing adapts the transformer around the compressed layers.
     student.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     t1 = time.perf_counter()
-    if args.loss == "tokens":
-        healed = tb.heal(TokenStates(student), TokenStates(teacher), train,
+    if args.loss in ("layers", "tokens"):
+        deep = args.loss == "layers"
+        healed = tb.heal(TokenStates(student, deep), TokenStates(teacher, deep), train,
                          epochs=args.epochs, lr=args.lr, loss="mse", eval_data=held[:4])
     else:
         healed = tb.heal(student, teacher, train, epochs=args.epochs, lr=args.lr,
@@ -215,7 +253,8 @@ def main() -> None:
           f"{report.ratio:.2f}x; compress {t_compress:.0f} s, heal {t_heal:.0f} s, "
           f"total {time.perf_counter() - t0:.0f} s)")
     figures = {"ratio_ffn": report.layers_ratio, "ratio_model": report.ratio,
-               "cosine_before": before, "cosine_after": after, "train": args.train,
+               "cosine_before": before, "cosine_after_local_fit": local_cos,
+               "local_fit_errors": local, "cosine_after": after, "train": args.train,
                "held_out": args.held_out, "epochs": args.epochs, "lr": args.lr,
                "loss": args.loss, "compress_s": t_compress, "heal_s": t_heal,
                "report": report.to_dict(), "heal_history": healed.history}

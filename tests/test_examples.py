@@ -1,0 +1,30 @@
+"""The examples/ scripts: their data preparation (the demos themselves run in
+minutes and report in examples/README.md)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+pytest.importorskip("torch")
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules[name] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_stdlib_sentences_are_english_prose_and_deterministic() -> None:
+    mod = _load("minilm_ffn")
+    a = mod.stdlib_sentences(seed=0)
+    assert len(a) > 5000 and len(set(a)) == len(a)
+    assert all(30 <= len(s) <= 200 and s[0].isupper() and s.endswith(".") for s in a)
+    assert a == mod.stdlib_sentences(seed=0)
+    assert a != mod.stdlib_sentences(seed=1) and sorted(a) == sorted(mod.stdlib_sentences(1))
