@@ -118,3 +118,12 @@ def test_errors_name_the_line(text: str, line: int, match: str) -> None:
     with pytest.raises(tb.QasmError, match=match) as info:
         tb.Circuit.from_qasm(text)
     assert info.value.line == line
+
+
+def test_gphase_is_an_exact_global_phase() -> None:
+    text = ("OPENQASM 3;\ninclude \"stdgates.inc\";\nqubit[2] q;\n"
+            "gate g(t) a, b { gphase(t / 2); cx a, b; }\nh q[0];\ngphase(0.3);\n"
+            "g(0.8) q[0], q[1];\n")
+    psi = tb.simulate(tb.Circuit.from_qasm(text)).to_dense()
+    bell = np.array([1, 0, 0, 1]) / np.sqrt(2)
+    np.testing.assert_allclose(psi, np.exp(1j * 0.7) * bell, atol=1e-12)

@@ -774,10 +774,6 @@ QUIMB_GATE_NAMES = {
     "cswap": "CSWAP",
 }
 
-#: Our gate names that qiskit has under another name.
-_QISKIT_ALIASES = {"CX": "cx", "U": "u", "cphase": "cp"}
-
-
 def quimb_gates(circuit: Any) -> tuple[list[Any], list[str]]:
     """The circuit's gates as quimb ``Gate`` objects, and the names passed raw.
 
@@ -824,36 +820,15 @@ def _check_static(circuit: Any, tool: str) -> None:
 
 
 def circuit_to_qiskit(circuit: Any) -> Any:
-    """A qiskit ``QuantumCircuit`` with the circuit's gates (measurements dropped).
+    """A qiskit ``QuantumCircuit`` with the circuit's gates (measurements dropped),
+    through the one conversion helper, :func:`tensorbond.interop.circuit_to_qiskit`."""
+    from tensorbond.circuit import Circuit
+    from tensorbond.interop import circuit_to_qiskit as convert
 
-    Standard names map to qiskit's gates; anything else becomes a
-    ``UnitaryGate`` (qiskit orders a unitary's qubits least significant first,
-    so the qubit list is reversed).
-    """
-    from qiskit import QuantumCircuit
-    from qiskit.circuit.library import (  # type: ignore[import-untyped]
-        UnitaryGate,
-        get_standard_gate_name_mapping,
-    )
-
-    std = get_standard_gate_name_mapping()
     _check_static(circuit, "the qiskit conversion")
-    qc = QuantumCircuit(circuit.num_qubits)
-    for op in circuit:
-        if op.kind != "gate":
-            continue
-        name = _QISKIT_ALIASES.get(op.name, op.name)
-        g = std.get(name) if op.matrix is None else None
-        if (
-            g is not None
-            and len(g.params) == len(op.params)
-            and g.num_qubits == len(op.qubits)
-        ):
-            qc.append(type(g)(*op.params), list(op.qubits))
-        else:
-            # a writable copy: aer misreads read-only matrices (qiskit-aer 0.18.2)
-            qc.append(UnitaryGate(np.array(op.unitary())), list(reversed(op.qubits)))
-    return qc
+    gates = Circuit(circuit.num_qubits)
+    gates._ops = [op for op in circuit if op.kind == "gate"]
+    return convert(gates)
 
 
 def _qiskit_circuit(inputs: Inputs) -> Any:

@@ -23,7 +23,8 @@ __all__ = ["circuit_from_qiskit", "circuit_to_qiskit", "mps_from_quimb", "mps_to
 # qiskit name -> tensorbond name, where they differ
 _FROM_QISKIT = {"cx": "cx", "u": "u3", "p": "u1", "cp": "cu1", "cphase": "cu1", "i": "id",
                 "ccx": "ccx", "mcx": "ccx"}
-_TO_QISKIT = {"u3": "u", "u1": "p", "cu1": "cp", "id": "id", "cu3": "cu"}
+_TO_QISKIT = {"u3": "u", "u1": "p", "cu1": "cp", "id": "id", "CX": "cx", "U": "u",
+              "cphase": "cp"}
 
 
 def _qiskit() -> Any:

@@ -8,7 +8,8 @@ Read: ``OPENQASM 3;``, ``include "stdgates.inc";``, ``qubit[n] q;`` /
 ``if (!c[i])`` with a statement or a block and an optional ``else`` block,
 ``for`` loops over ``[a:b]``, ``[a:step:b]`` (inclusive, as in QASM 3) or
 ``{v, ...}`` with the loop variable in indices and parameters, and
-``gphase(theta);`` (a global phase: no effect on outcomes, dropped).
+``gphase(theta);`` (applied exactly, as ``p(theta) x p(theta) x`` on one qubit,
+which is ``e^{i theta}`` times the identity).
 
 The program is rewritten into the OpenQASM 2 the main parser reads, each
 statement on its own source line, so the errors of either step name the line
@@ -91,6 +92,7 @@ class _Translator:
         self.scalar_bits: set[str] = set()
         self.scalar_qubits: set[str] = set()
         self.cregs: dict[str, int] = {}
+        self.first_qubit: str | None = None  # where a top-level gphase acts
 
     # ------------------------------------------------------------ helpers
     def err(self, msg: str, k: int) -> QasmError:
@@ -235,7 +237,14 @@ class _Translator:
                 open_ += 1
             close = self.block_end(open_)
             self.emit(k, self.text(k, open_ + 1, {}))
-            self.block_body_gate(open_ + 1, close)
+            head = [self.tok(x) for x in range(k + 1, open_)]
+            if ")" in head:
+                head = head[head.index(")") + 1:]
+            else:
+                head = head[1:]
+            if not head:
+                raise self.err("a gate definition needs qubit arguments", k)
+            self.block_body_gate(open_ + 1, close, head[0])
             self.emit(close, "}")
             return close + 1
         if t == "if":
@@ -243,7 +252,9 @@ class _Translator:
         if t == "for":
             return self.for_loop(k, env, cond)
         if t == "gphase":
-            return self.statement_end(k) + 1  # global phase: outcomes unchanged
+            if self.first_qubit is None:
+                raise self.err("gphase before any qubit is declared", k)
+            return self.gphase(k, self.first_qubit, env, prefix)
         end = self.statement_end(k)
         if self.tok(k + 1) == "=" or (self.tok(k + 1) == "[" and "=" in
                                        [x.text for x in self.toks[k:end]]):
@@ -258,11 +269,22 @@ class _Translator:
         self.emit(k, f"{prefix}{self.text(k, end, env)};")
         return end + 1
 
-    def block_body_gate(self, a: int, b: int) -> None:
+    def gphase(self, k: int, qubit: str, env: dict[str, int], prefix: str) -> int:
+        """``gphase(theta)`` as ``p(theta) x p(theta) x`` on ``qubit``: exactly
+        ``e^{i theta} I``, so amplitudes keep their phase."""
+        end = self.statement_end(k)
+        if self.tok(k + 1) != "(" or self.tok(end - 1) != ")":
+            raise self.err("expected 'gphase(angle);'", k)
+        angle = self.text(k + 2, end - 1, env)
+        self.emit(k, " ".join(f"{prefix}{g} {qubit};" for g in
+                              (f"p({angle})", "x", f"p({angle})", "x")))
+        return end + 1
+
+    def block_body_gate(self, a: int, b: int, first_arg: str) -> None:
         k = a
         while k < b:
             if self.tok(k) == "gphase":
-                k = self.statement_end(k) + 1
+                k = self.gphase(k, first_arg, {}, "")
                 continue
             end = self.statement_end(k)
             self.emit(k, self.text(k, end, {}) + ";")
@@ -275,6 +297,8 @@ class _Translator:
             self.emit(k, self.text(k, end, {}) + ";")
             if t == "creg":
                 self.cregs[self.tok(k + 1)] = 0
+            elif self.first_qubit is None:
+                self.first_qubit = f"{self.tok(k + 1)}[0]"
             return end + 1
         kind = "qreg" if t == "qubit" else "creg"
         if self.tok(k + 1) == "[":
@@ -284,6 +308,8 @@ class _Translator:
             if k + 5 != end:
                 raise self.err(f"expected ';' after '{t}[{size}] {name}'", k + 5)
             self.emit(k, f"{kind} {name}[{size}];")
+            if kind == "qreg" and self.first_qubit is None:
+                self.first_qubit = f"{name}[0]"
         else:
             name = self.tok(k + 1)
             if k + 2 != end:
@@ -291,6 +317,8 @@ class _Translator:
                                "the supported subset)", k + 2)
             (self.scalar_qubits if t == "qubit" else self.scalar_bits).add(name)
             self.emit(k, f"{kind} {name}[1];")
+            if kind == "qreg" and self.first_qubit is None:
+                self.first_qubit = f"{name}[0]"
         if kind == "creg":
             self.cregs[name] = 0
         return end + 1
