@@ -181,3 +181,19 @@ def test_ratio_of_layers_counts_only_the_chosen_layers(weights) -> None:
     assert chosen.to_dict()["layers_ratio"] == pytest.approx(chosen.layers_ratio)
     with pytest.raises(ValueError, match="ratio_of"):
         tb.compress(weights, ratio=2, ratio_of="all")
+
+
+def test_layer_patterns_stay_within_one_name_part() -> None:
+    rng = np.random.default_rng(0)
+    names = ["enc.0.output.dense", "enc.0.attention.output.dense", "enc.1.output.dense",
+             "enc.10.output.dense"]
+    w = {n: rng.standard_normal((16, 8)) for n in names}
+    _, rep = tb.compress(w, ratio=2, layers=["enc.*.output.dense"], ratio_of="layers")
+    assert [l.name for l in rep.layers] == ["enc.0.output.dense", "enc.1.output.dense",
+                                            "enc.10.output.dense"]
+    _, rep = tb.compress(w, ratio=2, layers=["enc.?.output.dense"], ratio_of="layers")
+    assert len(rep.layers) == 2
+    _, rep = tb.compress(w, ratio=2, layers=["**.output.dense"], ratio_of="layers")
+    assert len(rep.layers) == 4
+    _, rep = tb.compress(w, ratio=2, layers=["enc.[!0]*.output.dense"], ratio_of="layers")
+    assert [l.name for l in rep.layers] == ["enc.1.output.dense", "enc.10.output.dense"]

@@ -14,8 +14,8 @@ error is the sensitivity-weighted RMS ``sqrt(sum s_l e_l^2 / sum s_l)``.
 
 from __future__ import annotations
 
-import fnmatch
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -365,6 +365,35 @@ def load_weights(source: str | Path | Mapping[str, npt.ArrayLike]) -> dict[str, 
     raise ValueError(f"unknown model file type {path.suffix!r}: use .npz or .safetensors")
 
 
+def _name_pattern(pattern: str) -> re.Pattern[str]:
+    """A layer-name glob: ``*`` and ``?`` stay within one dot-separated part
+    (``layer.*.output`` does not match ``layer.0.attention.output``), ``**``
+    crosses dots, ``[...]`` is a character class."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append(r"[^.]*")
+        elif c == "?":
+            out.append(r"[^.]")
+        elif c == "[":
+            j = pattern.find("]", i + 1)
+            if j < 0:
+                out.append(re.escape(c))
+            else:
+                body = pattern[i + 1:j]
+                out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
+                i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
+
+
 def _select(names: Iterable[str], layers: Sequence[str] | None, eligible: Callable[[str], bool]
             ) -> list[str]:
     names = list(names)
@@ -372,7 +401,8 @@ def _select(names: Iterable[str], layers: Sequence[str] | None, eligible: Callab
         return [n for n in names if eligible(n)]
     chosen: list[str] = []
     for pat in layers:
-        hits = [n for n in names if fnmatch.fnmatchcase(n, pat)]
+        rx = _name_pattern(pat)
+        hits = [n for n in names if rx.fullmatch(n)]
         if not hits:
             raise KeyError(f"no layer matches {pat!r}; layers: {', '.join(names[:20])}"
                            + (" ..." if len(names) > 20 else ""))
@@ -485,7 +515,10 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
         Without it every layer weighs the same.
     layers : sequence of str, optional
         Names or glob patterns of the layers to compress (default: every 2-D
-        weight / every ``nn.Linear``). An unknown name raises KeyError.
+        weight / every ``nn.Linear``). ``*`` matches within one dot-separated
+        part of a name (``encoder.layer.*.output.dense`` leaves
+        ``encoder.layer.0.attention.output.dense`` alone), ``**`` across parts.
+        A pattern that matches nothing raises KeyError.
     objective : {"size", "latency"}
         ``"latency"`` keeps only formats whose forward needs no more multiply-adds
         than the dense layer.
