@@ -398,21 +398,8 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
     GateRef on_sites = gate;  // from here on, indices are sites
     for (std::size_t j = 0; j < k; ++j) on_sites.qubits[j] = site_of_[gate.qubits[j]];
     if (k == 1) {
-        const std::size_t q = on_sites.qubits[0];
-        const T g00 = T(gate.matrix[0]), g01 = T(gate.matrix[1]), g10 = T(gate.matrix[2]),
-                g11 = T(gate.matrix[3]);
         // A unitary on the physical index keeps the site's canonical property.
-        const std::size_t l = bonds_[q], r = bonds_[q + 1];
-        T* a = cores_[q].data();
-        for (std::size_t x = 0; x < l; ++x) {
-            T* a0 = a + x * 2 * r;
-            T* a1 = a0 + r;
-            for (std::size_t y = 0; y < r; ++y) {
-                const T v0 = a0[y], v1 = a1[y];
-                a0[y] = g00 * v0 + g01 * v1;
-                a1[y] = g10 * v0 + g11 * v1;
-            }
-        }
+        apply_site_matrix(on_sites.qubits[0], gate.matrix);
         return;
     }
     std::array<std::uint32_t, 3> s{};
@@ -781,6 +768,22 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
 }
 
 template <ComplexScalar T>
+void Mps<T>::apply_site_matrix(std::size_t site, const std::complex<double>* m) {
+    const T m00 = T(m[0]), m01 = T(m[1]), m10 = T(m[2]), m11 = T(m[3]);
+    const std::size_t l = bonds_[site], r = bonds_[site + 1];
+    T* a = cores_[site].data();
+    for (std::size_t x = 0; x < l; ++x) {
+        T* a0 = a + x * 2 * r;
+        T* a1 = a0 + r;
+        for (std::size_t y = 0; y < r; ++y) {
+            const T v0 = a0[y], v1 = a1[y];
+            a0[y] = m00 * v0 + m01 * v1;
+            a1[y] = m10 * v0 + m11 * v1;
+        }
+    }
+}
+
+template <ComplexScalar T>
 std::array<std::complex<double>, 4> Mps<T>::local_density(std::size_t qubit) {
     check_site(qubit, "qubit");
     const std::size_t site = site_of_[qubit];
@@ -810,18 +813,7 @@ double Mps<T>::apply_local_normalized(std::size_t qubit, const std::complex<doub
     const std::size_t site = site_of_[qubit];
     move_center(site);
     const double before = norm_squared();
-    const std::size_t l = bonds_[site], r = bonds_[site + 1];
-    T* a = cores_[site].data();
-    const T m00 = T(m[0]), m01 = T(m[1]), m10 = T(m[2]), m11 = T(m[3]);
-    for (std::size_t x = 0; x < l; ++x) {
-        T* a0 = a + x * 2 * r;
-        T* a1 = a0 + r;
-        for (std::size_t y = 0; y < r; ++y) {
-            const T v0 = a0[y], v1 = a1[y];
-            a0[y] = m00 * v0 + m01 * v1;
-            a1[y] = m10 * v0 + m11 * v1;
-        }
-    }
+    apply_site_matrix(site, m);
     // The centre carries the whole norm, so rescaling it normalizes the state.
     const double after = norm_squared();
     const double prob = before > 0.0 ? after / before : 0.0;

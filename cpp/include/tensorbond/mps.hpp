@@ -129,6 +129,8 @@ template <ComplexScalar T> class Mps {
     Split split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
                        const TruncationSpec& spec, bool absorb_right);
     void check_site(std::size_t site, const char* what) const;
+    /// a[l, :, r] <- m a[l, :, r] for the 2x2 row-major `m` on one site's physical index.
+    void apply_site_matrix(std::size_t site, const std::complex<double>* m);
     void center_to_pair(std::size_t i);
     std::vector<T> theta_two(std::size_t i) const;
     void split_two(std::size_t i, std::vector<T>& theta, const TruncationSpec& spec,
