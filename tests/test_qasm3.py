@@ -113,6 +113,11 @@ def test_hand_written_program_with_loops_and_bit_conditions() -> None:
      "else"),
     ("OPENQASM 3;\nqubit[2] q;\nfoo q[0];\n", 3, "unknown gate 'foo'"),
     ("OPENQASM 3;\nqubit[2] q;\nh q[0]\n", 3, "';'"),
+    # Bounded work whatever the text: no powers, no giant loops, no runaway nesting.
+    ("OPENQASM 3;\nqubit[2] q;\nh q[9**9**9];\n", 3, "only integers"),
+    ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:10000000000] { h q[0]; }\n", 3, "at most"),
+    ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:999999] { for j in [0:999999] { x q[0]; } }\n",
+     3, "unrolls to more than"),
 ])
 def test_errors_name_the_line(text: str, line: int, match: str) -> None:
     with pytest.raises(tb.QasmError, match=match) as info:

@@ -20,10 +20,12 @@ qubits) is a QasmError that names it.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
 from .errors import QasmError
+from .qasm import MAX_OPERATIONS
 
 __all__ = ["is_qasm3", "translate_qasm3"]
 
@@ -50,6 +52,26 @@ _UNSUPPORTED = {
     "continue": "continue", "end": "end",
 }
 _RENAME = {"phase": "p"}
+_MAX_LOOP = 1_000_000
+_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
+          ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
+          ast.Mod: lambda a, b: a % b}
+
+
+def _arith(node: ast.AST) -> int:
+    """An integer expression of + - * / % and parentheses (no powers: a bounded
+    amount of work whatever the text)."""
+    if isinstance(node, ast.Constant) and type(node.value) is int:
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+        v = _arith(node.operand)
+        return -v if isinstance(node.op, ast.USub) else v
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITH:
+        a, b = _arith(node.left), _arith(node.right)
+        if max(abs(a), abs(b)) > 1 << 62:
+            raise ValueError("operand too large")
+        return _ARITH[type(node.op)](a, b)
+    raise ValueError("only integers with + - * / % are allowed")
 
 
 @dataclass
@@ -93,6 +115,8 @@ class _Translator:
         self.scalar_qubits: set[str] = set()
         self.cregs: dict[str, int] = {}
         self.first_qubit: str | None = None  # where a top-level gphase acts
+        self.emitted = 0
+        self.repeat = 1  # product of the enclosing loops' lengths
 
     # ------------------------------------------------------------ helpers
     def err(self, msg: str, k: int) -> QasmError:
@@ -109,6 +133,9 @@ class _Translator:
         return k + 1
 
     def emit(self, k: int, stmt: str) -> None:
+        self.emitted += 1
+        if self.emitted > MAX_OPERATIONS:  # nested loops multiply: stop before memory does
+            raise self.err(f"the program unrolls to more than {MAX_OPERATIONS:,} statements", k)
         line = self.toks[k].line if k < len(self.toks) else 1
         self.out.setdefault(line, []).append(stmt)
 
@@ -182,9 +209,9 @@ class _Translator:
         if not parts:
             raise self.err("empty index", a)
         try:
-            value = eval("".join(parts), {"__builtins__": {}}, {})  # digits and operators only
-        except Exception as exc:  # noqa: BLE001
-            raise self.err(f"cannot evaluate index {' '.join(parts)!r}", a) from exc
+            value = _arith(ast.parse("".join(parts), mode="eval").body)
+        except (SyntaxError, ValueError, ZeroDivisionError) as exc:
+            raise self.err(f"cannot evaluate index {' '.join(parts)!r}: {exc}", a) from exc
         if not isinstance(value, int) or value < 0:
             raise self.err(f"index {' '.join(parts)} is not a non-negative integer", a)
         return value
@@ -427,7 +454,10 @@ class _Translator:
                 raise self.err("a loop range is [start:stop] or [start:step:stop]", j)
             if step == 0:
                 raise self.err("a loop step of 0 never ends", j)
-            values = list(range(start, stop + (1 if step > 0 else -1), step))  # inclusive
+            span = range(start, stop + (1 if step > 0 else -1), step)  # inclusive
+            if len(span) > _MAX_LOOP:
+                raise self.err(f"the loop runs {len(span)} times; at most {_MAX_LOOP:,}", k)
+            values = list(span)
             j = close + 1
         elif self.tok(j) == "{":
             close = self.block_end(j)
@@ -443,17 +473,23 @@ class _Translator:
             j = close + 1
         else:
             raise self.err("a loop runs over [a:b], [a:step:b] or {v, ...}", j)
-        if len(values) > 1_000_000:
-            raise self.err(f"the loop runs {len(values)} times; at most 1,000,000", k)
-        if self.tok(j) == "{":
-            close = self.block_end(j)
+        if len(values) > _MAX_LOOP:
+            raise self.err(f"the loop runs {len(values)} times; at most {_MAX_LOOP:,}", k)
+        close = self.block_end(j) if self.tok(j) == "{" else self.statement_end(j)
+        # Refuse before unrolling: enclosing loops multiply this body's statements.
+        body = max(1, sum(self.tok(x) == ";" for x in range(j, close + 1)))
+        if self.repeat * len(values) * body > MAX_OPERATIONS:
+            raise self.err(f"the program unrolls to more than {MAX_OPERATIONS:,} statements", k)
+        self.repeat *= max(1, len(values))
+        try:
             for v in values:
-                self.block(j + 1, close, {**env, var: v}, cond)
-            return close + 1
-        end = self.statement_end(j)
-        for v in values:
-            self.statement(j, {**env, var: v}, cond)
-        return end + 1
+                if self.tok(j) == "{":
+                    self.block(j + 1, close, {**env, var: v}, cond)
+                else:
+                    self.statement(j, {**env, var: v}, cond)
+        finally:
+            self.repeat //= max(1, len(values))
+        return close + 1
 
 
 def translate_qasm3(text: str, filename: str = "<string>") -> str:
