@@ -439,14 +439,14 @@ def test_initial_state_mismatch():
         tb.simulate(circ, initial_state=tb.MPS(4, dtype="complex64"))
 
 
-def test_reset_not_implemented():
+def test_reset_has_no_single_state_and_points_to_run():
     circ = tb.Circuit(3).h(0).reset(1).cx(0, 1)
     with pytest.raises(
         tb.NotImplementedError, match=r"reset of qubit 1 \(operation 1\)"
     ):
         tb.simulate(circ)
     with pytest.raises(
-        NotImplementedError, match=r"dynamic circuits are not simulated"
+        NotImplementedError, match=r"no single final state: run its shots with tensorbond.run"
     ):
         tb.compile_circuit(circ)
 

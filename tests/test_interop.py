@@ -73,17 +73,39 @@ def test_dynamic_circuit_round_trip() -> None:
     assert tb.run(back, shots=2000, seed=1).counts == tb.run(c, shots=2000, seed=1).counts
 
 
-def test_from_qiskit_refuses_else_branches() -> None:
-    qr = qiskit.QuantumRegister(1)
-    cr = qiskit.ClassicalRegister(1)
+def test_from_qiskit_else_branches_and_refusals() -> None:
+    qr = qiskit.QuantumRegister(2)
+    cr = qiskit.ClassicalRegister(2)
     qc = qiskit.QuantumCircuit(qr, cr)
+    qc.h(0)
     qc.measure(0, 0)
-    with qc.if_test((cr, 1)) as else_:
-        qc.x(0)
+    with qc.if_test((cr[0], 1)) as else_:
+        qc.x(1)
     with else_:
-        qc.h(0)
-    with pytest.raises(NotImplementedError, match="else"):
-        tb.Circuit.from_qiskit(qc)
+        qc.h(1)
+    qc.measure(1, 1)
+    c = tb.Circuit.from_qiskit(qc)
+    assert [(op.name, op.condition.value) for op in c if op.condition] == [("x", 1), ("h", 0)]
+    counts = tb.run(c, shots=4000, seed=0).probabilities()
+    assert set(counts) == {"10", "00", "11"}  # bit 0 set: x on q1; else h on q1
+    assert counts.get("11", 0) == pytest.approx(0.5, abs=0.03)
+
+    whole = qiskit.QuantumCircuit(qr, cr)
+    whole.measure(0, 0)
+    with whole.if_test((cr, 1)) as else_:
+        whole.x(0)
+    with else_:
+        whole.h(0)
+    with pytest.raises(NotImplementedError, match="whole register"):
+        tb.Circuit.from_qiskit(whole)
+
+    theta = qiskit.circuit.Parameter("theta")
+    free = qiskit.QuantumCircuit(1)
+    free.rx(theta, 0)
+    with pytest.raises(ValueError, match="unbound parameters"):
+        tb.Circuit.from_qiskit(free)
+    bound = tb.Circuit.from_qiskit(free.assign_parameters({theta: 0.3}))
+    assert [(op.name, op.params) for op in bound] == [("rx", (0.3,))]
 
 
 @pytest.mark.parametrize("routing", ["auto", "lazy"])

@@ -93,14 +93,18 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
     """A :class:`Circuit` from a ``qiskit.QuantumCircuit``.
 
     Standard gates keep their names; any other gate with a matrix (up to three
-    qubits) becomes an explicit unitary. ``if_test`` blocks without an else
-    branch become conditions on every operation inside.
+    qubits) becomes an explicit unitary. ``if_test`` blocks become conditions on
+    every operation inside; an else block on one bit becomes the opposite
+    condition.
 
     Raises
     ------
     NotImplementedError
-        Instructions tensorbond cannot represent (named): else branches, loops,
-        gates on more than three qubits without a standard name.
+        Instructions tensorbond cannot represent (named): an else branch on a
+        whole register, nested or expression conditions, loops, gates on more
+        than three qubits without a standard name.
+    ValueError
+        Gates with unbound parameters.
     """
     _qiskit()
     circuit = Circuit(qc.num_qubits, num_clbits=0)
@@ -114,6 +118,9 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
         circuit.num_clbits = qc.num_clbits
 
     def condition(cond: Any) -> Condition:
+        if not (isinstance(cond, tuple) and len(cond) == 2):
+            raise NotImplementedError(f"if_test on a classical expression ({cond}); tensorbond "
+                                      "conditions compare a register or a bit with a value")
         target, value = cond
         if hasattr(target, "_bits") or hasattr(target, "size"):  # a register
             bits = tuple(qc.find_bit(b).index for b in target)
@@ -127,16 +134,23 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
             cs = [outer.find_bit(c).index for c in ins.clbits]
             name = op.name
             if name == "if_else":
-                if op.params[1] is not None:
-                    raise NotImplementedError("if_else with an else branch")
                 if cond is not None:
                     raise NotImplementedError("nested if_test blocks")
-                body = op.params[0]
-                mapping = dict(zip(body.qubits, ins.qubits, strict=True))
-                inner = [type(i)(i.operation, [mapping[q] for q in i.qubits],
-                                 [dict(zip(body.clbits, ins.clbits, strict=True))[c]
-                                  for c in i.clbits]) for i in body.data]
-                convert(inner, condition(op.condition), outer)
+                test = condition(op.condition)
+                branches = [(op.params[0], test)]
+                if op.params[1] is not None:
+                    if len(test.clbits) != 1:
+                        raise NotImplementedError(
+                            "if_else with an else branch on a whole register (tensorbond "
+                            "conditions test equality; on one bit the else is the other value)")
+                    branches.append((op.params[1], Condition(test.clbits, 1 - test.value,
+                                                             test.register)))
+                for body, c in branches:
+                    qmap = dict(zip(body.qubits, ins.qubits, strict=True))
+                    cmap = dict(zip(body.clbits, ins.clbits, strict=True))
+                    inner = [type(i)(i.operation, [qmap[q] for q in i.qubits],
+                                     [cmap[b] for b in i.clbits]) for i in body.data]
+                    convert(inner, c, outer)
                 continue
             if name == "measure":
                 circuit._ops.append(Operation("measure", "measure", tuple(qs),
@@ -150,8 +164,17 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
                 continue  # no effect on the simulated distribution
             else:
                 tb_name = _FROM_QISKIT.get(name, name)
-                params = [float(p) for p in op.params] if all(
-                    isinstance(p, (int, float, np.floating)) for p in op.params) else None
+                params: list[float] | None = []
+                for p in op.params:
+                    if getattr(p, "parameters", None):
+                        raise ValueError(f"qiskit gate {name!r} has unbound parameters "
+                                         f"{sorted(str(x) for x in p.parameters)}; bind them "
+                                         "(qc.assign_parameters) first")
+                    try:
+                        params.append(float(p))  # type: ignore[union-attr]
+                    except (TypeError, ValueError):
+                        params = None  # e.g. a matrix parameter: use to_matrix()
+                        break
                 spec = GATES.get(tb_name)
                 if spec is not None and params is not None and \
                         spec.num_qubits == len(qs) and spec.num_params == len(params):

@@ -33,13 +33,13 @@ class CompiledCircuit:
             if op.condition is not None:
                 raise TbNotImplementedError(
                     f"classically controlled operation 'if ({op.condition.register} == "
-                    f"{op.condition.value}) {op.name}' (operation {i}): dynamic circuits "
-                    "are not simulated by this version"
+                    f"{op.condition.value}) {op.name}' (operation {i}): a dynamic "
+                    "circuit has no single final state: run its shots with tensorbond.run"
                 )
             if op.kind == "reset":
                 raise TbNotImplementedError(
-                    f"reset of qubit {op.qubits[0]} (operation {i}): dynamic circuits are "
-                    "not simulated by this version"
+                    f"reset of qubit {op.qubits[0]} (operation {i}): a dynamic circuit has "
+                    "no single final state: run its shots with tensorbond.run"
                 )
             if op.kind == "measure":
                 measured_at.setdefault(op.qubits[0], i)
@@ -50,7 +50,8 @@ class CompiledCircuit:
                         raise TbNotImplementedError(
                             f"mid-circuit measurement: qubit {q} is measured at operation "
                             f"{measured_at[q]} and then used by {op.name} at operation {i}; "
-                            "dynamic circuits are not simulated by this version"
+                            "a dynamic circuit has no single final state: run its "
+                            "shots with tensorbond.run"
                         )
         gates = [op for op in ops if op.kind == "gate"]
         n = len(gates)
