@@ -185,17 +185,20 @@ def mpo_expectation(state: Any, mpo: MPO) -> complex:
 
 
 def mpo_variance(state: Any, mpo: MPO) -> float:
-    """``<O^dag O> - |<O>|^2`` (the variance for a Hermitian ``O``), normalized."""
+    """``<O^dag O> - |<O>|^2`` (the variance for a Hermitian ``O``), normalized;
+    both moments in one sweep."""
     _check_mpo(state, mpo)
-    env = np.ones((1, 1, 1, 1), dtype=np.complex128)
+    second = np.ones((1, 1, 1, 1), dtype=np.complex128)
+    first = np.ones((1, 1, 1), dtype=np.complex128)
     norm = np.ones((1, 1), dtype=np.complex128)
     for a, w in zip(_tensors(state), mpo.tensors, strict=True):
         # ||O psi||^2: (O psi)_s = sum_t W[s, t] A[t]; bra layer conjugated.
-        env = contract("xmny,xtc,msto,nsup,yud->copd", env, a.conj(), w.conj(), w, a)
+        second = contract("xmny,xtc,msto,nsup,yud->copd", second, a.conj(), w.conj(), w, a)
+        first = contract("xmy,xsc,mstn,ytd->cnd", first, a.conj(), w, a)
         norm = contract("xy,xsc,ysd->cd", norm, a.conj(), a)
-    second = float(env[0, 0, 0, 0].real / norm[0, 0].real)
-    mean = mpo_expectation(state, mpo)
-    return max(second - abs(mean) ** 2, 0.0)
+    n = norm[0, 0].real
+    mean = first[0, 0, 0] / n
+    return max(float(second[0, 0, 0, 0].real / n) - abs(mean) ** 2, 0.0)
 
 
 def reduced_density_matrix(state: Any, qubits: Sequence[int]) -> np.ndarray:

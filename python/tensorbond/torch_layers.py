@@ -70,6 +70,7 @@ class TTLinear(nn.Module):  # type: ignore[misc]
         self.out_features = int(math.prod(self.out_modes))
         self.cores = nn.ParameterList([_param(c, dtype) for c in tt.cores])
         self.bias = _bias(bias, self.out_features, self.cores[0])
+        self._costs: tuple[int, int] | None = None
 
     @property
     def ranks(self) -> tuple[int, ...]:
@@ -102,8 +103,10 @@ class TTLinear(nn.Module):  # type: ignore[misc]
             raise ValueError(f"TTLinear expects inputs with last dimension "
                              f"{self.in_features}, got shape {tuple(x.shape)}")
         rows = x.numel() // self.in_features
-        dense = self.in_features * self.out_features
-        if rows * self.sweep_macs() > self.build_macs() + rows * dense:
+        if self._costs is None:  # core shapes never change: count once
+            self._costs = (self.sweep_macs(), self.build_macs())
+        sweep, build = self._costs
+        if rows * sweep > build + rows * self.in_features * self.out_features:
             return torch_mod.nn.functional.linear(x, self._build(), self.bias)
         y = self._contract(x)
         return y if self.bias is None else y + self.bias
