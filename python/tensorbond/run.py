@@ -63,6 +63,9 @@ class RunResult:
         Largest bond any branch reached.
     seconds : float
         Wall time of the run.
+    registers : list of (str, int)
+        The classical registers as they appear in the keys, left to right, with
+        their sizes.
     """
 
     counts: dict[str, int]
