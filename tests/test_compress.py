@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
-from tensorbond.compress import allocate, candidates, pareto
+from tensorbond.compress import allocate, candidates, input_whitener, pareto
 
 
 def _decaying(rng: np.random.Generator, out: int, inp: int, scale: float = 8.0) -> np.ndarray:
@@ -197,3 +197,100 @@ def test_layer_patterns_stay_within_one_name_part() -> None:
     assert len(rep.layers) == 4
     _, rep = tb.compress(w, ratio=2, layers=["enc.[!0]*.output.dense"], ratio_of="layers")
     assert [l.name for l in rep.layers] == ["enc.1.output.dense", "enc.10.output.dense"]
+
+
+def _anisotropic_inputs(rng: np.random.Generator, rows: int, inp: int) -> np.ndarray:
+    """Inputs whose directions differ in scale by 100x, as real activations do."""
+    basis, _ = np.linalg.qr(rng.standard_normal((inp, inp)))
+    return (rng.standard_normal((rows, inp)) * np.geomspace(10.0, 0.1, inp)) @ basis.T
+
+
+def test_input_whitener_factors_the_second_moment() -> None:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((50, 6))
+    lw = input_whitener(x.T @ x, 50, ridge=0.0)
+    np.testing.assert_allclose(lw @ lw.T, x.T @ x / 50, rtol=1e-12, atol=1e-12)
+    assert np.allclose(lw, np.tril(lw))
+    # Rank-deficient inputs still give an invertible factor through the ridge.
+    thin = rng.standard_normal((3, 6))
+    assert np.all(np.diag(input_whitener(thin.T @ thin, 3)) > 0)
+    with pytest.raises(ValueError, match="square"):
+        input_whitener(np.ones((2, 3)), 4)
+    with pytest.raises(ValueError, match="NaN"):
+        input_whitener(np.full((2, 2), np.nan), 4)
+
+
+def test_output_error_candidates_are_the_optimal_fits_to_the_outputs() -> None:
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((24, 16))
+    x = _anisotropic_inputs(rng, 400, 16)
+    lw = input_whitener(x.T @ x, len(x), ridge=0.0)
+    y = x @ w.T
+
+    def out_err(approx: np.ndarray) -> float:
+        return float(np.linalg.norm(x @ approx.T - y) / np.linalg.norm(y))
+
+    aware = candidates(w, whitener=lw)
+    plain = {(c.format, c.rank, c.in_modes): c for c in candidates(w)}
+    lowrank = [c for c in aware if c.format == "lowrank"]
+    assert lowrank and all(c.data_aware for c in aware)
+    for c in aware:
+        built = c.build(w, lw)
+        dense = built if isinstance(built, np.ndarray) else built.to_dense()
+        assert c.rel_error == pytest.approx(out_err(dense), rel=1e-9, abs=1e-12)
+    for c in lowrank:
+        # Never worse on the outputs than the weight-space SVD of the same rank,
+        # and far better on inputs this anisotropic.
+        weight_svd = plain[("lowrank", c.rank, None)].build(w).to_dense()
+        assert c.rel_error <= out_err(weight_svd) + 1e-12
+        # Optimal: no nearby rank-r matrix does better.
+        built = c.build(w, lw)
+        for _ in range(5):
+            u = built.u + 1e-3 * rng.standard_normal(built.u.shape)
+            assert out_err(u @ built.v) >= c.rel_error - 1e-12
+    mid = next(c for c in lowrank if c.rank == 4)
+    assert mid.rel_error < 0.5 * out_err(plain[("lowrank", 4, None)].build(w).to_dense())
+    with pytest.raises(ValueError, match="whitener"):
+        mid.build(w)
+    with pytest.raises(ValueError, match="shape"):
+        candidates(w, whitener=np.eye(5))
+
+
+def test_compress_arrays_with_output_error(weights) -> None:
+    rng = np.random.default_rng(2)
+    calib = {"fc1": _anisotropic_inputs(rng, 300, 32), "fc2": _anisotropic_inputs(rng, 300, 64)}
+    small, report = tb.compress(weights, ratio=3, layers=["fc1", "fc2"], ratio_of="layers",
+                                calibration=calib, error_metric="output")
+    assert report.error_metric == "output" and report.layers_ratio >= 3
+    assert "rel. output error" in report.to_markdown()
+    for layer in report.layers:
+        w, x = weights[layer.name], calib[layer.name]
+        got = small[layer.name]
+        dense = got if isinstance(got, np.ndarray) else got.to_dense()
+        measured = np.linalg.norm(x @ (w - dense).T) / np.linalg.norm(x @ w.T)
+        assert layer.rel_error == pytest.approx(measured, rel=1e-3, abs=1e-6)
+    # Allocating by output error beats allocating by weight error on the outputs.
+    by_weight, _ = tb.compress(weights, ratio=3, layers=["fc1", "fc2"], ratio_of="layers",
+                               calibration=calib)
+
+    def rms_output_error(model: dict) -> float:
+        errs = []
+        for n, x in calib.items():
+            got = model[n] if isinstance(model[n], np.ndarray) else model[n].to_dense()
+            y = x @ weights[n].T
+            errs.append(np.linalg.norm(x @ got.T - y) ** 2 / np.linalg.norm(y) ** 2)
+        return float(np.sqrt(np.mean(errs)))
+
+    assert rms_output_error(small) < rms_output_error(by_weight)
+    assert report.weighted_error == pytest.approx(rms_output_error(small), rel=1e-3)
+    with pytest.raises(ValueError, match="calibration"):
+        tb.compress(weights, ratio=3, error_metric="output")
+    with pytest.raises(ValueError, match="missing: fc2"):
+        tb.compress(weights, ratio=3, layers=["fc1", "fc2"], calibration={"fc1": calib["fc1"]},
+                    error_metric="output")
+    with pytest.raises(ValueError, match="error_metric"):
+        tb.compress(weights, ratio=3, error_metric="outputs")
+    bad = {"fc1": np.full((4, 32), np.nan), "fc2": calib["fc2"]}
+    with pytest.raises(ValueError, match="NaN"):
+        tb.compress(weights, ratio=3, layers=["fc1", "fc2"], calibration=bad,
+                    error_metric="output")

@@ -213,3 +213,54 @@ def test_keyword_calibration_and_cosine_healing() -> None:
     assert float(1 - cos.mean()) == pytest.approx(healed.after, rel=1e-9)
     with pytest.raises(TypeError, match="calibration"):
         tb.compress(model, ratio=4, calibration={"features": "text"})
+
+
+def test_compress_module_by_output_error_fits_the_layer_outputs() -> None:
+    model = _mlp()
+    gen = torch.Generator().manual_seed(3)
+    scales = torch.logspace(1, -1, 32, dtype=torch.float64)
+    x = torch.randn(400, 32, generator=gen, dtype=torch.float64) * scales
+    small, report = tb.compress(model, ratio=3, calibration=x, error_metric="output",
+                                formats=("dense", "lowrank"))
+    assert report.error_metric == "output"
+    assert any(l.format == "lowrank" for l in report.layers)
+    inputs: dict[str, torch.Tensor] = {}
+    hooks = [model.get_submodule(l.name).register_forward_hook(
+        lambda _m, inp, _o, n=l.name: inputs.__setitem__(n, inp[0])) for l in report.layers]
+    with torch.no_grad():
+        model(x)
+    for h in hooks:
+        h.remove()
+    with torch.no_grad():
+        for l in report.layers:
+            a = inputs[l.name]
+            y = model.get_submodule(l.name)(a)
+            got = small.get_submodule(l.name)(a)
+            measured = float(torch.linalg.vector_norm(got - y) / torch.linalg.vector_norm(
+                y - model.get_submodule(l.name).bias))
+            assert l.rel_error == pytest.approx(measured, rel=1e-3, abs=1e-6)
+    # Fitting the outputs beats fitting the weights on the model's output.
+    by_weight, _ = tb.compress(model, ratio=3, calibration=x, formats=("dense", "lowrank"))
+    with torch.no_grad():
+        y = model(x)
+        err_out = torch.linalg.vector_norm(small(x) - y) / torch.linalg.vector_norm(y)
+        err_w = torch.linalg.vector_norm(by_weight(x) - y) / torch.linalg.vector_norm(y)
+    assert err_out < err_w
+    with pytest.raises(ValueError, match="calibration"):
+        tb.compress(model, ratio=3, error_metric="output")
+
+
+class _Skips(torch.nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.used = torch.nn.Linear(8, 8).double()
+        self.unused = torch.nn.Linear(8, 8).double()
+
+    def forward(self, x):
+        return self.used(x)
+
+
+def test_output_error_needs_every_layer_to_run() -> None:
+    with pytest.raises(ValueError, match="'unused' did not run"):
+        tb.compress(_Skips(), ratio=2, calibration=torch.ones(4, 8, dtype=torch.float64),
+                    error_metric="output")

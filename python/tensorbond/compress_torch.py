@@ -11,12 +11,14 @@ import numpy as np
 
 from tensorbond.compress import (
     CompressionReport,
+    ErrorMetric,
     Format,
     Objective,
     RatioOf,
     _choose,
     _layer_report,
     _select,
+    input_whitener,
 )
 from tensorbond._optional import call_model, require_torch
 from tensorbond.torch_layers import factorized_linear
@@ -54,11 +56,12 @@ def _as_input(calibration: Any, model: Any) -> Any:
 
 
 def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
-                  seed: int = 0) -> dict[str, float]:
-    """Relative output change per unit relative weight error, squared, per layer.
+                  seed: int = 0, perturb: ErrorMetric = "weight") -> dict[str, float]:
+    """Relative model-output change per unit relative layer error, squared, per layer.
 
-    Each layer's weight is perturbed by random noise of relative Frobenius norm
-    ``eta`` and the model's output on ``x`` is compared with the unperturbed one.
+    Each layer's weight (``perturb="weight"``) or output (``"output"``) is
+    perturbed by random noise of relative Frobenius norm ``eta`` and the model's
+    output on ``x`` is compared with the unperturbed one.
     """
     torch = require_torch()
     layers = _linear_layers(model)
@@ -66,29 +69,77 @@ def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
     out: dict[str, float] = {}
     was_training = model.training
     model.eval()
+
+    def noisy_output(_m: Any, _inp: Any, y: Any) -> Any:
+        e = torch.randn(y.shape, generator=gen, dtype=y.dtype).to(y.device)
+        return y + e * (eta * torch.linalg.vector_norm(y) / torch.linalg.vector_norm(e))
+
     try:
         with torch.no_grad():
             y0 = call_model(model, x)
             norm_y = float(torch.linalg.vector_norm(y0)) or 1e-300
             for n in names:
-                w = layers[n].weight
-                e = torch.randn(w.shape, generator=gen, dtype=w.dtype).to(w.device)
-                e *= eta * torch.linalg.vector_norm(w) / torch.linalg.vector_norm(e)
-                w.add_(e)
-                try:
-                    dy = float(torch.linalg.vector_norm(call_model(model, x) - y0))
-                finally:
-                    w.sub_(e)
+                if perturb == "output":
+                    hook = layers[n].register_forward_hook(noisy_output)
+                    try:
+                        dy = float(torch.linalg.vector_norm(call_model(model, x) - y0))
+                    finally:
+                        hook.remove()
+                else:
+                    w = layers[n].weight
+                    e = torch.randn(w.shape, generator=gen, dtype=w.dtype).to(w.device)
+                    e *= eta * torch.linalg.vector_norm(w) / torch.linalg.vector_norm(e)
+                    w.add_(e)
+                    try:
+                        dy = float(torch.linalg.vector_norm(call_model(model, x) - y0))
+                    finally:
+                        w.sub_(e)
                 out[n] = (dy / norm_y / eta) ** 2
     finally:
         model.train(was_training)
     return out
 
 
+def input_grams(model: Any, names: Sequence[str], x: Any) -> dict[str, Any]:
+    """Each layer's input second moment on ``x``: ``(X^H X, rows)`` summed over
+    every row its forward sees (leading dimensions flattened), in float64."""
+    torch = require_torch()
+    layers = _linear_layers(model)
+    sums: dict[str, list[Any]] = {n: [None, 0] for n in names}
+
+    def capture(name: str) -> Any:
+        def hook(_m: Any, inp: Any, _y: Any) -> None:
+            a = inp[0].detach().reshape(-1, inp[0].shape[-1])
+            a = a.to(torch.complex128 if a.is_complex() else torch.float64)
+            g = a.conj().T @ a
+            acc = sums[name]
+            acc[0] = g if acc[0] is None else acc[0] + g
+            acc[1] += a.shape[0]
+        return hook
+
+    hooks = [layers[n].register_forward_hook(capture(n)) for n in names]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            call_model(model, x)
+    finally:
+        for h in hooks:
+            h.remove()
+        model.train(was_training)
+    out = {}
+    for n, (g, rows) in sums.items():
+        if g is None:
+            raise ValueError(f"layer {n!r} did not run on the calibration batch, so its "
+                             "outputs cannot be measured; use error_metric='weight'")
+        out[n] = (g.cpu().numpy(), rows)
+    return out
+
+
 def compress_module(model: Any, *, ratio: float | None, error_budget: float | None,
                     calibration: Any, layers: Sequence[str] | None, objective: Objective,
-                    formats: Sequence[Format], batch: int, ratio_of: RatioOf = "model"
-                    ) -> tuple[Any, CompressionReport]:
+                    formats: Sequence[Format], batch: int, ratio_of: RatioOf = "model",
+                    error_metric: ErrorMetric = "weight") -> tuple[Any, CompressionReport]:
     """See :func:`tensorbond.compress`; this is its torch branch."""
     linears = _linear_layers(model)
     if not linears:
@@ -100,21 +151,26 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
         if not np.all(np.isfinite(w)):
             raise ValueError(f"layer {n!r} has NaN or infinite weights")
         mats[n] = w
+    whiteners = None
     if calibration is not None:
-        sens = sensitivities(model, names, _as_input(calibration, model))
+        x = _as_input(calibration, model)
+        if error_metric == "output":
+            grams = input_grams(model, names, x)
+            whiteners = {n: input_whitener(g, rows) for n, (g, rows) in grams.items()}
+        sens = sensitivities(model, names, x, perturb=error_metric)
     else:
         sens = {n: 1.0 for n in names}
     total_dense = sum(p.numel() for p in model.parameters())
     choice, err = _choose(mats, sens, total_dense=total_dense, ratio=ratio,
                           error_budget=error_budget, objective=objective, formats=formats,
-                          batch=batch, ratio_of=ratio_of)
+                          batch=batch, ratio_of=ratio_of, whiteners=whiteners)
     new = copy.deepcopy(model)
     report = CompressionReport(dense_total_params=total_dense, objective=objective,
-                               weighted_error=err)
+                               weighted_error=err, error_metric=error_metric)
     for n in names:
         c = choice[n]
         old = linears[n]
-        built = c.build(mats[n])
+        built = c.build(mats[n], None if whiteners is None else whiteners[n])
         if c.format != "dense":
             bias = old.bias.detach().cpu().numpy() if old.bias is not None else None
             layer = factorized_linear(built, bias).to(old.weight.device)
