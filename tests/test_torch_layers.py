@@ -264,3 +264,20 @@ def test_output_error_needs_every_layer_to_run() -> None:
     with pytest.raises(ValueError, match="'unused' did not run"):
         tb.compress(_Skips(), ratio=2, calibration=torch.ones(4, 8, dtype=torch.float64),
                     error_metric="output")
+
+
+def test_calibration_may_be_a_list_of_batches() -> None:
+    from tensorbond.compress_torch import input_grams
+
+    model = _mlp()
+    x = torch.randn(60, 32, dtype=torch.float64)
+    names = ["0", "2", "4"]
+    whole = input_grams(model, names, [x])
+    parts = input_grams(model, names, [x[:25], x[25:]])
+    for n in names:
+        assert parts[n][1] == whole[n][1] == 60
+        np.testing.assert_allclose(parts[n][0], whole[n][0], rtol=1e-12)
+    _, report = tb.compress(model, ratio=3, calibration=[x[:25], x[25:]], error_metric="output")
+    assert report.error_metric == "output"
+    with pytest.raises(ValueError, match="empty list"):
+        tb.compress(model, ratio=3, calibration=[], error_metric="output")

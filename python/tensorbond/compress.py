@@ -612,10 +612,12 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
     error_budget : float, optional
         Target sensitivity-weighted RMS relative error of the layers.
     calibration : optional
-        For a torch module: an input batch (tensor or array) used to measure each
-        layer's sensitivity (output change per relative weight error). For
-        arrays: a mapping from layer name to that layer's inputs ``(batch, in)``.
-        Without it every layer weighs the same.
+        For a torch module: an input batch used to measure each layer's
+        sensitivity (output change per relative weight error): a tensor or
+        array, a tuple of them (positional arguments) or a dict (keyword
+        arguments, e.g. ``input_ids`` and ``attention_mask``); a list is several
+        such batches. For arrays: a mapping from layer name to that layer's
+        inputs ``(batch, in)``. Without it every layer weighs the same.
     layers : sequence of str, optional
         Names or glob patterns of the layers to compress (default: every 2-D
         weight / every ``nn.Linear``). ``*`` matches within one dot-separated

@@ -50,18 +50,27 @@ def _as_input(calibration: Any, model: Any) -> Any:
 
     if isinstance(calibration, dict):
         return {k: one(v) for k, v in calibration.items()}
-    if isinstance(calibration, (tuple, list)):
+    if isinstance(calibration, tuple):
         return tuple(one(v) for v in calibration)
     return one(calibration)
 
 
-def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
+def _as_batches(calibration: Any, model: Any) -> list[Any]:
+    """A list is several batches (each a tensor, tuple or dict); anything else is one."""
+    if isinstance(calibration, list):
+        if not calibration:
+            raise ValueError("calibration is an empty list of batches")
+        return [_as_input(b, model) for b in calibration]
+    return [_as_input(calibration, model)]
+
+
+def sensitivities(model: Any, names: Sequence[str], xs: Sequence[Any], eta: float = 0.05,
                   seed: int = 0, perturb: ErrorMetric = "weight") -> dict[str, float]:
     """Relative model-output change per unit relative layer error, squared, per layer.
 
     Each layer's weight (``perturb="weight"``) or output (``"output"``) is
     perturbed by random noise of relative Frobenius norm ``eta`` and the model's
-    output on ``x`` is compared with the unperturbed one.
+    outputs on the batches ``xs`` are compared with the unperturbed ones.
     """
     torch = require_torch()
     layers = _linear_layers(model)
@@ -76,13 +85,18 @@ def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
 
     try:
         with torch.no_grad():
-            y0 = call_model(model, x)
-            norm_y = float(torch.linalg.vector_norm(y0)) or 1e-300
+            y0 = [call_model(model, x) for x in xs]
+            norm_y2 = sum(float(torch.linalg.vector_norm(y)) ** 2 for y in y0) or 1e-300
+
+            def moved() -> float:
+                return sum(float(torch.linalg.vector_norm(call_model(model, x) - y)) ** 2
+                           for x, y in zip(xs, y0, strict=True))
+
             for n in names:
                 if perturb == "output":
                     hook = layers[n].register_forward_hook(noisy_output)
                     try:
-                        dy = float(torch.linalg.vector_norm(call_model(model, x) - y0))
+                        dy2 = moved()
                     finally:
                         hook.remove()
                 else:
@@ -91,18 +105,19 @@ def sensitivities(model: Any, names: Sequence[str], x: Any, eta: float = 0.05,
                     e *= eta * torch.linalg.vector_norm(w) / torch.linalg.vector_norm(e)
                     w.add_(e)
                     try:
-                        dy = float(torch.linalg.vector_norm(call_model(model, x) - y0))
+                        dy2 = moved()
                     finally:
                         w.sub_(e)
-                out[n] = (dy / norm_y / eta) ** 2
+                out[n] = dy2 / norm_y2 / eta**2
     finally:
         model.train(was_training)
     return out
 
 
-def input_grams(model: Any, names: Sequence[str], x: Any) -> dict[str, Any]:
-    """Each layer's input second moment on ``x``: ``(X^H X, rows)`` summed over
-    every row its forward sees (leading dimensions flattened), in float64."""
+def input_grams(model: Any, names: Sequence[str], xs: Sequence[Any]) -> dict[str, Any]:
+    """Each layer's input second moment on the batches ``xs``: ``(X^H X, rows)``
+    summed over every row its forward sees (leading dimensions flattened), in
+    float64."""
     torch = require_torch()
     layers = _linear_layers(model)
     sums: dict[str, list[Any]] = {n: [None, 0] for n in names}
@@ -122,7 +137,8 @@ def input_grams(model: Any, names: Sequence[str], x: Any) -> dict[str, Any]:
     model.eval()
     try:
         with torch.no_grad():
-            call_model(model, x)
+            for x in xs:
+                call_model(model, x)
     finally:
         for h in hooks:
             h.remove()
@@ -153,11 +169,11 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
         mats[n] = w
     whiteners = None
     if calibration is not None:
-        x = _as_input(calibration, model)
+        xs = _as_batches(calibration, model)
         if error_metric == "output":
-            grams = input_grams(model, names, x)
+            grams = input_grams(model, names, xs)
             whiteners = {n: input_whitener(g, rows) for n, (g, rows) in grams.items()}
-        sens = sensitivities(model, names, x, perturb=error_metric)
+        sens = sensitivities(model, names, xs, perturb=error_metric)
     else:
         sens = {n: 1.0 for n in names}
     total_dense = sum(p.numel() for p in model.parameters())
