@@ -421,3 +421,28 @@ def test_compression_report_renders_and_writes(tmp_path: Path) -> None:
     paths = benchmark_tt.write(doc, tmp_path)
     assert paths["md"].name == "compression-quick.md"
     assert json.loads(paths["json"].read_text())["objective"][0]["ratio"] == 4.5
+
+
+def test_dynamic_suite_agrees_with_aer_and_writes(tmp_path: Path) -> None:
+    pytest.importorskip("qiskit_aer")
+    from tensorbond import benchmark_dynamic as bd
+
+    doc = bd.run(quick=True, shots=400)
+    assert [r["case"].split()[0] for r in doc["rows"]] == ["cc_n64", "brick_20x6"]
+    for r in doc["rows"]:
+        assert r["tensorbond"]["shots_per_s"] > 0 and r["aer"]["shots_per_s"] > 0
+        assert r["ones_z"] < 5  # the same distribution, within sampling noise
+    cc = doc["rows"][0]["tensorbond"]
+    assert cc["branches"] == 2  # one split at the mid-circuit measurement
+    paths = bd.write(doc, tmp_path)
+    assert paths["md"].name == "dynamic-quick.md"
+    assert "| cc_n64 | 64 |" in paths["md"].read_text()
+    assert json.loads(paths["json"].read_text())["shots"] == 400
+    assert bd.ones_stderr({"0": 50, "1": 50}) == pytest.approx(0.5 / np.sqrt(99), rel=1e-12)
+
+
+def test_cli_bench_dynamic_suite_rejects_circuit_selectors(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bench", "--suite", "dynamic", "--only", "ghz_100"]) == 2
+    assert "--suite circuits" in capsys.readouterr().err

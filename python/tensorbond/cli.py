@@ -59,10 +59,12 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="a small subset (under 2 minutes); results get a -quick suffix "
                    "and leave the latest.* files alone")
     b.add_argument("--out", help="results folder (default ./bench/results)")
-    b.add_argument("--suite", choices=["all", "circuits", "compression"], default="all",
-                   help="circuits (MPS simulation against quimb and qiskit-aer), "
+    b.add_argument("--suite", choices=["all", "circuits", "dynamic", "compression"],
+                   default="all",
+                   help="circuits (MPS simulation against quimb and qiskit-aer), dynamic "
+                   "(shots/s of mid-circuit measurement and noise against qiskit-aer), "
                    "compression (TT-matrix forward and TT-SVD against the GEMM rate, "
-                   "tensorly and tensorly-torch; compress objectives) or both (default)")
+                   "tensorly and tensorly-torch; compress objectives) or all (default)")
     b.add_argument("--only", nargs="+", metavar="NAME",
                    help="run only workloads whose name, family or group matches "
                    "(shell globs, e.g. brick_50x20 'kernel:*' qasmbench); results get "
@@ -258,7 +260,7 @@ def _bench(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
         return 2
-    if args.suite == "compression" and (args.only or args.contestants):
+    if args.suite in ("compression", "dynamic") and (args.only or args.contestants):
         print("tensorbond bench: --only and --contestants select circuit workloads; "
               "use --suite circuits or all", file=sys.stderr)
         return 2
@@ -266,13 +268,27 @@ def _bench(args: argparse.Namespace) -> int:
     if args.suite in ("all", "circuits"):
         docs["circuits"] = _bench_circuits(args)
     # --only / --contestants / --list pick circuit workloads: a partial run.
-    if args.suite in ("all", "compression") and not (args.list or args.only
-                                                     or args.contestants):
+    partial = args.list or args.only or args.contestants
+    if args.suite in ("all", "dynamic") and not partial:
+        docs["dynamic"] = _bench_dynamic(args)
+    if args.suite in ("all", "compression") and not partial:
         docs["compression"] = _bench_compression(args)
     if args.json and not args.list:
-        print(json.dumps(docs["circuits"] if list(docs) == ["circuits"] else
-                         docs["compression"] if list(docs) == ["compression"] else docs))
+        print(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
     return 0
+
+
+def _bench_dynamic(args: argparse.Namespace) -> dict[str, Any]:
+    from tensorbond import benchmark as bm
+    from tensorbond import benchmark_dynamic
+
+    doc = benchmark_dynamic.run(quick=args.quick, shared=args.shared,
+                                repeats=None if args.repeats == 3 else args.repeats)
+    written = benchmark_dynamic.write(doc, args.out or bm.default_out_dir())
+    if not args.json:
+        print(benchmark_dynamic.render_markdown(doc))
+    print(f"wrote {written['json']}, {written['md']}", file=sys.stderr)
+    return doc
 
 
 def _bench_compression(args: argparse.Namespace) -> dict[str, Any]:
