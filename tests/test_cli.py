@@ -86,6 +86,30 @@ def test_compress_file_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     np.testing.assert_array_equal(back["b"], np.load(tmp_path / "w.npz")["b"])
 
 
+def test_compress_file_by_output_error(tmp_path: Path,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+    w = rng.standard_normal((48, 32))
+    x = rng.standard_normal((200, 32)) * np.geomspace(10, 0.1, 32)
+    np.savez(tmp_path / "w.npz", a=w)
+    np.savez(tmp_path / "x.npz", a=x)
+    out = tmp_path / "small.safetensors"
+    assert main(["compress", str(tmp_path / "w.npz"), "--ratio", "3", "-o", str(out),
+                 "--calibration", str(tmp_path / "x.npz"), "--error-metric", "output",
+                 "--json"]) == 0
+    layer = json.loads(capsys.readouterr().out)["report"]["layers"][0]
+    import tensorbond as tb
+
+    got = tb.load_compressed(out)["a"]
+    dense = got if isinstance(got, np.ndarray) else got.to_dense()
+    measured = np.linalg.norm(x @ (w - dense).T) / np.linalg.norm(x @ w.T)
+    assert layer["rel_error"] == pytest.approx(measured, rel=1e-3)
+    assert main(["compress", str(tmp_path / "w.npz"), "--error-metric", "output"]) == 2
+    assert "needs --calibration" in capsys.readouterr().err
+
+
 def test_compress_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compress"]) == 2
     assert "model file or --example" in capsys.readouterr().err

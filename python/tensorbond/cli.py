@@ -109,6 +109,12 @@ def _build_parser() -> argparse.ArgumentParser:
                    help="formats a layer may take (default: all)")
     c.add_argument("--objective", choices=["size", "latency"], default="size",
                    help="latency: only formats whose forward is cheaper than dense")
+    c.add_argument("--calibration", metavar="FILE",
+                   help=".npz or .safetensors of layer inputs, one (rows, in) array per "
+                   "compressed layer name: weighs layers by sensitivity")
+    c.add_argument("--error-metric", choices=["weight", "output"], default="weight",
+                   help="output: fit each layer's outputs on its --calibration inputs "
+                   "(activation-aware low-rank) instead of its weights")
     c.add_argument("--heal-epochs", type=int, default=100,
                    help="healing epochs of the digits example (default 100)")
     c.add_argument("--seed", type=int, default=0, help="seed of the digits example")
@@ -346,7 +352,9 @@ def _compress(args: argparse.Namespace) -> int:
         ratio = 15.0 if args.example else 8.0
     if args.example:
         ignored = [flag for flag, given in (("--layers", args.layers), ("--formats", args.formats),
-                   ("--objective", args.objective != "size")) if given]
+                   ("--objective", args.objective != "size"),
+                   ("--calibration", args.calibration),
+                   ("--error-metric", args.error_metric != "weight")) if given]
         if ignored:
             print(f"tensorbond compress: {', '.join(ignored)} apply to model files, not to "
                   "--example", file=sys.stderr)
@@ -375,8 +383,15 @@ def _compress(args: argparse.Namespace) -> int:
             if path:
                 print(f"wrote {path}")
         return 0
+    from tensorbond.compress import load_weights
+
+    calibration = load_weights(args.calibration) if args.calibration else None
+    if args.error_metric == "output" and calibration is None:
+        print("tensorbond compress: --error-metric output needs --calibration", file=sys.stderr)
+        return 2
     model, report = compress(args.model, ratio=ratio, error_budget=budget, layers=args.layers,
-                             objective=args.objective, formats=args.formats)
+                             objective=args.objective, formats=args.formats,
+                             calibration=calibration, error_metric=args.error_metric)
     output = args.output or str(Path(args.model).with_suffix("")) + ".tb.safetensors"
     path = save_compressed(model, output, report)
     if args.json:
