@@ -4,7 +4,8 @@ all-MiniLM-L6-v2 is a pretrained sentence-transformer (6 BERT layers, 384-wide,
 mean-pooled, normalized embeddings). Its 12 feed-forward Linear layers
 (384 -> 1536 and 1536 -> 384, 7.1M of its 22.7M parameters) are compressed
 together by :func:`tensorbond.compress` at ``--ratio`` (of those layers' weights;
-formats chosen per layer for healing: TT-matrix or dense), then healed by
+format and rank chosen per layer under one budget, each layer fitted to its
+outputs on the tokens of ``--calibration`` training sentences), then healed by
 distillation with the original model as teacher on English sentences taken from
 the Python standard library's docstrings. The held-out sentences never take
 part in compression or healing; the figure of merit is the mean cosine
@@ -191,7 +192,15 @@ def main() -> None:
     parser.add_argument("--loss", choices=["layers", "tokens", "cosine"], default="layers",
                         help="distil every token's hidden state after every layer (MSE), "
                         "after the last layer only, or the pooled embedding (cosine)")
-    parser.add_argument("--local-steps", type=int, default=150,
+    parser.add_argument("--calibration", type=int, default=512,
+                        help="training sentences whose token activations the compression "
+                        "fits (default 512)")
+    parser.add_argument("--error-metric", choices=["output", "weight"], default="output",
+                        help="fit each layer's outputs on the calibration tokens "
+                        "(activation-aware) or its weights")
+    parser.add_argument("--formats", default="dense,lowrank,tt",
+                        help="formats the layers may take (default dense,lowrank,tt)")
+    parser.add_argument("--local-steps", type=int, default=0,
                         help="Adam steps fitting each compressed layer to its original on "
                         "captured inputs before healing (0: none)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
@@ -215,8 +224,10 @@ def main() -> None:
 
     t1 = time.perf_counter()
     names = [f"bert.{p}" for p in FFN_LAYERS]
+    calib = train[:max(1, args.calibration // 32)]  # batches of 32: little padding
     student, report = tb.compress(teacher, ratio=args.ratio, ratio_of="layers", layers=names,
-                                  calibration=train[0], healing=True)
+                                  calibration=calib, error_metric=args.error_metric,
+                                  formats=args.formats.split(","))
     t_compress = time.perf_counter() - t1
     print(report.to_markdown())
     before = mean_cosine(student, teacher, held)
@@ -238,7 +249,9 @@ def main() -> None:
     # frozen: healing adapts the transformer around the compressed layers.
     student.bert.embeddings.word_embeddings.weight.requires_grad_(False)
     t1 = time.perf_counter()
-    if args.loss in ("layers", "tokens"):
+    if args.epochs == 0:
+        healed = None
+    elif args.loss in ("layers", "tokens"):
         deep = args.loss == "layers"
         healed = tb.heal(TokenStates(student, deep), TokenStates(teacher, deep), train,
                          epochs=args.epochs, lr=args.lr, loss="mse", eval_data=held[:4])
@@ -247,7 +260,8 @@ def main() -> None:
                          loss="cosine", eval_data=held[:4])
     t_heal = time.perf_counter() - t1
     after = mean_cosine(student, teacher, held)
-    print(healed)
+    if healed is not None:
+        print(healed)
     print(f"held-out mean cosine similarity after healing: {after:.4f} "
           f"(feed-forward layers {report.layers_ratio:.2f}x, whole model "
           f"{report.ratio:.2f}x; compress {t_compress:.0f} s, heal {t_heal:.0f} s, "
@@ -257,7 +271,9 @@ def main() -> None:
                "local_fit_errors": local, "cosine_after": after, "train": args.train,
                "held_out": args.held_out, "epochs": args.epochs, "lr": args.lr,
                "loss": args.loss, "compress_s": t_compress, "heal_s": t_heal,
-               "report": report.to_dict(), "heal_history": healed.history}
+               "calibration": args.calibration, "error_metric": args.error_metric,
+               "report": report.to_dict(),
+               "heal_history": healed.history if healed is not None else None}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
     if args.save:
