@@ -175,8 +175,11 @@ def render_markdown(doc: dict[str, Any]) -> str:
                   f"| {rate} | {sp} | {o['mean_ones']:.3f} / "
                   f"{a.get('mean_ones', float('nan')):.3f} | {r.get('ones_z', float('nan')):.1f} |")
     m = doc["machine"]
+    git = m.get("git") or {}
+    rev = (git.get("short", "?") + ("+dirty" if git.get("dirty") else "")
+           if isinstance(git, dict) else str(git))
     md += ["", f"Machine: {m.get('cpu_model')}, {m.get('cpu_count')} cores, Python "
-           f"{m.get('python')}, git {m.get('git')}."]
+           f"{m.get('python')}, tensorbond git {rev}."]
     md += [f"- {n}" for n in doc["notes"]]
     return "\n".join(md) + "\n"
 
