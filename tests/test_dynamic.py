@@ -266,7 +266,8 @@ def test_bad_input() -> None:
 
 
 @pytest.mark.parametrize("name, expect", [("ipea_n2", {"0011": 1.0}),
-                                          ("inverseqft_n4", {"0 0 0 0": 1.0})])
+                                          ("inverseqft_n4", {"0 0 0 0": 1.0}),
+                                          ("qec9xz_n17", {"00000000": 1.0})])
 def test_qasmbench_dynamic_files_give_their_deterministic_outcome(name: str, expect) -> None:
     path = next(QASMBENCH.glob(f"*/{name}.qasm"), None)
     if path is None:
