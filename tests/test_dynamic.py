@@ -245,6 +245,15 @@ def test_noise_trajectories_match_the_density_matrix(name: str, build) -> None:
     for k, p in exact.items():
         se = np.sqrt(max(p * (1 - p), 1e-12) / 20_000)
         assert abs(result.counts.get(k, 0) / 20_000 - p) < 4 * se + 1e-9, (name, k)
+    # Observables: each bit's <Z> = P(0) - P(1), within 3 standard errors.
+    for bit in range(3):
+        def z(counts: dict[str, float]) -> float:
+            total = sum(counts.values())
+            return sum(v * (1 if k[-1 - bit] == "0" else -1) for k, v in counts.items()) / total
+
+        m, exact_z = z(result.counts), z(exact)
+        se = np.sqrt(max(1 - m * m, 1e-12) / 20_000)
+        assert abs(m - exact_z) < 3 * se + 1e-9, (name, bit, m, exact_z)
 
 
 def test_bad_input() -> None:
