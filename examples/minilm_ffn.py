@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import ast
 import functools
+import importlib.util
 import json
 import os
 import random
@@ -54,12 +55,34 @@ def stdlib_sentences(seed: int = 0) -> list[str]:
     return out
 
 
+PACKAGES = ("numpy", "torch", "transformers")  # what the minilm extra installs
+
+
+def package_sentences(seed: int = 0) -> list[str]:
+    """Sentences from the docstrings of the installed packages in
+    :data:`PACKAGES`, chosen as :func:`stdlib_sentences` chooses, shuffled."""
+    found: set[str] = set()
+    for name in PACKAGES:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.submodule_search_locations:
+            continue
+        for loc in spec.submodule_search_locations:
+            found |= set(_docstring_sentences(Path(loc), ("test", "tests", "testing")))
+    out = sorted(found)
+    random.Random(seed).shuffle(out)
+    return out
+
+
 @functools.lru_cache(maxsize=1)
 def _sorted_stdlib_sentences() -> tuple[str, ...]:
     root = Path(sysconfig.get_paths()["stdlib"])
+    return _docstring_sentences(root, ("test", "tests", "idlelib", "site-packages", "lib2to3"))
+
+
+def _docstring_sentences(root: Path, skip: tuple[str, ...]) -> tuple[str, ...]:
     found: set[str] = set()
     for path in sorted(root.rglob("*.py")):
-        if {"test", "tests", "idlelib", "site-packages", "lib2to3"} & set(path.parts):
+        if set(skip) & set(path.relative_to(root).parts):
             continue
         try:
             tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -192,6 +215,13 @@ def main() -> None:
     parser.add_argument("--loss", choices=["layers", "tokens", "cosine"], default="layers",
                         help="distil every token's hidden state after every layer (MSE), "
                         "after the last layer only, or the pooled embedding (cosine)")
+    parser.add_argument("--corpus", choices=["stdlib", "packages"], default="stdlib",
+                        help="training text: the standard library's docstrings, or those "
+                        "and the docstrings of numpy, torch and transformers (held-out "
+                        "sentences always come from the standard library)")
+    parser.add_argument("--finish-epochs", type=int, default=0,
+                        help="epochs of cosine distillation of the pooled embedding after "
+                        "the --loss healing (the figure of merit itself; default 0)")
     parser.add_argument("--calibration", type=int, default=512,
                         help="training sentences whose token activations the compression "
                         "fits (default 512)")
@@ -215,12 +245,20 @@ def main() -> None:
     bert, tokenizer = load_minilm()
     teacher = SentenceEncoder(bert).eval()
     sentences = stdlib_sentences()
-    if len(sentences) < args.train + args.held_out:
-        raise SystemExit(f"only {len(sentences)} sentences; lower --train or --held-out")
-    held = batches(tokenizer, sentences[:args.held_out], 64)
-    train = batches(tokenizer, sentences[args.held_out:args.held_out + args.train], 32)
-    print(f"{len(sentences)} docstring sentences: {args.train} for healing, "
-          f"{args.held_out} held out")
+    held_out = sentences[:args.held_out]  # always standard-library sentences
+    pool = sentences[args.held_out:]
+    if args.corpus == "packages":
+        seen = set(held_out) | set(pool)
+        extra = [s for s in package_sentences() if s not in seen]
+        pool = pool + extra
+        random.Random(1).shuffle(pool)
+        print(f"{len(extra)} more sentences from the docstrings of {', '.join(PACKAGES)}")
+    if len(pool) < args.train:
+        raise SystemExit(f"only {len(pool)} training sentences; lower --train or --held-out")
+    held = batches(tokenizer, held_out, 64)
+    train = batches(tokenizer, pool[:args.train], 32)
+    print(f"{len(sentences)} standard-library docstring sentences, {len(pool)} for "
+          f"training: {args.train} for healing, {args.held_out} held out")
 
     t1 = time.perf_counter()
     names = [f"bert.{p}" for p in FFN_LAYERS]
@@ -258,6 +296,13 @@ def main() -> None:
     else:
         healed = tb.heal(student, teacher, train, epochs=args.epochs, lr=args.lr,
                          loss="cosine", eval_data=held[:4])
+    finished, mid = None, None
+    if args.finish_epochs:
+        mid = mean_cosine(student, teacher, held)
+        print(f"held-out mean cosine similarity after {args.loss} healing: {mid:.4f}")
+        finished = tb.heal(student, teacher, train, epochs=args.finish_epochs, lr=args.lr / 3,
+                           loss="cosine", eval_data=held[:4])
+        print(finished)
     t_heal = time.perf_counter() - t1
     after = mean_cosine(student, teacher, held)
     if healed is not None:
@@ -271,9 +316,11 @@ def main() -> None:
                "local_fit_errors": local, "cosine_after": after, "train": args.train,
                "held_out": args.held_out, "epochs": args.epochs, "lr": args.lr,
                "loss": args.loss, "compress_s": t_compress, "heal_s": t_heal,
-               "calibration": args.calibration, "error_metric": args.error_metric,
+               "calibration": args.calibration, "corpus": args.corpus, "error_metric": args.error_metric,
                "report": report.to_dict(),
-               "heal_history": healed.history if healed is not None else None}
+               "heal_history": healed.history if healed is not None else None,
+               "finish_epochs": args.finish_epochs, "cosine_before_finish": mid,
+               "finish_history": finished.history if finished is not None else None}
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
     if args.save:

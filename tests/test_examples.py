@@ -28,3 +28,20 @@ def test_stdlib_sentences_are_english_prose_and_deterministic() -> None:
     assert all(30 <= len(s) <= 200 and s[0].isupper() and s.endswith(".") for s in a)
     assert a == mod.stdlib_sentences(seed=0)
     assert a != mod.stdlib_sentences(seed=1) and sorted(a) == sorted(mod.stdlib_sentences(1))
+
+
+def test_docstring_sentences_skip_tests_and_keep_prose(tmp_path: Path) -> None:
+    mod = _load("minilm_ffn")
+    pkg = tmp_path / "pkg"
+    (pkg / "tests").mkdir(parents=True)
+    (pkg / "core.py").write_text(
+        '"""Module docs. This sentence is long enough to be kept as prose."""\n'
+        "def f():\n"
+        '    """Return the value computed from the inputs given here.\n\n'
+        '    x = f(1, 2) + g[3] * 4 / 5 == 6 and so on it goes.\n    """\n')
+    (pkg / "tests" / "test_core.py").write_text(
+        '"""A test module sentence that must never be kept."""\n')
+    (pkg / "bad.py").write_text("def broken(:\n")  # unparsable files are skipped
+    got = mod._docstring_sentences(pkg, ("tests",))
+    assert got == ("Return the value computed from the inputs given here.",
+                   "This sentence is long enough to be kept as prose.")
