@@ -312,3 +312,26 @@ def test_cli_simulates_a_dynamic_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert doc["dynamic"] and doc["branches"] == 2
     assert set(doc["counts"]) == {"0 0", "1 1"} and sum(doc["counts"].values()) == 500
     assert doc["registers"] == [["d", 1], ["c", 1]]
+
+
+@pytest.mark.parametrize("name", ["shor_n5", "qec_sm_n5", "qaoa_n3", "qpe_n9", "bb84_n8",
+                                  "seca_n11", "qf21_n15"])
+def test_qasmbench_dynamic_files_match_the_exact_distribution(name: str) -> None:
+    """Every dynamic QASMBench file whose exact branching state vector takes
+    seconds (the three larger ones take minutes; cc_n12 and the deterministic
+    ones are tested above)."""
+    path = next(QASMBENCH.glob(f"*/{name}.qasm"), None)
+    if path is None:
+        pytest.skip("../shared/qasmbench is not beside the checkout")
+    c = tb.Circuit.from_qasm(path)
+    exact = _exact_sv(c)
+    shots = 20_000
+    result = tb.run(c, shots=shots, seed=0)
+    support = [k for k, p in exact.items() if p > 1e-12]
+    assert set(result.counts) <= set(support)  # nothing impossible is ever drawn
+    if len(support) <= 32:  # beyond that, sampling noise alone nears 0.02
+        assert _tvd(result.counts, exact) < 0.02
+    for k in support:
+        p = exact[k]
+        se = np.sqrt(p * (1 - p) / shots)
+        assert abs(result.counts.get(k, 0) / shots - p) < 5 * se + 1e-9, k
