@@ -2287,6 +2287,20 @@ def default_out_dir() -> Path:
     return Path("bench/results") if Path("bench").is_dir() else Path("bench-results")
 
 
+def write_part(doc: dict[str, Any], out_dir: str | os.PathLike[str], stem: str,
+               markdown: str) -> dict[str, Path]:
+    """Write a suite part's ``<stem>.md`` and ``<stem>.json`` (``-quick``
+    suffixed for quick runs) to ``out_dir``; returns their paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if doc.get("quick"):
+        stem += "-quick"
+    md, js = out / f"{stem}.md", out / f"{stem}.json"
+    md.write_text(markdown)
+    js.write_text(json.dumps(doc, indent=1))
+    return {"md": md, "json": js}
+
+
 if __name__ == "__main__":  # a contestant's process, started by _Worker
     if sys.argv[1:] == ["--worker"]:
         sys.exit(_worker_main())

@@ -16,7 +16,6 @@ and ``dynamic.json`` to the results folder.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import time
@@ -187,10 +186,6 @@ def render_markdown(doc: dict[str, Any]) -> str:
 def write(doc: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``dynamic.md`` and ``dynamic.json`` (``-quick`` suffixed for quick
     runs) to ``out_dir``; returns their paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "dynamic-quick" if doc.get("quick") else "dynamic"
-    md, js = out / f"{stem}.md", out / f"{stem}.json"
-    md.write_text(render_markdown(doc))
-    js.write_text(json.dumps(doc, indent=1))
-    return {"md": md, "json": js}
+    from tensorbond.benchmark import write_part
+
+    return write_part(doc, out_dir, "dynamic", render_markdown(doc))

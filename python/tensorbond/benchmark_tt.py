@@ -27,7 +27,6 @@ writes ``compression.md`` and ``compression.json`` to the results folder.
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import statistics
@@ -402,10 +401,6 @@ def render_markdown(doc: dict[str, Any]) -> str:
 def write(doc: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Path]:
     """Write ``compression.md`` and ``compression.json`` (``-quick`` suffixed for quick
     runs) to ``out_dir``; returns their paths."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    stem = "compression-quick" if doc.get("quick") else "compression"
-    md, js = out / f"{stem}.md", out / f"{stem}.json"
-    md.write_text(render_markdown(doc))
-    js.write_text(json.dumps(doc, indent=1))
-    return {"md": md, "json": js}
+    from tensorbond.benchmark import write_part
+
+    return write_part(doc, out_dir, "compression", render_markdown(doc))

@@ -276,36 +276,27 @@ def _bench(args: argparse.Namespace) -> int:
     # --only / --contestants / --list pick circuit workloads: a partial run.
     partial = args.list or args.only or args.contestants
     if args.suite in ("all", "dynamic") and not partial:
-        docs["dynamic"] = _bench_dynamic(args)
+        docs["dynamic"] = _bench_part(args, "dynamic", shared=args.shared)
     if args.suite in ("all", "compression") and not partial:
-        docs["compression"] = _bench_compression(args)
+        docs["compression"] = _bench_part(args, "tt")
     if args.json and not args.list:
         print(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
     return 0
 
 
-def _bench_dynamic(args: argparse.Namespace) -> dict[str, Any]:
+def _bench_part(args: argparse.Namespace, name: str, **run_args: Any) -> dict[str, Any]:
+    """Run one of the suite's modular parts (``tensorbond.benchmark_<name>``),
+    write its results and print its tables."""
+    import importlib
+
     from tensorbond import benchmark as bm
-    from tensorbond import benchmark_dynamic
 
-    doc = benchmark_dynamic.run(quick=args.quick, shared=args.shared,
-                                repeats=None if args.repeats == 3 else args.repeats)
-    written = benchmark_dynamic.write(doc, args.out or bm.default_out_dir())
+    part = importlib.import_module(f"tensorbond.benchmark_{name}")
+    doc = part.run(quick=args.quick, repeats=None if args.repeats == 3 else args.repeats,
+                   **run_args)
+    written = part.write(doc, args.out or bm.default_out_dir())
     if not args.json:
-        print(benchmark_dynamic.render_markdown(doc))
-    print(f"wrote {written['json']}, {written['md']}", file=sys.stderr)
-    return doc
-
-
-def _bench_compression(args: argparse.Namespace) -> dict[str, Any]:
-    from tensorbond import benchmark as bm
-    from tensorbond import benchmark_tt
-
-    doc = benchmark_tt.run(quick=args.quick,
-                           repeats=None if args.repeats == 3 else args.repeats)
-    written = benchmark_tt.write(doc, args.out or bm.default_out_dir())
-    if not args.json:
-        print(benchmark_tt.render_markdown(doc))
+        print(part.render_markdown(doc))
     print(f"wrote {written['json']}, {written['md']}", file=sys.stderr)
     return doc
 
