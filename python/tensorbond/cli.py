@@ -261,7 +261,6 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
 
 
 def _bench(args: argparse.Namespace) -> int:
-
     if args.repeats < 1:
         print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
         return 2
