@@ -294,3 +294,24 @@ def test_compress_arrays_with_output_error(weights) -> None:
     with pytest.raises(ValueError, match="NaN"):
         tb.compress(weights, ratio=3, layers=["fc1", "fc2"], calibration=bad,
                     error_metric="output")
+
+
+def test_output_error_with_complex_inputs_keeps_real_weights_real() -> None:
+    rng = np.random.default_rng(3)
+    w = rng.standard_normal((20, 12))
+    x = _anisotropic_inputs(rng, 200, 12) + 1j * _anisotropic_inputs(rng, 200, 12)
+    small, report = tb.compress({"a": w}, ratio=3, calibration={"a": x}, error_metric="output",
+                                formats=("lowrank",))
+    dense = small["a"].to_dense()
+    assert not np.iscomplexobj(dense)
+    measured = np.linalg.norm(x @ (w - dense).T) / np.linalg.norm(x @ w.T)
+    assert report.layers[0].rel_error == pytest.approx(measured, rel=1e-3)
+
+
+def test_input_whitener_bad_input() -> None:
+    with pytest.raises(ValueError, match="ridge"):
+        input_whitener(np.eye(3), 5, ridge=-1.0)
+    with pytest.raises(ValueError, match="positive definite"):
+        input_whitener(-np.eye(3), 5, ridge=0.0)
+    with pytest.raises(ValueError, match="no rows"):
+        input_whitener(np.eye(3), 0)

@@ -104,7 +104,8 @@ class Candidate:
         return base.round(max_bond=self.rank)
 
 
-def input_whitener(gram: npt.ArrayLike, rows: int, ridge: float = 1e-4) -> np.ndarray:
+def input_whitener(gram: npt.ArrayLike, rows: int, ridge: float = 1e-4, *,
+                   real: bool = False) -> np.ndarray:
     """Lower Cholesky factor ``L`` of a layer's input second moment, so that
     ``||(W - W~) X^T||_F^2 / rows = ||(W - W~) L||_F^2``.
 
@@ -117,18 +118,31 @@ def input_whitener(gram: npt.ArrayLike, rows: int, ridge: float = 1e-4) -> np.nd
     ridge : float
         Added to the diagonal relative to the mean eigenvalue, so directions the
         calibration never visits still count a little and ``L`` is invertible.
+    real : bool
+        The weight is real: only the real part of a complex gram matters
+        (``||D x||^2 = ||D Re x||^2 + ||D Im x||^2`` for real ``D``), and the
+        factor must be real for the fitted factors to stay real.
     """
-    c = np.asarray(gram, dtype=np.complex128 if np.iscomplexobj(gram) else np.float64)
+    c = np.asarray(gram)
+    c = c.astype(np.complex128 if np.iscomplexobj(c) else np.float64)
+    if real:
+        c = c.real.copy()
     if c.ndim != 2 or c.shape[0] != c.shape[1]:
         raise ValueError(f"gram must be a square matrix, got shape {c.shape}")
     if rows < 1:
         raise ValueError("the calibration inputs have no rows")
+    if not (ridge >= 0 and math.isfinite(ridge)):
+        raise ValueError(f"ridge must be a finite number >= 0, got {ridge}")
     c = (c + c.conj().T) / (2 * rows)
     scale = float(np.real(np.trace(c))) / c.shape[0]
     if not math.isfinite(scale):
         raise ValueError("calibration inputs contain NaN or infinite values")
     c[np.diag_indices_from(c)] += ridge * (scale if scale > 0 else 1.0)
-    return np.linalg.cholesky(c)
+    try:
+        return np.linalg.cholesky(c)
+    except np.linalg.LinAlgError:
+        raise ValueError("gram is not positive definite: it must be X^H X of the "
+                         "calibration inputs (raise ridge if they are rank-deficient)") from None
 
 
 def _whitened_lowrank(w: np.ndarray, whitener: np.ndarray, rank: int) -> LowRank:
@@ -569,7 +583,8 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
             if whiteners is not None:
                 # Errors are already relative output errors on these inputs: every
                 # layer weighs the same.
-                whiteners[n] = input_whitener(x.conj().T @ x, x.shape[0])
+                whiteners[n] = input_whitener(x.conj().T @ x, x.shape[0],
+                                              real=not np.iscomplexobj(mats[n]))
                 continue
             # Output change of the layer per unit relative weight error, on its inputs.
             e = rng.standard_normal(w.shape)
@@ -652,7 +667,7 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
         ``X^T X``), and sensitivities perturb layer outputs, not weights.
         Calibrate with at least as many rows (tokens) as the widest layer has
         inputs. On all-MiniLM-L6-v2's feed-forward layers at 4x this lifts the
-        embedding cosine before healing from 0.46 to 0.74.
+        embedding cosine before healing from 0.46 to 0.76.
 
     Returns
     -------

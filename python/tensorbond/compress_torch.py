@@ -172,7 +172,8 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
         xs = _as_batches(calibration, model)
         if error_metric == "output":
             grams = input_grams(model, names, xs)
-            whiteners = {n: input_whitener(g, rows) for n, (g, rows) in grams.items()}
+            whiteners = {n: input_whitener(g, rows, real=not np.iscomplexobj(mats[n]))
+                         for n, (g, rows) in grams.items()}
         sens = sensitivities(model, names, xs, perturb=error_metric)
     else:
         sens = {n: 1.0 for n in names}
