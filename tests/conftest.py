@@ -86,3 +86,18 @@ def shared() -> Path:
     if not SHARED.is_dir():
         pytest.skip(f"shared data folder {SHARED} not present")
     return SHARED
+
+
+@pytest.fixture
+def dynamic_circuit():
+    """Three qubits, registers ``m`` (2 bits) and ``out`` (1): measurements, an
+    ``if (m == 3)`` and a reset; the shared input of the conversion tests."""
+    import tensorbond as tb
+
+    c = tb.Circuit(3)
+    c.add_creg("m", 2)
+    c.add_creg("out", 1)
+    c.h(0).cx(0, 1).measure(0, 0).measure(1, 1)
+    c.append("x", [2], condition=tb.Condition((0, 1), 3, "m"))
+    c.reset(0).measure(2, 2)
+    return c

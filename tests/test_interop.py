@@ -57,13 +57,8 @@ def test_from_qiskit_library_circuit_and_qubit_order() -> None:
     np.testing.assert_allclose(tb.simulate(c).to_dense(), _qiskit_big_endian(qc), atol=1e-12)
 
 
-def test_dynamic_circuit_round_trip() -> None:
-    c = tb.Circuit(3)
-    c.add_creg("m", 2)
-    c.add_creg("out", 1)
-    c.h(0).cx(0, 1).measure(0, 0).measure(1, 1)
-    c.append("x", [2], condition=tb.Condition((0, 1), 3, "m"))
-    c.reset(0).measure(2, 2)
+def test_dynamic_circuit_round_trip(dynamic_circuit) -> None:
+    c = dynamic_circuit
     qc = c.to_qiskit()
     assert [r.name for r in qc.cregs] == ["m", "out"]
     assert "if_else" in {i.operation.name for i in qc.data}

@@ -51,13 +51,8 @@ def test_qiskit_qasm3_dumps_of_qasmbench_load(path: Path) -> None:
         assert 0.5 * sum(abs(a.get(k, 0) - b.get(k, 0)) for k in set(a) | set(b)) < 0.05
 
 
-def test_dynamic_circuit_through_qasm3() -> None:
-    c = tb.Circuit(3)
-    c.add_creg("m", 2)
-    c.add_creg("out", 1)
-    c.h(0).cx(0, 1).measure(0, 0).measure(1, 1)
-    c.append("x", [2], condition=tb.Condition((0, 1), 3, "m"))
-    c.reset(0).measure(2, 2)
+def test_dynamic_circuit_through_qasm3(dynamic_circuit) -> None:
+    c = dynamic_circuit
     c3 = tb.Circuit.from_qasm(qasm3.dumps(c.to_qiskit()))
     assert [op.condition for op in c3] == [op.condition for op in c]
     assert c3.cregs == c.cregs
