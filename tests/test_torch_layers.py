@@ -156,6 +156,21 @@ def test_heal_refuses_one_shot_iterators() -> None:
     assert len(report.history) == 2 and report.history[1] > 0
 
 
+def test_heal_train_mode_controls_dropout() -> None:
+    # The student starts as an exact copy of the teacher: in eval mode it has
+    # nothing to learn, while dropout in training mode makes every step lossy.
+    torch.manual_seed(0)
+    teacher = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Dropout(0.5)).double()
+    x = torch.randn(64, 8, dtype=torch.float64)
+    for train_mode in (True, False):
+        student = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Dropout(0.5)).double()
+        student.load_state_dict(teacher.state_dict())
+        report = tb.heal(student, teacher, x, epochs=1, lr=1e-9, batch_size=16,
+                         train_mode=train_mode, progress=False)
+        assert (report.history[0] > 0.01) == train_mode
+        assert not student.training  # handed back in eval mode either way
+
+
 @pytest.mark.parametrize("rows", [1, 64])
 def test_tt_linear_both_contraction_orders_match_dense_with_gradients(rows: int) -> None:
     # A high-rank TT: one row takes the core sweep, many rows build W first.
