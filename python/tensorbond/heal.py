@@ -83,7 +83,7 @@ def _evaluate(student: Any, teacher: Any, data: Any, loss: Any, batch_size: int)
 def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 1e-3,
          loss: Loss = "mse", temperature: float = 1.0, batch_size: int = 64,
          eval_data: Any = None, weight_decay: float = 0.0, seed: int = 0,
-         train_mode: bool = True, progress: bool = True) -> HealReport:
+         train_mode: bool = False, progress: bool = True) -> HealReport:
     """Fine-tune ``student`` to reproduce ``teacher``'s outputs (distillation).
 
     Parameters
@@ -115,10 +115,11 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
         Seed of the minibatch order.
     train_mode : bool
         Put the student in training mode while it learns (dropout active,
-        batch-norm statistics updated), as in ordinary training. ``False`` keeps
-        it in eval mode: the student then learns the very function it is judged
-        on, which for a pretrained transformer with dropout heals markedly
-        better (examples/minilm_ffn.py).
+        batch-norm statistics updated), as ordinary training does. The default,
+        ``False``, keeps it in eval mode: healing then fits the very function
+        the student is used and judged as, which for a pretrained transformer
+        heals markedly better (all-MiniLM-L6-v2 at 4x: held-out embedding cosine
+        0.948 against 0.935 with dropout, examples/minilm_ffn.py).
     progress : bool
         Show a progress bar (tqdm) on a terminal.
 
