@@ -45,3 +45,25 @@ def test_docstring_sentences_skip_tests_and_keep_prose(tmp_path: Path) -> None:
     got = mod._docstring_sentences(pkg, ("tests",))
     assert got == ("Return the value computed from the inputs given here.",
                    "This sentence is long enough to be kept as prose.")
+
+
+def test_cached_teacher_runs_the_model_once_per_batch() -> None:
+    torch = pytest.importorskip("torch")
+    mod = _load("minilm_ffn")
+    calls = []
+
+    class Model(torch.nn.Module):
+        def forward(self, input_ids, attention_mask):
+            calls.append(input_ids)
+            return (input_ids * attention_mask).float().cumsum(-1)
+
+    teacher = mod.CachedTeacher(Model())
+    data = [{"input_ids": torch.arange(6).reshape(2, 3) + k,
+             "attention_mask": torch.ones(2, 3, dtype=torch.long)} for k in range(3)]
+    first = [teacher(**b) for b in data]
+    again = [teacher(**b) for b in data]
+    assert len(calls) == 3
+    for b, x, y in zip(data, first, again, strict=True):
+        assert x is y
+        assert torch.equal(x, (b["input_ids"] * b["attention_mask"]).float().cumsum(-1))
+    assert teacher.eval() is teacher and not teacher.model.training
