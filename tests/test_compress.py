@@ -147,6 +147,8 @@ def test_nan_weights_and_bad_files(weights, tmp_path) -> None:
     bad = dict(weights, fc2=np.full((32, 64), np.nan))
     with pytest.raises(ValueError, match="NaN"):
         tb.compress(bad, ratio=2)
+    with pytest.raises(ValueError, match=r"no 2-D weight matrix .*fc1.bias \(64,\)"):
+        tb.compress({"fc1.bias": np.ones(64), "row": np.ones((1, 8))}, ratio=2)
     with pytest.raises(FileNotFoundError):
         tb.compress(tmp_path / "missing.npz", ratio=2)
     (tmp_path / "w.txt").write_text("x")

@@ -556,6 +556,10 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
                      error_metric: ErrorMetric = "weight"
                      ) -> tuple[dict[str, Any], CompressionReport]:
     names = _select(weights, layers, lambda n: weights[n].ndim == 2 and min(weights[n].shape) > 1)
+    if not names:
+        shapes = ", ".join(f"{n} {tuple(w.shape)}" for n, w in list(weights.items())[:20])
+        raise ValueError("the model has no 2-D weight matrix (both dimensions >= 2) to "
+                         f"compress; arrays: {shapes}")
     mats = {n: weights[n] for n in names}
     sens = {n: 1.0 for n in names}
     whiteners: dict[str, np.ndarray] | None = None
