@@ -239,9 +239,16 @@ def test_suite_end_to_end_tensorbond_only(tmp_path: Path) -> None:
     assert r["max_bond_reached"] <= 8
     assert 0.0 < r["fidelity_estimate"] <= 1.0
     assert 0.0 < r["true_fidelity"] <= 1.0
-    assert wd["reference"]["max_bond"] == 32
+    assert wd["reference"]["max_bond"] == 32 and wd["reference"]["reliable"]
     assert r["peak_rss_bytes"] is not None and r["state_bytes"] > 0
     assert wd["floor_num_svd"] > 0 and wd["floor_s"] > 0
+    assert "†" not in bm.render_markdown(doc)
+    # A truncated reference marks the fidelities measured against it.
+    doc["workloads"][0]["reference"]["fidelity_estimate"] = 0.5
+    accuracy = bm.render_markdown(doc).split("## Accuracy")[1].split("## Memory")[0]
+    (row,) = [line for line in accuracy.splitlines() if line.startswith("| qft_12")]
+    assert f"| {bm._fmt_f(r['true_fidelity'])} † |" in row
+    assert "†: the reference state is itself truncated" in accuracy
 
 
 def test_failures_are_recorded_with_reasons(

@@ -138,6 +138,9 @@ CONTESTANT_NAMES = ("tensorbond", "quimb", "aer", "aer_lapack")
 
 # the reference state of the true fidelity runs at this multiple of max_bond
 _REFERENCE_FACTOR = 4
+# a reference truncated below this fidelity estimate is itself an approximation:
+# fidelities against it compare two approximations and are marked as such
+_RELIABLE_REFERENCE = 0.99
 
 
 # ----------------------------------------------------------------- data model
@@ -1778,6 +1781,7 @@ def _true_fidelities(
                     "max_bond": ref_bond,
                     "cutoff": 1e-14,
                     "fidelity_estimate": ref.fidelity_estimate,
+                    "reliable": ref.fidelity_estimate >= _RELIABLE_REFERENCE,
                     "max_bond_reached": ref.max_bond_reached,
                     "time_s": dt,
                 }
@@ -1959,11 +1963,15 @@ def render_markdown(
             for c in names
             if c in ("tensorbond", "quimb")
         ]
-        row += [_fmt_f(ok(wd, c, "true_fidelity")) for c in names]
+        ref = wd.get("reference")
+        mark = " †" if ref and ref["fidelity_estimate"] < _RELIABLE_REFERENCE else ""
+        row += [
+            _fmt_f(f) + (mark if f is not None else "")
+            for f in (ok(wd, c, "true_fidelity") for c in names)
+        ]
         for c in names:
             b = ok(wd, c, "max_bond_reached") or ok(wd, c, "max_bond_final")
             row.append(str(b) if b is not None else "-")
-        ref = wd.get("reference")
         if ref:
             row.append(
                 f"tensorbond, max_bond {ref['max_bond'] or 'none'}, F est. "
@@ -1975,6 +1983,16 @@ def render_markdown(
             row.append("n/a")
         rows.append(row)
     lines += _table(header, rows)
+    if any(
+        wd.get("reference") and wd["reference"]["fidelity_estimate"] < _RELIABLE_REFERENCE
+        for wd in wls
+    ):
+        lines += [
+            "",
+            f"†: the reference state is itself truncated (its F est. is below "
+            f"{_RELIABLE_REFERENCE:g}), so this F true compares two approximations and "
+            "says little about either.",
+        ]
     notes = sorted({wd.get("reference_note") for wd in wls if wd.get("reference_note")})
     if notes:
         lines += [
