@@ -1989,9 +1989,11 @@ def render_markdown(
     ):
         lines += [
             "",
-            f"†: the reference state is itself truncated (its F est. is below "
-            f"{_RELIABLE_REFERENCE:g}), so this F true compares two approximations and "
-            "says little about either.",
+            (
+                f"†: the reference state is itself truncated (its F est. is below "
+                f"{_RELIABLE_REFERENCE:g}), so this F true compares two approximations "
+                "and says little about either."
+            ),
         ]
     notes = sorted({wd.get("reference_note") for wd in wls if wd.get("reference_note")})
     if notes:
@@ -2053,6 +2055,20 @@ PLOT_NAMES = ("time_vs_bond", "speedup", "fidelity_vs_time")
 _COLORS = {"tensorbond": "C0", "quimb": "C1", "aer": "C2", "aer_lapack": "C3"}
 
 
+def _save_figure(fig: Any, path: Path) -> Path:
+    """Plain tick labels on log axes, tight layout, write, close."""
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import NullFormatter
+
+    for a in fig.axes:
+        a.xaxis.set_minor_formatter(NullFormatter())
+        a.yaxis.set_minor_formatter(NullFormatter())
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
 def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
     """Write ``<prefix>-time_vs_bond.png``, ``-speedup.png``, ``-fidelity_vs_time.png``.
 
@@ -2065,7 +2081,6 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import NullFormatter
 
     names = list(doc["settings"]["contestants"])
     wls = doc["workloads"]
@@ -2112,13 +2127,7 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
     if not sweeps:
         axes[0][0].text(0.5, 0.5, "no max_bond sweep in this run", ha="center")
         axes[0][0].set_axis_off()
-    for a in fig.axes:
-        a.xaxis.set_minor_formatter(NullFormatter())
-        a.yaxis.set_minor_formatter(NullFormatter())
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
+    written.append(_save_figure(fig, path))
 
     # speedup of tensorbond over each other tool, per workload
     others = [c for c in names if c != "tensorbond"]
@@ -2144,13 +2153,7 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
     ax.set_ylabel("time ratio (>1: tensorbond faster)")
     ax.legend(fontsize=8)
     ax.grid(True, axis="y", which="both", alpha=0.3)
-    for a in fig.axes:
-        a.xaxis.set_minor_formatter(NullFormatter())
-        a.yaxis.set_minor_formatter(NullFormatter())
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
+    written.append(_save_figure(fig, path))
 
     # fidelity vs time: the circuit sweeps as lines, the other circuits as points
     path = Path(f"{prefix}-fidelity_vs_time.png")
@@ -2209,13 +2212,7 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
         ax.grid(True, which="both", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
             ax.legend(fontsize=8)
-    for a in fig.axes:
-        a.xaxis.set_minor_formatter(NullFormatter())
-        a.yaxis.set_minor_formatter(NullFormatter())
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    written.append(path)
+    written.append(_save_figure(fig, path))
     return written
 
 
