@@ -18,7 +18,11 @@ from .truncation import CutoffMode, Truncation
 
 __all__ = ["MPS", "PauliTerm", "Samples"]
 
-_DTYPES = {np.dtype(np.complex64): _core.Mps_complex64, np.dtype(np.complex128): _core.Mps_complex128}
+_Impl = Union[_core.Mps_complex64, _core.Mps_complex128]
+_DTYPES: dict[np.dtype[Any], type[_Impl]] = {
+    np.dtype(np.complex64): _core.Mps_complex64,
+    np.dtype(np.complex128): _core.Mps_complex128,
+}
 _PAULI = {
     "I": np.eye(2, dtype=np.complex128),
     "X": np.array([[0, 1], [1, 0]], dtype=np.complex128),
@@ -134,7 +138,7 @@ class MPS:
         if num_qubits < 1:
             raise ValueError(f"num_qubits must be at least 1, got {num_qubits}")
         self._dtype = _as_dtype(dtype)
-        self._impl = _DTYPES[self._dtype](int(num_qubits))
+        self._impl: _Impl = _DTYPES[self._dtype](int(num_qubits))
         self.clbit_map: dict[int, int] = {}
 
     @classmethod

@@ -417,8 +417,8 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
         result_memory = [per_shot[j] for j in order]
     return RunResult(
         counts=dict(counts), shots=int(shots), memory=result_memory,
-        branches=stats["branches"],
+        branches=int(stats["branches"]),
         fidelity_estimate=stats["fid"] / shots if shots else 1.0,
-        min_fidelity_estimate=stats["min_fid"], max_bond_reached=stats["bond"],
+        min_fidelity_estimate=stats["min_fid"], max_bond_reached=int(stats["bond"]),
         seconds=time.perf_counter() - t0,
         registers=[(name, len(g)) for name, g in layout])
