@@ -296,3 +296,90 @@ def test_calibration_may_be_a_list_of_batches() -> None:
     assert report.error_metric == "output"
     with pytest.raises(ValueError, match="empty list"):
         tb.compress(model, ratio=3, calibration=[], error_metric="output")
+
+
+def test_nan_calibration_is_refused_for_every_metric() -> None:
+    x = torch.full((4, 32), float("nan"), dtype=torch.float64)
+    for metric in ("weight", "output"):
+        with pytest.raises(ValueError, match="NaN or infinite"):
+            tb.compress(_mlp(), ratio=3, calibration=x, error_metric=metric)
+
+
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_half_precision_module_keeps_its_dtype(dtype, tmp_path) -> None:
+    import copy
+
+    model = _mlp().to(dtype)
+    x = torch.randn(16, 32).to(dtype)
+    small, rep = tb.compress(model, ratio=3, calibration=x)
+    assert any(l.format != "dense" for l in rep.layers)
+    assert all(p.dtype == dtype for p in small.parameters())
+    with torch.no_grad():
+        y = small(x).float()
+        # The same compressed weights in float32: only activation rounding differs.
+        y32 = copy.deepcopy(small).float()(x.float())
+    assert float((y - y32).norm() / y32.norm()) < 10 * torch.finfo(dtype).eps
+    back = tb.load_compressed(tb.save_compressed(small, tmp_path / "half"), model=model)
+    assert all(p.dtype == dtype for p in back.parameters())
+    with torch.no_grad():
+        torch.testing.assert_close(back(x), small(x), rtol=0, atol=0)
+
+
+class _Shared(torch.nn.Module):
+    """One Linear used twice, as weight sharing across layers does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(3)
+        self.inp = torch.nn.Linear(16, 64).double()
+        self.block = torch.nn.Linear(64, 64).double()
+        self.again = self.block
+        self.out = torch.nn.Linear(64, 4).double()
+
+    def forward(self, x):
+        return self.out(torch.tanh(self.again(torch.tanh(self.block(torch.tanh(self.inp(x)))))))
+
+
+def test_a_module_used_twice_is_compressed_at_both_uses(tmp_path) -> None:
+    model = _Shared()
+    small, report = tb.compress(model, ratio=2, layers=["block"], formats=["lowrank"])
+    assert small.block is small.again and isinstance(small.block, tb.LowRankLinear)
+    dense_params = sum(p.numel() for p in model.parameters())
+    assert report.dense_total_params == dense_params
+    assert report.total_params == sum(p.numel() for p in small.parameters()) < dense_params
+    assert report.ratio == pytest.approx(dense_params / report.total_params)
+    x = torch.randn(5, 16, dtype=torch.float64)
+    # Forward with the compressed layer's dense weight put back at both uses.
+    ref = _Shared()
+    with torch.no_grad():
+        ref.block.weight.copy_(small.block.weight_dense())
+    torch.testing.assert_close(small(x), ref(x), rtol=1e-10, atol=1e-12)
+    back = tb.load_compressed(tb.save_compressed(small, tmp_path / "shared"), model=model)
+    assert back.block is back.again and isinstance(back.block, tb.LowRankLinear)
+    torch.testing.assert_close(back(x), small(x), rtol=0, atol=0)
+    dense = tb.to_dense(small)
+    assert dense.block is dense.again and isinstance(dense.block, torch.nn.Linear)
+    torch.testing.assert_close(dense(x), small(x), rtol=1e-10, atol=1e-12)
+
+
+class _TiedHead(torch.nn.Module):
+    """A language-model head whose weight is the embedding matrix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = torch.nn.Embedding(50, 16)
+        self.mix = torch.nn.Linear(16, 16)
+        self.head = torch.nn.Linear(16, 50, bias=False)
+        self.head.weight = self.emb.weight
+
+    def forward(self, ids):
+        return self.head(torch.tanh(self.mix(self.emb(ids))))
+
+
+def test_tied_weights_are_left_out_or_refused() -> None:
+    model = _TiedHead()
+    small, report = tb.compress(model, ratio=1.2, formats=["lowrank"])
+    assert [l.name for l in report.layers] == ["mix"]
+    assert small.head.weight is small.emb.weight
+    with pytest.raises(ValueError, match="'head' shares its weight with 'emb'"):
+        tb.compress(model, ratio=1.2, layers=["head"])

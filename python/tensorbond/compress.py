@@ -625,7 +625,11 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
         A mapping of names to numpy arrays, a ``.npz`` / ``.safetensors`` file,
         or a PyTorch module (its ``nn.Linear`` layers are replaced by
         :class:`~tensorbond.torch_layers.TTLinear` / ``LowRankLinear``; the
-        module passed in is not modified).
+        module passed in is not modified). The new layers keep each layer's
+        dtype (half precision factorizes in float32) and device; a layer used
+        at several places is replaced at all of them; a layer whose weight is
+        tied to another module's (an output layer sharing the embedding) is
+        left out by default and refused when ``layers`` names it.
     ratio : float, optional
         Target whole-model compression (dense parameters / compressed ones).
     error_budget : float, optional

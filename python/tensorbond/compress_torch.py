@@ -29,6 +29,33 @@ def _linear_layers(model: Any) -> dict[str, Any]:
     return {n: m for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
 
 
+def _tied_weights(model: Any, linears: dict[str, Any]) -> dict[str, str]:
+    """Linear layers whose weight another module also holds (e.g. a language
+    model's output layer tied to its embedding), with that module's name:
+    replacing the layer would not remove the shared matrix."""
+    owners: dict[int, list[str]] = {}
+    for name, mod in model.named_modules(remove_duplicate=False):
+        for p in mod.parameters(recurse=False):
+            owners.setdefault(id(p), []).append(name)
+    tied = {}
+    for n, lin in linears.items():
+        others = [o for o in owners.get(id(lin.weight), [])
+                  if model.get_submodule(o) is not lin]
+        if others:
+            tied[n] = others[0]
+    return tied
+
+
+def _replace_module(root: Any, old: Any, new: Any) -> None:
+    """Put ``new`` at every place in ``root`` that holds ``old`` (a module used
+    twice is one module: both uses get the compressed layer)."""
+    for _, mod in list(root.named_modules(remove_duplicate=False)):
+        # _modules, not named_children(): that one lists a repeated child once.
+        for attr, child in list(mod._modules.items()):
+            if child is old:
+                setattr(mod, attr, new)
+
+
 def _as_input(calibration: Any, model: Any) -> Any:
     """The calibration batch as the model takes it: a tensor, or a tuple / dict
     of tensors (positional / keyword arguments, e.g. ``input_ids`` and
@@ -86,6 +113,9 @@ def sensitivities(model: Any, names: Sequence[str], xs: Sequence[Any], eta: floa
     try:
         with torch.no_grad():
             y0 = [call_model(model, x) for x in xs]
+            if not all(bool(torch.isfinite(y).all()) for y in y0):
+                raise ValueError("the model's outputs on the calibration data contain NaN "
+                                 "or infinite values")
             norm_y2 = sum(float(torch.linalg.vector_norm(y)) ** 2 for y in y0) or 1e-300
 
             def moved() -> float:
@@ -109,6 +139,10 @@ def sensitivities(model: Any, names: Sequence[str], xs: Sequence[Any], eta: floa
                     finally:
                         w.sub_(e)
                 out[n] = dy2 / norm_y2 / eta**2
+                if not np.isfinite(out[n]):
+                    raise ValueError(f"the sensitivity of layer {n!r} is not finite: the "
+                                     "model overflows when that layer's "
+                                     f"{perturb} is perturbed by {eta:g}")
     finally:
         model.train(was_training)
     return out
@@ -157,13 +191,29 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
                     formats: Sequence[Format], batch: int, ratio_of: RatioOf = "model",
                     error_metric: ErrorMetric = "weight") -> tuple[Any, CompressionReport]:
     """See :func:`tensorbond.compress`; this is its torch branch."""
+    torch = require_torch()
     linears = _linear_layers(model)
     if not linears:
         raise ValueError("the module has no nn.Linear layers to compress")
-    names = _select(linears, layers, lambda n: True)
+    tied = _tied_weights(model, linears)
+    if layers is None:
+        names = [n for n in linears if n not in tied]
+        if not names:
+            raise ValueError("every nn.Linear layer shares its weight with another module "
+                             f"(tied: {', '.join(tied)}); nothing can be compressed")
+    else:
+        names = _select(linears, layers, lambda n: True)
+        for n in names:
+            if n in tied:
+                raise ValueError(f"layer {n!r} shares its weight with {tied[n]!r} (tied "
+                                 "weights): compressing it would not remove the matrix; "
+                                 "leave it out of layers=")
     mats: dict[str, np.ndarray] = {}
     for n in names:
-        w = linears[n].weight.detach().cpu().numpy()
+        w = linears[n].weight.detach()
+        if w.dtype in (torch.bfloat16, torch.float16):
+            w = w.float()  # numpy has no bfloat16 nor float16 linalg: factorize in float32
+        w = w.cpu().numpy()
         if not np.all(np.isfinite(w)):
             raise ValueError(f"layer {n!r} has NaN or infinite weights")
         mats[n] = w
@@ -189,11 +239,12 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
         old = linears[n]
         built = c.build(mats[n], None if whiteners is None else whiteners[n])
         if c.format != "dense":
-            bias = old.bias.detach().cpu().numpy() if old.bias is not None else None
-            layer = factorized_linear(built, bias).to(old.weight.device)
-            parent_name, _, attr = n.rpartition(".")
-            parent = new.get_submodule(parent_name) if parent_name else new
-            setattr(parent, attr, layer)
+            bias = (old.bias.detach().float().cpu().numpy() if old.bias is not None
+                    else None)
+            # The model's own dtype (half precision included) and device.
+            layer = factorized_linear(built, bias).to(device=old.weight.device,
+                                                      dtype=old.weight.dtype)
+            _replace_module(new, new.get_submodule(n), layer)
         report.layers.append(_layer_report(n, mats[n], c, built, sens[n]))
     report.total_params = sum(p.numel() for p in new.parameters())
     return new, report

@@ -51,8 +51,10 @@ def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
     layers: dict[str, Any] = {}
     tensors: dict[str, np.ndarray] = {}
     if is_torch_module(model):
+        from tensorbond._optional import require_torch
         from tensorbond.torch_layers import LowRankLinear, TTLinear
 
+        torch = require_torch()
         kind = "torch"
         for name, mod in model.named_modules():
             if isinstance(mod, TTLinear):
@@ -64,7 +66,10 @@ def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
                                 "shape": [mod.out_features, mod.in_features],
                                 "bias": mod.bias is not None}
         for k, v in model.state_dict().items():
-            tensors[k] = np.ascontiguousarray(v.detach().cpu().numpy())
+            v = v.detach()
+            if v.dtype == torch.bfloat16:
+                v = v.float()  # numpy has no bfloat16; load_compressed casts back
+            tensors[k] = np.ascontiguousarray(v.cpu().numpy())
     else:
         kind = "arrays"
         for name, v in model.items():
@@ -137,6 +142,7 @@ def load_compressed(path: str | Path, model: Any = None) -> Any:
         raise ValueError("this file holds a torch module: pass model= with its original "
                          "architecture")
     from tensorbond._optional import require_torch
+    from tensorbond.compress_torch import _replace_module
     from tensorbond.torch_layers import LowRankLinear, TTLinear
 
     torch = require_torch()
@@ -161,11 +167,9 @@ def load_compressed(path: str | Path, model: Any = None) -> Any:
             layer = LowRankLinear(LowRank.from_factors(np.zeros((out_f, r), np.float32),
                                                        np.zeros((r, in_f), np.float32)),
                                   np.zeros(out_f, np.float32) if info["bias"] else None)
-        parent_name, _, attr = name.rpartition(".")
-        parent = new.get_submodule(parent_name) if parent_name else new
         if isinstance(getattr(old, "weight", None), torch.Tensor):
             layer = layer.to(old.weight.dtype)
-        setattr(parent, attr, layer)
+        _replace_module(new, old, layer)
     state = {k: torch.as_tensor(v) for k, v in tensors.items()}
     new.load_state_dict(state, strict=True)
     return new
@@ -181,11 +185,12 @@ def to_dense(model: Any) -> Any:
         return {k: (v.to_dense() if isinstance(v, (TTMatrix, LowRank)) else np.asarray(v))
                 for k, v in model.items()}
     from tensorbond._optional import require_torch
+    from tensorbond.compress_torch import _replace_module
     from tensorbond.torch_layers import LowRankLinear, TTLinear
 
     torch = require_torch()
     new = copy.deepcopy(model)
-    for name, mod in list(new.named_modules()):
+    for _, mod in list(new.named_modules()):
         if isinstance(mod, (TTLinear, LowRankLinear)):
             with torch.no_grad():
                 w = mod.weight_dense()
@@ -194,7 +199,5 @@ def to_dense(model: Any) -> Any:
                 lin.weight.copy_(w)
                 if mod.bias is not None:
                     lin.bias.copy_(mod.bias)
-            parent_name, _, attr = name.rpartition(".")
-            parent = new.get_submodule(parent_name) if parent_name else new
-            setattr(parent, attr, lin)
+            _replace_module(new, mod, lin)
     return new
