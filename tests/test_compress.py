@@ -137,7 +137,8 @@ def test_save_load_and_dense_export(weights, tmp_path) -> None:
      ({"ratio": 2, "objective": "speed"}, ValueError, "objective"),
      ({"ratio": 1e6}, ValueError, "below the smallest"),
      ({"ratio": 2, "calibration": {"fc9": np.ones((2, 2))}}, KeyError, "fc9"),
-     ({"ratio": 2, "calibration": {"fc1": np.ones((2, 5))}}, ValueError, "calibration")])
+     ({"ratio": 2, "calibration": {"fc1": np.ones((2, 5))}}, ValueError, "calibration"),
+     ({"ratio": 2, "calibration": "fc1"}, TypeError, "map layer names")])
 def test_bad_input(weights, kwargs, err, match) -> None:
     with pytest.raises(err, match=match):
         tb.compress(weights, **kwargs)

@@ -383,3 +383,18 @@ def test_tied_weights_are_left_out_or_refused() -> None:
     assert small.head.weight is small.emb.weight
     with pytest.raises(ValueError, match="'head' shares its weight with 'emb'"):
         tb.compress(model, ratio=1.2, layers=["head"])
+
+
+def test_heal_refuses_mismatched_outputs_and_non_finite_data() -> None:
+    torch.manual_seed(0)
+    x = torch.randn(8, 4)
+    with pytest.raises(ValueError, match=r"shape \(8, 3\) but the teacher's have \(8, 5\)"):
+        tb.heal(torch.nn.Linear(4, 3), torch.nn.Linear(4, 5), x, epochs=1, progress=False)
+    bad = x.clone()
+    bad[5, 1] = float("inf")
+    with pytest.raises(ValueError, match="teacher's outputs contain NaN or infinite"):
+        tb.heal(torch.nn.Linear(4, 3), torch.nn.Linear(4, 3), bad, epochs=1, progress=False)
+    # Clean held-out data does not hide non-finite training data.
+    with pytest.raises(ValueError, match="teacher's outputs contain NaN or infinite"):
+        tb.heal(torch.nn.Linear(4, 3), torch.nn.Linear(4, 3), bad, eval_data=x, epochs=1,
+                progress=False)

@@ -564,6 +564,9 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
     sens = {n: 1.0 for n in names}
     whiteners: dict[str, np.ndarray] | None = None
     if calibration is not None:
+        if not isinstance(calibration, Mapping):
+            raise TypeError("calibration for a weights mapping must map layer names to "
+                            f"(rows, in) input arrays, got {type(calibration).__name__}")
         for key in calibration:
             if key not in mats:
                 raise KeyError(f"calibration names {key!r}, which is not a compressed layer")

@@ -66,12 +66,25 @@ def _loss_fn(kind: Loss, temperature: float) -> Any:
     raise ValueError(f"loss must be 'mse', 'kl' or 'cosine', got {kind!r}")
 
 
+def _check_outputs(s: Any, t: Any) -> None:
+    """Matching shapes and a finite teacher: what the loss cannot check itself
+    (MSE would broadcast mismatched shapes; NaN inputs would read as divergence)."""
+    torch = require_torch()
+    if tuple(s.shape) != tuple(t.shape):
+        raise ValueError(f"the student's outputs have shape {tuple(s.shape)} but the "
+                         f"teacher's have {tuple(t.shape)}")
+    if not bool(torch.isfinite(t).all()):
+        raise ValueError("the teacher's outputs contain NaN or infinite values: check the "
+                         "data (or the teacher)")
+
+
 def _evaluate(student: Any, teacher: Any, data: Any, loss: Any, batch_size: int) -> float:
     torch = require_torch()
     total, count = 0.0, 0
     with torch.no_grad():
         for b in _batches(data, batch_size, False, None):
             s, t = call_model(student, b), call_model(teacher, b)
+            _check_outputs(s, t)
             n = int(s.shape[0]) if s.ndim else 1
             total += float(loss(s, t)) * n
             count += n
@@ -175,6 +188,7 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
                 s = call_model(student, b)
                 value = fn(s, t)
                 if not torch.isfinite(value):
+                    _check_outputs(s, t)
                     raise FloatingPointError("healing diverged (non-finite loss); lower lr")
                 opt.zero_grad(set_to_none=True)
                 value.backward()
