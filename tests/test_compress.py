@@ -318,3 +318,31 @@ def test_input_whitener_bad_input() -> None:
         input_whitener(-np.eye(3), 5, ridge=0.0)
     with pytest.raises(ValueError, match="no rows"):
         input_whitener(np.eye(3), 0)
+
+
+def test_bfloat16_and_float16_safetensors(tmp_path) -> None:
+    torch = pytest.importorskip("torch")
+    import safetensors.torch as st
+
+    from tensorbond.model_io import read_safetensors
+
+    torch.manual_seed(0)
+    src = {"fc1.weight": torch.randn(64, 32).bfloat16(), "fc1.bias": torch.randn(64).bfloat16(),
+           "fc2.weight": torch.randn(16, 64).half(), "step": torch.tensor([7])}
+    path = tmp_path / "half.safetensors"
+    st.save_file(src, str(path))
+    got = read_safetensors(path)
+    assert set(got) == set(src)
+    for k, v in src.items():
+        want = v.float().numpy() if v.dtype == torch.bfloat16 else v.numpy()
+        assert got[k].dtype == want.dtype
+        np.testing.assert_array_equal(got[k], want)  # bfloat16 widens exactly
+    small, report = tb.compress(path, ratio=2)
+    assert [l.name for l in report.layers] == ["fc1.weight", "fc2.weight"]
+    assert report.ratio >= 2
+    assert small["fc1.bias"].dtype == np.float32
+    # A corrupt header is a clear error.
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes((10**9).to_bytes(8, "little") + b"{}")
+    with pytest.raises(ValueError, match="not a safetensors file"):
+        tb.compress(bad, ratio=2)

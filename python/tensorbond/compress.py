@@ -446,7 +446,8 @@ def _layer_report(name: str, w: np.ndarray, c: Candidate, built: Any, sens: floa
 
 
 def load_weights(source: str | Path | Mapping[str, npt.ArrayLike]) -> dict[str, np.ndarray]:
-    """Weights from a mapping, a ``.npz`` file or a ``.safetensors`` file."""
+    """Weights from a mapping, a ``.npz`` file or a ``.safetensors`` file
+    (bfloat16 tensors widened to float32 exactly)."""
     if isinstance(source, Mapping):
         return {str(k): np.asarray(v) for k, v in source.items()}
     path = Path(source)
@@ -456,11 +457,9 @@ def load_weights(source: str | Path | Mapping[str, npt.ArrayLike]) -> dict[str, 
         with np.load(path) as z:
             return {k: z[k] for k in z.files}
     if path.suffix == ".safetensors":
-        try:
-            from safetensors.numpy import load_file
-        except ImportError as exc:  # pragma: no cover
-            raise ImportError("reading .safetensors needs: pip install safetensors") from exc
-        return dict(load_file(str(path)))
+        from tensorbond.model_io import read_safetensors
+
+        return read_safetensors(path)
     raise ValueError(f"unknown model file type {path.suffix!r}: use .npz or .safetensors")
 
 
@@ -560,7 +559,9 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
         shapes = ", ".join(f"{n} {tuple(w.shape)}" for n, w in list(weights.items())[:20])
         raise ValueError("the model has no 2-D weight matrix (both dimensions >= 2) to "
                          f"compress; arrays: {shapes}")
-    mats = {n: weights[n] for n in names}
+    # numpy's linalg has no float16: half-precision layers factorize in float32.
+    mats = {n: weights[n].astype(np.float32) if weights[n].dtype == np.float16 else weights[n]
+            for n in names}
     sens = {n: 1.0 for n in names}
     whiteners: dict[str, np.ndarray] | None = None
     if calibration is not None:

@@ -25,6 +25,48 @@ def _safetensors() -> Any:
     return stn
 
 
+def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
+    """Every tensor of a ``.safetensors`` file as a numpy array.
+
+    bfloat16 tensors, which numpy cannot hold and most pretrained checkpoints
+    use, are widened to float32 exactly (a bfloat16 is the top half of a
+    float32); every other dtype is read as stored.
+    """
+    path = Path(path)
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        head = f.read(8)
+        n = int.from_bytes(head, "little") if len(head) == 8 else -1
+        if not 2 <= n <= size - 8:
+            raise ValueError(f"{path} is not a safetensors file (header length {n}, file "
+                             f"size {size})")
+        try:
+            header = json.loads(f.read(n))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise ValueError(f"{path} is not a safetensors file: {exc}") from exc
+    header.pop("__metadata__", None)
+    bf16 = {k for k, v in header.items() if isinstance(v, dict) and v.get("dtype") == "BF16"}
+    if not bf16:
+        return dict(_safetensors().load_file(str(path)))
+    from safetensors import safe_open
+
+    out: dict[str, np.ndarray] = {}
+    with safe_open(str(path), framework="numpy") as sf:
+        for k, info in header.items():
+            if k not in bf16:
+                out[k] = sf.get_tensor(k)
+                continue
+            shape = tuple(int(d) for d in info["shape"])
+            start, stop = (int(o) for o in info["data_offsets"])
+            count = int(np.prod(shape, dtype=np.int64))
+            if stop - start != 2 * count or 8 + n + stop > size:
+                raise ValueError(f"{path}: tensor {k!r} has offsets {start}..{stop}, which do "
+                                 f"not hold {shape} bfloat16 values inside the file")
+            raw = np.fromfile(path, dtype="<u2", count=count, offset=8 + n + start)
+            out[k] = (raw.astype(np.uint32) << 16).view(np.float32).reshape(shape)
+    return out
+
+
 def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
     """Write a compressed model to a ``.safetensors`` file.
 
