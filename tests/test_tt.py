@@ -128,6 +128,12 @@ def test_automatic_modes(rng):
     assert tt.out_modes == tt.in_modes == (4, 4, 4)
     tt = tb.TTMatrix.from_dense(rand(rng, (13, 64)), max_bond=2)  # 13 is prime
     assert (tt.out_modes, tt.in_modes, tt.ranks) == ((13,), (64,), ())
+    # Small matrices still get two cores, so that max_bond compresses them.
+    tt = tb.TTMatrix.from_dense(rand(rng, (48, 64)), max_bond=2)
+    assert (tt.out_modes, tt.in_modes, tt.ranks) == ((6, 8), (8, 8), (2,))
+    tt = tb.TTMatrix.from_dense(rand(rng, (4, 4)))
+    assert (tt.out_modes, tt.in_modes) == ((2, 2), (2, 2))
+    assert tb.TTMatrix.from_dense(rand(rng, (2, 16))).num_cores == 1  # 2 is prime
 
 
 # ------------------------------------------------------------- TT-SVD, numpy

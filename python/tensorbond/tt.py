@@ -212,7 +212,9 @@ def _check_modes(modes: Any, dim: int, name: str, axis: str) -> tuple[int, ...]:
 
 
 def _auto_num_cores(out: int, inp: int) -> int:
-    d = max(1, int(math.log2(min(out, inp)) // 3))
+    # At least two cores where both dimensions split: one core is the dense
+    # matrix itself, which max_bond could not compress.
+    d = max(2, int(math.log2(min(out, inp)) // 3))
     while d > 1 and (len(_prime_factors(out)) < d or len(_prime_factors(inp)) < d):
         d -= 1
     return d
@@ -622,7 +624,8 @@ class TTMatrix(_Factorized):
             Factorizations of ``in`` and ``out`` with equally many modes (1s
             allowed). Missing ones are chosen by :func:`factor_modes` with the
             other's number of modes; with neither, ``d = num_cores`` or
-            automatically ``floor(log2(min(out, in)) / 3)`` (modes near 8),
+            automatically ``max(2, floor(log2(min(out, in)) / 3))`` (modes near
+            8, and at least two cores: one core is the dense matrix itself),
             lowered until both dimensions have ``d`` prime factors.
         max_bond : int or None, keyword-only
             Largest rank kept at each cut.
