@@ -74,6 +74,10 @@ def _mlp(seed=0):
 
 def test_compress_module_replaces_layers_and_matches_dense() -> None:
     model = _mlp()
+    with torch.no_grad():  # biases with float64 digits (Linear's init is float32)
+        for m in model:
+            if isinstance(m, torch.nn.Linear):
+                m.bias.copy_(torch.randn(m.out_features, dtype=torch.float64) / 3)
     x = torch.randn(20, 32, dtype=torch.float64)
     small, report = tb.compress(model, ratio=4, calibration=x, healing=True)
     assert isinstance(model[2], torch.nn.Linear)  # the original is untouched
@@ -90,6 +94,9 @@ def test_compress_module_replaces_layers_and_matches_dense() -> None:
         w2 = dense.get_submodule(layer.name).weight.detach().numpy()
         assert np.linalg.norm(w - w2) / np.linalg.norm(w) == pytest.approx(
             layer.rel_error, rel=1e-6, abs=1e-9)
+        # Biases are copied, never rounded.
+        assert torch.equal(small.get_submodule(layer.name).bias,
+                           model.get_submodule(layer.name).bias)
 
 
 class _TwoBranches(torch.nn.Module):

@@ -239,10 +239,9 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
         old = linears[n]
         built = c.build(mats[n], None if whiteners is None else whiteners[n])
         if c.format != "dense":
-            bias = (old.bias.detach().float().cpu().numpy() if old.bias is not None
-                    else None)
-            # The model's own dtype (half precision included) and device.
-            layer = factorized_linear(built, bias).to(device=old.weight.device,
+            # The bias tensor as it is (no numpy round trip: numpy has no
+            # bfloat16); the layer then takes the model's own dtype and device.
+            layer = factorized_linear(built, old.bias).to(device=old.weight.device,
                                                       dtype=old.weight.dtype)
             _replace_module(new, new.get_submodule(n), layer)
         report.layers.append(_layer_report(n, mats[n], c, built, sens[n]))
