@@ -343,6 +343,12 @@ def test_bfloat16_and_float16_safetensors(tmp_path) -> None:
     assert small["fc1.bias"].dtype == np.float32
     # A corrupt header is a clear error.
     bad = tmp_path / "bad.safetensors"
-    bad.write_bytes((10**9).to_bytes(8, "little") + b"{}")
-    with pytest.raises(ValueError, match="not a safetensors file"):
+    for raw in ((10**9).to_bytes(8, "little") + b"{}", (2).to_bytes(8, "little") + b"[]"):
+        bad.write_bytes(raw)
+        with pytest.raises(ValueError, match="not a safetensors file"):
+            tb.compress(bad, ratio=2)
+    # A bfloat16 entry whose offsets point outside the file.
+    header = b'{"w":{"dtype":"BF16","shape":[4,4],"data_offsets":[0,32000]}}'
+    bad.write_bytes(len(header).to_bytes(8, "little") + header + bytes(32))
+    with pytest.raises(ValueError, match="do not hold"):
         tb.compress(bad, ratio=2)

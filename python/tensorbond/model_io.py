@@ -44,24 +44,34 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
             header = json.loads(f.read(n))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise ValueError(f"{path} is not a safetensors file: {exc}") from exc
+    if not isinstance(header, dict):
+        raise ValueError(f"{path} is not a safetensors file (its header is not a JSON object)")
     header.pop("__metadata__", None)
     bf16 = {k for k, v in header.items() if isinstance(v, dict) and v.get("dtype") == "BF16"}
     if not bf16:
         return dict(_safetensors().load_file(str(path)))
     from safetensors import safe_open
 
+    spans = {}  # checked before safe_open, whose own errors are not ValueErrors
+    for k in bf16:
+        try:
+            shape = tuple(int(d) for d in header[k]["shape"])
+            start, stop = (int(o) for o in header[k]["data_offsets"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"{path}: tensor {k!r} has a malformed header entry: "
+                             f"{header[k]}") from exc
+        count = int(np.prod(shape, dtype=np.int64))
+        if start < 0 or stop - start != 2 * count or 8 + n + stop > size:
+            raise ValueError(f"{path}: tensor {k!r} has offsets {start}..{stop}, which do "
+                             f"not hold {shape} bfloat16 values inside the file")
+        spans[k] = (shape, start, count)
     out: dict[str, np.ndarray] = {}
     with safe_open(str(path), framework="numpy") as sf:
-        for k, info in header.items():
+        for k in header:
             if k not in bf16:
                 out[k] = sf.get_tensor(k)
                 continue
-            shape = tuple(int(d) for d in info["shape"])
-            start, stop = (int(o) for o in info["data_offsets"])
-            count = int(np.prod(shape, dtype=np.int64))
-            if stop - start != 2 * count or 8 + n + stop > size:
-                raise ValueError(f"{path}: tensor {k!r} has offsets {start}..{stop}, which do "
-                                 f"not hold {shape} bfloat16 values inside the file")
+            shape, start, count = spans[k]
             raw = np.fromfile(path, dtype="<u2", count=count, offset=8 + n + start)
             out[k] = (raw.astype(np.uint32) << 16).view(np.float32).reshape(shape)
     return out
