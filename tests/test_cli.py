@@ -130,3 +130,18 @@ def test_compress_digits_example(capsys: pytest.CaptureFixture[str]) -> None:
 def test_compress_example_rejects_file_options(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["compress", "--example", "digits", "--layers", "0"]) == 2
     assert "--layers" in capsys.readouterr().err
+
+
+def test_closed_pipe_stops_quietly() -> None:
+    import subprocess
+    import sys
+
+    code = ("from tensorbond.cli import main; raise SystemExit(main(['simulate', "
+            "'--example', 'ghz', '--qubits', '20', '--shots', '1000']))")
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE)
+    p.stdout.close()  # the reader is gone before anything is written, like `| head -0`
+    err = p.stderr.read().decode()
+    p.stderr.close()
+    assert p.wait(timeout=60) == 141
+    assert err == ""

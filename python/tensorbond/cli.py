@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 import sys
 import time
@@ -401,6 +402,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _bench(args)
         if args.command == "compress":
             return _compress(args)
+    except BrokenPipeError:
+        # The reader (e.g. `| head`) has closed the pipe: stop quietly, as Unix
+        # tools do, and keep Python's exit-time flush from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE
     except (ValueError, TypeError, IndexError, KeyError, NotImplementedError, OSError,
             ArithmeticError, ImportError) as exc:
         print(f"tensorbond {args.command}: error: {exc}", file=sys.stderr)
