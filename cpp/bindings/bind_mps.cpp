@@ -1,3 +1,5 @@
+#include <mutex>
+#include <shared_mutex>
 #include <string>
 
 #include "common.hpp"
@@ -14,6 +16,23 @@ Routing parse_routing(const std::string& r) {
     if (r == "mpo") return Routing::mpo;
     if (r == "lazy") return Routing::lazy;
     throw ShapeError("routing must be 'auto', 'swap', 'mpo' or 'lazy', got '" + r + "'");
+}
+
+// Queries take the state's lock shared, mutations exclusive, always after the GIL
+// is released (or without ever releasing it): the lock is never held while
+// waiting for the GIL, so the two cannot deadlock.
+template <class M> std::shared_lock<std::shared_mutex> reading(const M& m) {
+    return std::shared_lock<std::shared_mutex>(m.lock());
+}
+template <class M> std::unique_lock<std::shared_mutex> writing(const M& m) {
+    return std::unique_lock<std::shared_mutex>(m.lock());
+}
+/// A const accessor as a property getter that reads under the shared lock.
+template <class M, class V> auto read(V (M::*get)() const) {
+    return [get](const M& self) {
+        auto lock = reading(self);
+        return (self.*get)();
+    };
 }
 
 template <class T>
@@ -54,33 +73,57 @@ void register_one(py::module_& m, const char* name) {
                 return M::from_cores(std::move(cores), bonds, layout);
             },
             py::arg("tensors"), py::arg("layout"))
-        .def("set_history", &M::set_history, py::arg("fidelity"), py::arg("discarded"),
-             py::arg("num_truncations"), py::arg("max_bond_reached"))
-        .def("copy", [](const M& self) { return M(self); })
-        .def_property_readonly("num_sites", &M::num_sites)
-        .def_property_readonly("center", &M::center)
-        .def_property_readonly("bond_dims", &M::bond_dims)
-        .def_property_readonly("fidelity_estimate", &M::fidelity_estimate)
-        .def_property_readonly("discarded_weight", &M::discarded_weight)
-        .def_property_readonly("num_truncations", &M::num_truncations)
-        .def_property_readonly("max_bond_reached", &M::max_bond_reached)
-        .def_property_readonly("memory_bytes", &M::memory_bytes)
-        .def_property_readonly("layout", &M::layout)
+        .def(
+            "set_history",
+            [](M& self, double fidelity, double discarded, std::size_t num_truncations,
+               std::size_t max_bond_reached) {
+                py::gil_scoped_release nogil;
+                auto lock = writing(self);
+                self.set_history(fidelity, discarded, num_truncations, max_bond_reached);
+            },
+            py::arg("fidelity"), py::arg("discarded"), py::arg("num_truncations"),
+            py::arg("max_bond_reached"))
+        .def("copy",
+             [](const M& self) {
+                 py::gil_scoped_release nogil;
+                 auto lock = reading(self);
+                 return M(self);
+             })
+        .def_property_readonly("num_sites", read(&M::num_sites))
+        .def_property_readonly("center", read(&M::center))
+        .def_property_readonly("bond_dims", read(&M::bond_dims))
+        .def_property_readonly("fidelity_estimate", read(&M::fidelity_estimate))
+        .def_property_readonly("discarded_weight", read(&M::discarded_weight))
+        .def_property_readonly("num_truncations", read(&M::num_truncations))
+        .def_property_readonly("max_bond_reached", read(&M::max_bond_reached))
+        .def_property_readonly("memory_bytes", read(&M::memory_bytes))
+        .def_property_readonly("layout", [](const M& self) {
+            auto lock = reading(self);
+            return self.layout();  // a copy, made under the lock
+        })
         .def(
             "restore_layout",
             [](M& self, long long max_bond, double cutoff, const std::string& mode,
                bool renormalize) {
                 const TruncationSpec spec = make_spec(max_bond, cutoff, mode, renormalize);
                 py::gil_scoped_release nogil;
+                auto lock = writing(self);
                 self.restore_layout(spec);
             },
             py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
             py::arg("renormalize"))
-        .def("move_center", &M::move_center, py::arg("site"),
-             py::call_guard<py::gil_scoped_release>())
+        .def(
+            "move_center",
+            [](M& self, std::size_t site) {
+                py::gil_scoped_release nogil;
+                auto lock = writing(self);
+                self.move_center(site);
+            },
+            py::arg("site"))
         .def(
             "core",
             [](const M& self, std::size_t site) {
+                auto lock = reading(self);
                 if (site >= self.num_sites())
                     throw SiteError("site " + std::to_string(site) + " is out of range for " +
                                     std::to_string(self.num_sites()) + " qubits");
@@ -90,10 +133,16 @@ void register_one(py::module_& m, const char* name) {
             },
             py::arg("site"))
         .def(
-            "record_svd_shapes", [](M& self, bool on) { self.record_svd_shapes(on); },
+            "record_svd_shapes",
+            [](M& self, bool on) {
+                py::gil_scoped_release nogil;
+                auto lock = writing(self);
+                self.record_svd_shapes(on);
+            },
             py::arg("on"))
         .def("svd_shapes",
-             [](M& self) {
+             [](const M& self) {
+                 auto lock = reading(self);
                  const auto& sh = self.svd_shapes();
                  std::vector<std::int64_t> flat;
                  flat.reserve(sh.size() * 2);
@@ -103,13 +152,19 @@ void register_one(py::module_& m, const char* name) {
                  }
                  return hand_over(std::move(flat), {py::ssize_t(sh.size()), 2});
              })
-        .def("clear_svd_shapes", &M::clear_svd_shapes)
+        .def("clear_svd_shapes",
+             [](M& self) {
+                 py::gil_scoped_release nogil;
+                 auto lock = writing(self);
+                 self.clear_svd_shapes();
+             })
         .def(
             "local_density",
-            [](M& self, std::size_t qubit) {
+            [](const M& self, std::size_t qubit) {
                 std::array<cd, 4> rho;
                 {
                     py::gil_scoped_release nogil;
+                    auto lock = reading(self);
                     rho = self.local_density(qubit);
                 }
                 return hand_over(std::vector<cd>(rho.begin(), rho.end()), {2, 2});
@@ -122,6 +177,7 @@ void register_one(py::module_& m, const char* name) {
                     throw ShapeError("a one-qubit operator needs a (2, 2) matrix");
                 const cd* m = matrix.data();
                 py::gil_scoped_release nogil;
+                auto lock = writing(self);
                 return self.apply_local_normalized(qubit, m);
             },
             py::arg("qubit"), py::arg("matrix").noconvert())
@@ -144,6 +200,7 @@ void register_one(py::module_& m, const char* name) {
                 for (std::size_t j = 0; j < k; ++j) g.qubits[j] = qubits[j];
                 g.matrix = matrix.data();
                 py::gil_scoped_release nogil;
+                auto lock = writing(self);
                 self.apply_gate(g, spec, SIZE_MAX, rt);
             },
             py::arg("qubits"), py::arg("matrix").noconvert(), py::arg("max_bond"),
@@ -170,6 +227,8 @@ void register_one(py::module_& m, const char* name) {
                 auto a = arity.unchecked<1>();
                 auto o = offsets.unchecked<1>();
                 std::vector<GateRef> gates(stop - start);
+                py::gil_scoped_release nogil;
+                auto lock = writing(self);  // num_sites is read below
                 for (std::size_t k = start; k < stop; ++k) {
                     const std::int64_t ar = a(py::ssize_t(k));
                     if (ar < 1 || ar > 3) throw ShapeError("gate arity must be 1..3");
@@ -189,17 +248,17 @@ void register_one(py::module_& m, const char* name) {
                     }
                     g.matrix = matrices.data() + off;
                 }
-                py::gil_scoped_release nogil;
                 self.run(gates.data(), gates.size(), spec, rt);
             },
             py::arg("qubits").noconvert(), py::arg("arity").noconvert(),
             py::arg("offsets").noconvert(), py::arg("matrices").noconvert(), py::arg("start"),
             py::arg("stop"), py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
             py::arg("renormalize"), py::arg("routing") = "auto")
-        .def("norm_squared", &M::norm_squared)
+        .def("norm_squared", read(&M::norm_squared))
         .def(
             "amplitude",
             [](const M& self, const carray<std::uint8_t>& bits) {
+                auto lock = reading(self);
                 if (bits.ndim() != 1 || std::size_t(bits.shape(0)) != self.num_sites())
                     throw ShapeError("bitstring needs " + std::to_string(self.num_sites()) +
                                      " bits");
@@ -211,6 +270,7 @@ void register_one(py::module_& m, const char* name) {
                  std::vector<T> v;
                  {
                      py::gil_scoped_release nogil;
+                     auto lock = reading(self);
                      v = self.to_dense();
                  }
                  const py::ssize_t len = py::ssize_t(v.size());
@@ -218,19 +278,22 @@ void register_one(py::module_& m, const char* name) {
              })
         .def(
             "sample",
-            [](M& self, std::size_t shots, std::uint64_t seed) {
+            [](const M& self, std::size_t shots, std::uint64_t seed) {
                 std::vector<std::uint8_t> out;
+                std::size_t n = 0;
                 {
                     py::gil_scoped_release nogil;
+                    auto lock = reading(self);
+                    n = self.num_sites();
                     out = self.sample(shots, seed);
                 }
                 return hand_over(std::move(out),
-                                 {py::ssize_t(shots), py::ssize_t(self.num_sites())});
+                                 {py::ssize_t(shots), py::ssize_t(n)});
             },
             py::arg("shots"), py::arg("seed"))
         .def(
             "expectation_product",
-            [](M& self, const std::vector<std::size_t>& sites, const carray<cd>& ops) {
+            [](const M& self, const std::vector<std::size_t>& sites, const carray<cd>& ops) {
                 if (ops.ndim() != 3 || std::size_t(ops.shape(0)) != sites.size() ||
                     ops.shape(1) != 2 || ops.shape(2) != 2)
                     throw ShapeError("operators need shape (k, 2, 2)");
@@ -239,15 +302,17 @@ void register_one(py::module_& m, const char* name) {
                 for (std::size_t k = 0; k < sites.size(); ++k)
                     for (std::size_t j = 0; j < 4; ++j) mats[k][j] = T(p[k * 4 + j]);
                 py::gil_scoped_release nogil;
+                auto lock = reading(self);
                 return self.expectation_product(sites, mats);
             },
             py::arg("sites"), py::arg("ops").noconvert())
         .def(
             "schmidt_values",
-            [](M& self, std::size_t bond) {
+            [](const M& self, std::size_t bond) {
                 std::vector<R> s;
                 {
                     py::gil_scoped_release nogil;
+                    auto lock = reading(self);
                     s = self.schmidt_values(bond);
                 }
                 const py::ssize_t len = py::ssize_t(s.size());

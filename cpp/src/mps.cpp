@@ -208,35 +208,63 @@ template <ComplexScalar T> void Mps<T>::check_site(std::size_t site, const char*
                         " is out of range for " + std::to_string(cores_.size()) + " qubits");
 }
 
+namespace {
+
+/// Move the orthogonality centre of cores[0..] (bonds has one more entry) from
+/// `center` to `site` by QR/LQ sweeps; nothing is truncated.
+template <class T>
+void sweep_center(std::vector<std::vector<T>>& cores, std::vector<std::size_t>& bonds,
+                  std::size_t& center, std::size_t site) {
+    std::vector<T> fac;
+    while (center < site) {
+        // A[c] = Q R (rows (l, p), cols r); Q stays, R moves into A[c+1].
+        const std::size_t c = center, l = bonds[c], r = bonds[c + 1];
+        qr(cores[c], l * 2, r, fac);
+        const std::size_t k = std::min(l * 2, r);
+        const std::size_t r2 = bonds[c + 2];
+        std::vector<T> prod(k * 2 * r2);  // fresh: a core holds no spare capacity
+        gemm(Op::none, Op::none, k, 2 * r2, r, T(1), fac.data(), r, cores[c + 1].data(), 2 * r2,
+             T(0), prod.data(), 2 * r2);
+        cores[c + 1].swap(prod);
+        bonds[c + 1] = k;
+        ++center;
+    }
+    while (center > site) {
+        // A[c] = L Q (rows l, cols (p, r)); Q stays, L moves into A[c-1].
+        const std::size_t c = center, l = bonds[c], r = bonds[c + 1];
+        lq(cores[c], l, 2 * r, fac);
+        const std::size_t k = std::min(l, 2 * r);
+        const std::size_t l2 = bonds[c - 1];
+        std::vector<T> prod(l2 * 2 * k);
+        gemm(Op::none, Op::none, l2 * 2, k, l, T(1), cores[c - 1].data(), l, fac.data(), k, T(0),
+             prod.data(), k);
+        cores[c - 1].swap(prod);
+        bonds[c] = k;
+        --center;
+    }
+}
+
+}  // namespace
+
 template <ComplexScalar T> void Mps<T>::move_center(std::size_t site) {
     check_site(site, "site");
-    std::vector<T> fac;
-    while (center_ < site) {
-        // A[c] = Q R (rows (l, p), cols r); Q stays, R moves into A[c+1].
-        const std::size_t c = center_, l = bonds_[c], r = bonds_[c + 1];
-        qr(cores_[c], l * 2, r, fac);
-        const std::size_t k = std::min(l * 2, r);
-        const std::size_t r2 = bonds_[c + 2];
-        std::vector<T> prod(k * 2 * r2);  // fresh: a core holds no spare capacity
-        gemm(Op::none, Op::none, k, 2 * r2, r, T(1), fac.data(), r, cores_[c + 1].data(), 2 * r2,
-             T(0), prod.data(), 2 * r2);
-        cores_[c + 1].swap(prod);
-        bonds_[c + 1] = k;
-        ++center_;
-    }
-    while (center_ > site) {
-        // A[c] = L Q (rows l, cols (p, r)); Q stays, L moves into A[c-1].
-        const std::size_t c = center_, l = bonds_[c], r = bonds_[c + 1];
-        lq(cores_[c], l, 2 * r, fac);
-        const std::size_t k = std::min(l, 2 * r);
-        const std::size_t l2 = bonds_[c - 1];
-        std::vector<T> prod(l2 * 2 * k);
-        gemm(Op::none, Op::none, l2 * 2, k, l, T(1), cores_[c - 1].data(), l, fac.data(), k, T(0),
-             prod.data(), k);
-        cores_[c - 1].swap(prod);
-        bonds_[c] = k;
-        --center_;
-    }
+    sweep_center(cores_, bonds_, center_, site);
+}
+
+template <ComplexScalar T>
+typename Mps<T>::Centered Mps<T>::centered_at(std::size_t site) const {
+    // Only the sites between the centre and `site` change when the centre moves,
+    // so a query copies those and leaves the state itself untouched.
+    Centered v;
+    v.owner = this;
+    if (site == center_) return v;  // nothing moves: read the state itself
+    v.lo = std::min(center_, site);
+    const std::size_t hi = std::max(center_, site);
+    v.cores.assign(cores_.begin() + std::ptrdiff_t(v.lo), cores_.begin() + std::ptrdiff_t(hi + 1));
+    v.bonds.assign(bonds_.begin() + std::ptrdiff_t(v.lo), bonds_.begin() + std::ptrdiff_t(hi + 2));
+    std::size_t c = center_ - v.lo;
+    sweep_center(v.cores, v.bonds, c, site - v.lo);
+    return v;
 }
 
 template <ComplexScalar T> void Mps<T>::center_to_pair(std::size_t i) {
@@ -645,12 +673,12 @@ template <ComplexScalar T> std::vector<T> Mps<T>::to_dense() const {
 }
 
 template <ComplexScalar T>
-std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) {
+std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) const {
     const std::size_t n = cores_.size();
     std::vector<std::uint8_t> out(shots * n);
     if (shots == 0) return out;
     if (norm_squared() == 0.0) throw ShapeError("cannot sample from a zero state");
-    move_center(0);
+    const Centered st = centered_at(0);
     std::mt19937_64 rng(seed);
     // Shots sharing a prefix share one node: its conditional left vector and a shot
     // count that splits binomially at each site. Exact, and far fewer rows than shots.
@@ -659,9 +687,9 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
     std::vector<std::vector<std::uint32_t>> parent(n);
     std::vector<std::vector<std::uint8_t>> bit(n);
     for (std::size_t i = 0; i < n; ++i) {
-        const std::size_t l = bonds_[i], r = bonds_[i + 1], nodes = counts.size();
+        const std::size_t l = st.bond(i), r = st.bond(i + 1), nodes = counts.size();
         w.assign(nodes * 2 * r, T(0));
-        gemm(Op::none, Op::none, nodes, 2 * r, l, T(1), v.data(), l, cores_[i].data(), 2 * r,
+        gemm(Op::none, Op::none, nodes, 2 * r, l, T(1), v.data(), l, st.core(i).data(), 2 * r,
              T(0), w.data(), 2 * r);
         next_v.clear();
         next_counts.clear();
@@ -715,7 +743,7 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
 
 template <ComplexScalar T>
 std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>& qubits,
-                                                 const std::vector<std::array<T, 4>>& qops) {
+                                                 const std::vector<std::array<T, 4>>& qops) const {
     if (qubits.size() != qops.size()) throw ShapeError("qubits and operators differ in length");
     if (qubits.empty()) return std::complex<double>(norm_squared());
     for (std::size_t k = 0; k < qubits.size(); ++k) {
@@ -736,17 +764,18 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
         ops[k] = qops[idx[k]];
     }
     const std::size_t first = sites.front(), last = sites.back();
-    move_center(first);
+    const Centered st = centered_at(first);
     // env[b,k]: bra index b, ket index k on the bond left of the current site.
-    std::size_t dim = bonds_[first];
+    std::size_t dim = st.bond(first);
     std::vector<T> env(dim * dim, T(0)), x, y;
     for (std::size_t a = 0; a < dim; ++a) env[a * dim + a] = T(1);
     std::size_t next_op = 0;
     for (std::size_t i = first; i <= last; ++i) {
-        const std::size_t l = bonds_[i], r = bonds_[i + 1];
+        const std::size_t l = st.bond(i), r = st.bond(i + 1);
+        const T* core = st.core(i).data();
         /// x[b,p,k'] = sum_k env[b,k] a[k,p,k']
         x.assign(l * 2 * r, T(0));
-        gemm(Op::none, Op::none, l, 2 * r, l, T(1), env.data(), l, cores_[i].data(), 2 * r, T(0),
+        gemm(Op::none, Op::none, l, 2 * r, l, T(1), env.data(), l, core, 2 * r, T(0),
              x.data(), 2 * r);
         const std::array<T, 4>* op = nullptr;
         if (next_op < sites.size() && sites[next_op] == i) op = &ops[next_op++];
@@ -758,11 +787,11 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
         }
         /// env'[b',k'] = sum_{b,p} conj(a[b,p,b']) y[b,p,k']
         env.assign(r * r, T(0));
-        gemm(Op::conj_trans, Op::none, r, r, l * 2, T(1), cores_[i].data(), r, y.data(), r, T(0),
+        gemm(Op::conj_trans, Op::none, r, r, l * 2, T(1), core, r, y.data(), r, T(0),
              env.data(), r);
     }
     std::complex<double> tr = 0.0;
-    const std::size_t r = bonds_[last + 1];
+    const std::size_t r = st.bond(last + 1);
     for (std::size_t a = 0; a < r; ++a) tr += std::complex<double>(env[a * r + a]);
     return tr;
 }
@@ -784,13 +813,13 @@ void Mps<T>::apply_site_matrix(std::size_t site, const std::complex<double>* m) 
 }
 
 template <ComplexScalar T>
-std::array<std::complex<double>, 4> Mps<T>::local_density(std::size_t qubit) {
+std::array<std::complex<double>, 4> Mps<T>::local_density(std::size_t qubit) const {
     check_site(qubit, "qubit");
     const std::size_t site = site_of_[qubit];
-    move_center(site);
+    const Centered st = centered_at(site);
     // With the centre here, rho[s][t] = sum_{l,r} A[l,s,r] conj(A[l,t,r]).
-    const std::size_t l = bonds_[site], r = bonds_[site + 1];
-    const T* a = cores_[site].data();
+    const std::size_t l = st.bond(site), r = st.bond(site + 1);
+    const T* a = st.core(site).data();
     std::complex<double> rho[2][2] = {};
     for (std::size_t x = 0; x < l; ++x)
         for (std::size_t s = 0; s < 2; ++s)
@@ -825,22 +854,25 @@ double Mps<T>::apply_local_normalized(std::size_t qubit, const std::complex<doub
     return prob;
 }
 
-template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::size_t bond) {
+template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::size_t bond) const {
     if (cores_.size() < 2 || bond + 1 >= cores_.size())
         throw SiteError("bond " + std::to_string(bond) + " is out of range: " +
                         std::to_string(cores_.size()) + " qubits have bonds 0.." +
                         std::to_string(cores_.size() < 2 ? 0 : cores_.size() - 2));
     if (!identity_layout()) {
-        // Bounded by the largest bond the state has had: restoring a layout that
-        // lazy routing scrambled at saturation exactly can need 2^(n/2).
+        // A copy: restoring the layout truncates, which a query must not do to
+        // the state. Bounded by the largest bond the state has had: restoring a
+        // layout that lazy routing scrambled at saturation exactly can need 2^(n/2).
+        Mps copy(*this);
         TruncationSpec near_exact;
         near_exact.cutoff = 1e-15;
         near_exact.max_bond = std::max<std::size_t>(max_bond_reached_, 1);
-        restore_layout(near_exact);
+        copy.restore_layout(near_exact);
+        return copy.schmidt_values(bond);
     }
-    move_center(bond);
-    std::vector<T> a = cores_[bond];
-    return singular_values(a.data(), bonds_[bond] * 2, bonds_[bond + 1]);
+    const Centered st = centered_at(bond);
+    std::vector<T> a = st.core(bond);
+    return singular_values(a.data(), st.bond(bond) * 2, st.bond(bond + 1));
 }
 
 template class Mps<std::complex<float>>;

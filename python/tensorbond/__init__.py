@@ -7,9 +7,7 @@ neural-network compression (TT-matrices).
 1.0
 """
 
-from __future__ import annotations
-
-import scipy_openblas32  # noqa: F401  (loads the BLAS that _core links against)
+import scipy_openblas32 as _scipy_openblas32  # noqa: F401  (loads the BLAS _core links)
 
 from . import _core
 from ._core import get_num_threads, set_num_threads
@@ -17,6 +15,7 @@ from .circuit import Circuit, Condition, Operation
 from .errors import LinAlgError, NotImplementedError, QasmError  # noqa: A004
 from .gates import GATES, gate_matrix
 from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
+from .memory import available_memory, get_max_memory, set_max_memory
 from .mps import MPS, Samples
 from .simulate import CompiledCircuit, compile_circuit, simulate
 from .truncation import Truncation
@@ -52,6 +51,11 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'tensorbond' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    # The lazily imported torch layers too, for tab completion.
+    return sorted(set(globals()) | _TORCH_NAMES)
+
+
 __all__ = [
     "GATES",
     "MPO",
@@ -80,6 +84,7 @@ __all__ = [
     "TTMatrix",
     "Truncation",
     "amplitude_damping",
+    "available_memory",
     "bit_flip",
     "compile_circuit",
     "compress",
@@ -87,6 +92,7 @@ __all__ = [
     "einsum",
     "factor_modes",
     "gate_matrix",
+    "get_max_memory",
     "get_num_threads",
     "heal",
     "kraus",
@@ -96,6 +102,7 @@ __all__ = [
     "qr",
     "run",
     "save_compressed",
+    "set_max_memory",
     "set_num_threads",
     "simulate",
     "singular_values",

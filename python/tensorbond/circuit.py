@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -64,6 +65,10 @@ class Circuit:
         Number of qubits, at least 1.
     num_clbits : int, optional
         Number of classical bits (measurement results), default 0.
+    global_phase : float, optional
+        A phase ``phi``: the circuit's unitary is ``e^{i phi}`` times its gates'
+        product, as in qiskit. :func:`~tensorbond.simulate` puts it in the state,
+        so amplitudes and ``to_dense`` equal qiskit's exactly.
 
     Examples
     --------
@@ -73,7 +78,9 @@ class Circuit:
     3
     """
 
-    def __init__(self, num_qubits: int, *, num_clbits: int = 0) -> None:
+    def __init__(
+        self, num_qubits: int, *, num_clbits: int = 0, global_phase: float = 0.0
+    ) -> None:
         num_qubits = _as_count(num_qubits, "num_qubits")
         if num_qubits < 1:
             raise ValueError(f"num_qubits must be at least 1, got {num_qubits}")
@@ -82,6 +89,20 @@ class Circuit:
         self.qregs: dict[str, tuple[int, int]] = {}
         self.cregs: dict[str, tuple[int, int]] = {}
         self._ops: list[Operation] = []
+        self.global_phase = global_phase
+
+    @property
+    def global_phase(self) -> float:
+        """The global phase ``phi`` in radians, reduced to ``[0, 2 pi)``."""
+        return self._global_phase
+
+    @global_phase.setter
+    def global_phase(self, phi: float) -> None:
+        if isinstance(phi, bool) or not isinstance(phi, (int, float, np.floating, np.integer)):
+            raise TypeError(f"global_phase must be a real number, got {phi!r}")
+        if not math.isfinite(phi):
+            raise ValueError(f"global_phase must be finite, got {phi!r}")
+        self._global_phase = float(phi) % (2 * math.pi)
 
     # ------------------------------------------------------------ construction
     def _check_qubits(self, qubits: Sequence[int], name: str) -> tuple[int, ...]:
@@ -423,7 +444,8 @@ class Circuit:
     def __repr__(self) -> str:
         return (
             f"Circuit(num_qubits={self.num_qubits}, num_clbits={self.num_clbits}, "
-            f"operations={len(self._ops)})"
+            f"operations={len(self._ops)}"
+            + (f", global_phase={self.global_phase:.6g})" if self.global_phase else ")")
         )
 
     @classmethod

@@ -14,6 +14,7 @@ from typing import Any, Literal, Union
 import numpy as np
 
 from . import _core
+from .memory import check_allocation
 from .truncation import CutoffMode, Truncation
 
 __all__ = ["MPS", "PauliTerm", "Samples"]
@@ -63,7 +64,9 @@ def _seed_to_int(seed: int | np.random.Generator | None) -> int:
 class Samples(Sequence[str]):
     """Measurement outcomes: a sequence of bitstrings, qubit 0 leftmost.
 
-    ``bits`` holds them as a ``(shots, num_qubits)`` uint8 array.
+    ``bits`` holds them as a ``(shots, num_qubits)`` uint8 array, column ``q``
+    being qubit ``q``. ``counts(order="qiskit")`` gives the keys in the order of
+    :func:`tensorbond.run` and qiskit instead (qubit 0 rightmost).
     """
 
     def __init__(self, bits: np.ndarray) -> None:
@@ -82,9 +85,38 @@ class Samples(Sequence[str]):
         for row in _rows_as_str(self.bits):
             yield row
 
-    def counts(self) -> dict[str, int]:
-        """Occurrences of each bitstring, most frequent first."""
-        return dict(Counter(_rows_as_str(self.bits)).most_common())
+    def counts(self, order: Literal["qubit", "qiskit"] = "qubit") -> dict[str, int]:
+        """Occurrences of each bitstring, most frequent first.
+
+        Parameters
+        ----------
+        order : {"qubit", "qiskit"}
+            Bit order of the keys. ``"qubit"`` (default, tensorbond's and quimb's
+            order): qubit 0 is the leftmost character. ``"qiskit"``: each key
+            reversed, qubit 0 the rightmost character, the order of qiskit's
+            counts and of ``tensorbond.run(...).counts`` for a circuit that
+            measures qubit ``i`` into clbit ``i``.
+
+        Raises
+        ------
+        ValueError
+            ``order`` is neither ``"qubit"`` nor ``"qiskit"``.
+
+        Examples
+        --------
+        >>> import tensorbond as tb
+        >>> tb.MPS.from_bitstring("100").sample(4, seed=0).counts()
+        {'100': 4}
+        >>> tb.MPS.from_bitstring("100").sample(4, seed=0).counts(order="qiskit")
+        {'001': 4}
+        """
+        if order == "qubit":
+            rows = _rows_as_str(self.bits)
+        elif order == "qiskit":
+            rows = _rows_as_str(self.bits[:, ::-1])
+        else:
+            raise ValueError(f"order must be 'qubit' or 'qiskit', got {order!r}")
+        return dict(Counter(rows).most_common())
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Samples):
@@ -123,6 +155,18 @@ class MPS:
         Number of qubits; the state is ``|0...0>``.
     dtype : {"complex128", "complex64"}
         Scalar type of the tensors.
+
+    Notes
+    -----
+    Thread safety: queries (``amplitude``, ``probability``, ``expectation``,
+    ``sample``, ``to_dense``, ``schmidt_values``, ``reduced_density_matrix``, the
+    properties) never change the state. Where they need the orthogonality centre
+    elsewhere they move it on a private copy of the sites in between, so any
+    number of threads may query one state at once, with results bit-identical to
+    serial calls in any order. Mutations (``apply_gate``, measurement, ``run``)
+    take the state's lock exclusively: they wait for running queries and block
+    new ones, so a mutation is never seen half done. The GIL is released in the
+    kernels, so queries in threads run in parallel.
 
     Examples
     --------
@@ -434,6 +478,9 @@ class MPS:
         ------
         ValueError
             For more than 30 qubits (2^30 amplitudes), with the size it would need.
+        MemoryError
+            When the vector (and the workspace of its contraction) exceeds the
+            memory available (see :func:`tensorbond.set_max_memory`).
         """
         if self.num_qubits > 30:
             gib = (2**self.num_qubits) * self._dtype.itemsize / 2**30
@@ -441,14 +488,20 @@ class MPS:
                 f"to_dense of {self.num_qubits} qubits would need {gib:.3g} GiB; "
                 "refusing beyond 30 qubits (use amplitude(), sample() or expectation())"
             )
+        # The contraction holds two vectors at once (three with a moved layout).
+        check_allocation(
+            3 * 2**self.num_qubits * self._dtype.itemsize,
+            f"to_dense of {self.num_qubits} qubits",
+        )
         return self._impl.to_dense()
 
     def sample(self, shots: int, *, seed: int | np.random.Generator | None = None) -> Samples:
         """Draw ``shots`` perfect samples in the computational basis.
 
         Sequential conditional sampling from the canonical form: O(n chi^2) per
-        distinct prefix, with shots that share a prefix handled together; the state
-        is not copied (its gauge may move).
+        distinct prefix, with shots that share a prefix handled together. The
+        state is unchanged: if its orthogonality centre is not at qubit 0 the
+        sites up to the centre are copied to move it there.
 
         Returns
         -------

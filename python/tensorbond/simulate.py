@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from .circuit import Circuit
+from .circuit import Circuit, Operation
 from .errors import NotImplementedError as TbNotImplementedError
 from .mps import MPS, _as_dtype
 from .truncation import CutoffMode, Truncation
@@ -22,7 +22,8 @@ class CompiledCircuit:
 
     ``qubits[k, :arity[k]]`` are gate k's qubits and its ``2^a x 2^a`` matrix
     starts at ``matrices[offsets[k]]``; identical gates share one matrix.
-    ``clbit_map`` records final measurements ``{clbit: qubit}``.
+    ``clbit_map`` records final measurements ``{clbit: qubit}``. The circuit's
+    global phase becomes a first gate ``e^{i phi} I`` on qubit 0, exact and free.
     """
 
     def __init__(self, circuit: Circuit) -> None:
@@ -54,6 +55,9 @@ class CompiledCircuit:
                             "shots with tensorbond.run"
                         )
         gates = [op for op in ops if op.kind == "gate"]
+        if circuit.global_phase:
+            phase = np.exp(1j * circuit.global_phase) * np.eye(2, dtype=np.complex128)
+            gates.insert(0, Operation("gate", "unitary", (0,), matrix=phase))
         n = len(gates)
         self.num_qubits = circuit.num_qubits
         self.qubits = np.zeros((n, 3), dtype=np.int64)

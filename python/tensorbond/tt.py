@@ -54,6 +54,7 @@ import numpy.typing as npt
 
 from . import _core
 from .linalg import _compute_dtype
+from .memory import check_allocation
 from .truncation import CutoffMode, Truncation
 
 __all__ = ["ContractionPlan", "LowRank", "TTMatrix", "factor_modes"]
@@ -377,7 +378,18 @@ class _Factorized:
         return 0.0 if diff == 0 else math.inf
 
     def to_dense(self) -> np.ndarray:
-        """The dense ``(out, in)`` matrix."""
+        """The dense ``(out, in)`` matrix.
+
+        Raises
+        ------
+        MemoryError
+            When the matrix (and the workspace of its contraction) exceeds the
+            memory available (see :func:`tensorbond.set_max_memory`).
+        """
+        rows, cols = self.shape
+        check_allocation(
+            2 * rows * cols * self.dtype.itemsize, f"to_dense of a {rows} x {cols} matrix"
+        )
         return self._impl.to_dense()  # type: ignore[no-any-return]
 
     # -- products

@@ -8,6 +8,7 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <shared_mutex>
 #include <vector>
 
 #include "tensorbond/linalg.hpp"
@@ -101,25 +102,55 @@ template <ComplexScalar T> class Mps {
     /// Dense state vector of length 2^n (qubit 0 most significant); n <= 30.
     std::vector<T> to_dense() const;
     /// `shots` perfect samples as a (shots, n) 0/1 matrix, in random order.
-    std::vector<std::uint8_t> sample(std::size_t shots, std::uint64_t seed);
+    std::vector<std::uint8_t> sample(std::size_t shots, std::uint64_t seed) const;
     /// <psi| prod_k O_k |psi> for 2x2 operators `qops[k]` (row-major) on distinct,
     /// ascending `qubits[k]`.
     std::complex<double> expectation_product(const std::vector<std::size_t>& qubits,
-                                             const std::vector<std::array<T, 4>>& qops);
+                                             const std::vector<std::array<T, 4>>& qops) const;
     /// Reduced density matrix of one qubit, 2x2 row-major, trace 1 (relative to
-    /// the state's norm). Moves the orthogonality centre to the qubit's site.
-    std::array<std::complex<double>, 4> local_density(std::size_t qubit);
+    /// the state's norm).
+    std::array<std::complex<double>, 4> local_density(std::size_t qubit) const;
     /// Apply any 2x2 operator `m` (row-major; a projector, a Kraus operator) to
     /// one qubit at the orthogonality centre and rescale the state to norm 1.
     /// Returns <psi|m^dag m|psi> / <psi|psi>, the probability of that branch.
     /// Throws if the result vanishes (an outcome of probability zero).
     double apply_local_normalized(std::size_t qubit, const std::complex<double>* m);
     /// Schmidt values across bond `bond` (between sites bond and bond+1), descending;
-    /// restores the identity layout first.
-    std::vector<R> schmidt_values(std::size_t bond);
+    /// computed on a copy with the identity layout restored if qubits were moved.
+    std::vector<R> schmidt_values(std::size_t bond) const;
+
+    /// Thread safety: queries (const methods) never change the state: where they
+    /// need the orthogonality centre elsewhere they move it on a copy of the sites
+    /// in between. So any number of threads may query one state at once, with
+    /// results independent of the interleaving; a mutation needs exclusive access.
+    /// `lock()` is that reader/writer lock, for callers sharing a state (the
+    /// bindings take it shared for queries and exclusive for mutations).
+    std::shared_mutex& lock() const { return lock_.m; }
 
   private:
     Mps() = default;
+    /// Sites [lo, lo + cores.size()) of the state with the centre moved to one
+    /// site; the others are read from the owner.
+    struct Centered {
+        const Mps* owner = nullptr;
+        std::size_t lo = 0;
+        std::vector<std::vector<T>> cores;
+        std::vector<std::size_t> bonds;  // cores.size() + 1 entries
+        const std::vector<T>& core(std::size_t i) const {
+            return i >= lo && i - lo < cores.size() ? cores[i - lo] : owner->cores_[i];
+        }
+        std::size_t bond(std::size_t i) const {
+            return i >= lo && i - lo < bonds.size() ? bonds[i - lo] : owner->bonds_[i];
+        }
+    };
+    Centered centered_at(std::size_t site) const;
+    /// A mutex that copies as a fresh one: a copied state is an independent object.
+    struct Lock {
+        mutable std::shared_mutex m;
+        Lock() = default;
+        Lock(const Lock&) {}
+        Lock& operator=(const Lock&) { return *this; }
+    };
     struct Split {
         std::vector<T> left, right;  // (rows, k) and (k, cols)
         std::size_t k = 0;
@@ -157,6 +188,7 @@ template <ComplexScalar T> class Mps {
     std::size_t max_bond_reached_ = 1;
     bool record_svd_ = false;
     std::vector<std::array<std::uint32_t, 2>> svd_shapes_;
+    Lock lock_;
 };
 
 extern template class Mps<std::complex<float>>;

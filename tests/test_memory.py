@@ -1,0 +1,53 @@
+"""Impossible allocations are refused up front, with both figures."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import tensorbond as tb
+
+
+@pytest.fixture
+def small_limit():
+    tb.set_max_memory(1 << 20)  # 1 MiB
+    yield
+    tb.set_max_memory(None)
+
+
+def test_mps_to_dense_refused_beyond_the_limit(small_limit: None) -> None:
+    psi = tb.MPS(20)  # 2^20 amplitudes: 16 MiB
+    with pytest.raises(MemoryError, match=r"to_dense of 20 qubits needs 48 MiB, but 1 MiB"):
+        psi.to_dense()
+    assert tb.MPS(10).to_dense()[0] == 1  # 16 KiB fits
+
+
+def test_tt_and_lowrank_to_dense_refused(small_limit: None) -> None:
+    rng = np.random.default_rng(0)
+    w = rng.standard_normal((64, 64))
+    tt = tb.TTMatrix.from_dense(w, max_bond=4)
+    np.testing.assert_equal(tt.to_dense().shape, (64, 64))
+    big = tb.LowRank.from_factors(np.ones((4096, 1)), np.ones((1, 4096))) if hasattr(
+        tb.LowRank, "from_factors") else tb.LowRank.from_dense(np.ones((1024, 1024)), max_bond=1)
+    with pytest.raises(MemoryError, match=r"to_dense of a \d+ x \d+ matrix needs"):
+        big.to_dense()
+
+
+def test_default_limit_is_what_the_machine_has() -> None:
+    assert 0 < tb.available_memory() == tb.get_max_memory()
+    psi = tb.MPS(30, dtype="complex64")  # 8 GiB, 24 GiB with the workspace
+    if 3 * 2**30 * 8 > tb.available_memory():
+        with pytest.raises(MemoryError, match="is available"):
+            psi.to_dense()
+
+
+def test_set_max_memory_validates() -> None:
+    with pytest.raises(ValueError, match="max_memory must be positive"):
+        tb.set_max_memory(0)
+    with pytest.raises(TypeError, match="max_memory must be an int"):
+        tb.set_max_memory(1.5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="got a bool"):
+        tb.set_max_memory(True)
+    tb.set_max_memory(np.int64(1 << 40))
+    assert tb.get_max_memory() == 1 << 40
+    tb.set_max_memory(None)
