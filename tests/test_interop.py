@@ -162,3 +162,183 @@ def test_bad_input(tmp_path) -> None:
         tb.MPS.load(path)
     with pytest.raises(TypeError, match="MatrixProductState"):
         tb.MPS.from_quimb(np.ones(4))
+
+
+# ------------------------------------------------ from_qiskit: names, definitions
+
+def _overlap(c: tb.Circuit, qc) -> float:
+    """|<tensorbond | qiskit>|: 1 when the states agree up to a global phase."""
+    return abs(np.vdot(_qiskit_big_endian(qc), tb.simulate(c).to_dense()))
+
+
+def _prepared(n: int, seed: int):
+    """A qiskit circuit with a random product state on n qubits (so that qubit
+    order and controls matter)."""
+    rng = np.random.default_rng(seed)
+    qc = qiskit.QuantumCircuit(n)
+    for q in range(n):
+        qc.u(*rng.uniform(0, 2 * np.pi, 3), q)
+    return qc
+
+
+def _fake(name: str, n: int):
+    """A user gate that borrows a standard name but does something else."""
+    sub = qiskit.QuantumCircuit(n, name=name)
+    sub.rx(0.3, 0)
+    if n > 1:
+        sub.ry(0.7, 1)
+        sub.cx(1, 0)
+    return sub.to_gate()
+
+
+@pytest.mark.parametrize(("name", "n", "params"), [("h", 1, []), ("cz", 2, []),
+                                                   ("rx", 1, [0.4]), ("cx", 2, [])])
+def test_from_qiskit_does_not_trust_gate_names(name: str, n: int, params: list) -> None:
+    qc = _prepared(3, 1)
+    g = _fake(name, n)
+    if params:  # the same name and number of parameters as the standard gate
+        g = qiskit.circuit.Gate(name, n, params)
+        g.definition = _fake(name, n).definition
+    qc.append(g, [2, 0][:n])
+    c = tb.Circuit.from_qiskit(qc)
+    assert name not in {op.name for op in c}
+    assert _overlap(c, qc) == pytest.approx(1, abs=1e-10)
+    np.testing.assert_allclose(tb.simulate(c).to_dense(), _qiskit_big_endian(qc), atol=1e-10)
+    # qiskit's own gate of that name still becomes the built-in.
+    real = qiskit.QuantumCircuit(3)
+    getattr(real, name)(*params, *[2, 0][:n])
+    assert [op.name for op in tb.Circuit.from_qiskit(real)] == [name]
+
+
+def _composites():
+    from qiskit.circuit.library import (DiagonalGate, MCXGate, MSGate, QFTGate,
+                                        StatePreparation, quantum_volume)
+
+    rng = np.random.default_rng(5)
+
+    def two(qc):
+        sub = qiskit.QuantumCircuit(2)
+        sub.h(0)
+        sub.cp(0.7, 0, 1)
+        sub.ry(0.2, 1)
+        qc.append(sub.to_gate(), [3, 1])
+
+    def three(qc):
+        sub = qiskit.QuantumCircuit(3, global_phase=0.3)
+        sub.ccx(0, 1, 2)
+        sub.rzz(0.5, 0, 2)
+        sub.sx(1)
+        qc.append(sub.to_gate(), [4, 0, 2])
+
+    def controlled(qc):
+        sub = qiskit.QuantumCircuit(2)
+        sub.rx(0.3, 0)
+        sub.cx(0, 1)
+        qc.append(sub.to_gate().control(1), [1, 4, 0])
+        qc.append(sub.to_gate().control(2, ctrl_state="01"), [2, 3, 0, 1])
+
+    def state_prep(qc):
+        v = rng.standard_normal(8) + 1j * rng.standard_normal(8)
+        qc.append(StatePreparation(v / np.linalg.norm(v)), [3, 0, 2])
+        w = rng.standard_normal(16)
+        qc.append(StatePreparation(w / np.linalg.norm(w)), [1, 4, 0, 3])
+
+    def diagonal(qc):
+        qc.append(DiagonalGate(list(np.exp(1j * rng.uniform(0, 6, 8)))), [2, 4, 1])
+        qc.append(DiagonalGate(list(np.exp(1j * rng.uniform(0, 6, 16)))), [0, 1, 2, 3])
+
+    def mcx(qc):
+        qc.append(MCXGate(3), [4, 0, 2, 1])
+        qc.mcp(0.9, [0, 1, 2], 3)
+
+    def qft(qc):
+        qc.append(QFTGate(5), [2, 0, 4, 1, 3])
+
+    def qv(qc):
+        qc.append(quantum_volume(5, seed=1).to_instruction(), range(5))
+
+    def ms(qc):
+        qc.append(MSGate(3, 0.4), [1, 3, 0])
+
+    return {f.__name__: f for f in (two, three, controlled, state_prep, diagonal, mcx, qft,
+                                     qv, ms)}
+
+
+@pytest.mark.parametrize("case", sorted(_composites()))
+def test_from_qiskit_expands_composite_instructions(case: str) -> None:
+    qc = _prepared(5, 2)
+    _composites()[case](qc)
+    c = tb.Circuit.from_qiskit(qc)
+    assert _overlap(c, qc) == pytest.approx(1, abs=1e-10)
+    # global phases (the circuit's and definitions') are kept: exactly qiskit's state.
+    np.testing.assert_allclose(tb.simulate(c).to_dense(), _qiskit_big_endian(qc), atol=1e-10)
+
+
+def test_from_qiskit_keeps_global_phase_and_round_trips_it() -> None:
+    qc = _prepared(2, 3)
+    qc.global_phase = 0.8
+    sub = qiskit.QuantumCircuit(4, global_phase=-0.3)  # expanded, not a matrix
+    sub.mcx([0, 1, 2], 3)
+    qc2 = qiskit.QuantumCircuit(4, global_phase=0.8)
+    qc2.compose(qc, [0, 1], inplace=True)
+    qc2.append(sub.to_gate(), [3, 2, 1, 0])
+    c = tb.Circuit.from_qiskit(qc2)
+    assert c.global_phase != 0
+    np.testing.assert_allclose(tb.simulate(c).to_dense(), _qiskit_big_endian(qc2), atol=1e-12)
+    back = c.to_qiskit()
+    assert float(back.global_phase) == pytest.approx(c.global_phase, abs=1e-12)
+    np.testing.assert_allclose(_qiskit_big_endian(back), _qiskit_big_endian(qc2), atol=1e-10)
+
+
+def test_from_qiskit_delay_and_barrier_are_the_identity() -> None:
+    qc = _prepared(3, 4)
+    qc.delay(100, 1)
+    qc.barrier()
+    qc.delay(2.5, [0, 2], unit="us")
+    qc.cx(0, 2)
+    sub = qiskit.QuantumCircuit(4)  # inside a definition too
+    sub.delay(10, 3)
+    sub.barrier()
+    sub.h(3)
+    big = qiskit.QuantumCircuit(4)
+    big.compose(qc, [0, 1, 2], inplace=True)
+    big.append(sub.to_instruction(), [1, 0, 3, 2])
+    c = tb.Circuit.from_qiskit(big)
+    assert [op.kind for op in c if op.kind != "gate"] == ["barrier", "barrier"]
+    assert "delay" not in {op.name for op in c}
+    np.testing.assert_allclose(tb.simulate(c).to_dense(), _qiskit_big_endian(big), atol=1e-12)
+
+
+def test_from_qiskit_definition_depth_limit_and_opaque_refusal() -> None:
+    from tensorbond.interop import MAX_DEFINITION_DEPTH
+
+    def nested(levels: int):
+        g = qiskit.QuantumCircuit(4)
+        g.h(0)
+        g.ccx(0, 1, 3)
+        g.cx(3, 2)
+        gate = g.to_gate()
+        for _ in range(levels):
+            sub = qiskit.QuantumCircuit(4)
+            sub.append(gate, [1, 2, 3, 0])
+            gate = sub.to_gate()
+        qc = qiskit.QuantumCircuit(4)
+        qc.append(gate, range(4))
+        return qc
+
+    ok = nested(MAX_DEFINITION_DEPTH - 1)  # the innermost definition at the limit
+    c = tb.Circuit.from_qiskit(ok)
+    assert _overlap(c, ok) == pytest.approx(1, abs=1e-10)
+    with pytest.raises(ValueError, match=f"more than {MAX_DEFINITION_DEPTH} levels deep"):
+        tb.Circuit.from_qiskit(nested(MAX_DEFINITION_DEPTH))
+
+    opaque = qiskit.QuantumCircuit(2)
+    opaque.append(qiskit.circuit.Gate("mystery", 2, []), [0, 1])
+    with pytest.raises(ValueError, match="'mystery' on 2 qubit.*neither a matrix"):
+        tb.Circuit.from_qiskit(opaque)
+    wide = qiskit.QuantumCircuit(5)
+    sub = qiskit.QuantumCircuit(5)
+    sub.append(qiskit.circuit.Instruction("blackbox", 4, 0, []), range(4))
+    wide.append(sub.to_instruction(), range(5))
+    with pytest.raises(ValueError, match="'blackbox' on 4 qubit"):
+        tb.Circuit.from_qiskit(wide)

@@ -51,3 +51,16 @@ def test_set_max_memory_validates() -> None:
     tb.set_max_memory(np.int64(1 << 40))
     assert tb.get_max_memory() == 1 << 40
     tb.set_max_memory(None)
+
+
+def test_simulate_refuses_a_bond_that_cannot_fit() -> None:
+    circ = tb.Circuit(1000).h(0).cx(0, 1)
+    with pytest.raises(MemoryError, match=r"one two-qubit gate at max_bond=10000000 \(the state at that bond: up to .* PiB\) needs 22.7 PiB"):
+        tb.simulate(circ, max_bond=10**7)
+    assert tb.simulate(circ, max_bond=64).bond_dims[0] == 2  # a bond that fits runs
+
+
+def test_simulate_refuses_an_initial_state_that_cannot_fit(small_limit: None) -> None:
+    with pytest.raises(MemoryError, match=r"the initial state of 100000 qubits needs"):
+        tb.simulate(tb.Circuit(100_000))
+    assert tb.simulate(tb.Circuit(100)).num_qubits == 100

@@ -1,3 +1,5 @@
+#include <chrono>
+#include <functional>
 #include <mutex>
 #include <shared_mutex>
 #include <string>
@@ -18,9 +20,9 @@ Routing parse_routing(const std::string& r) {
     throw ShapeError("routing must be 'auto', 'swap', 'mpo' or 'lazy', got '" + r + "'");
 }
 
-// Queries take the state's lock shared, mutations exclusive, always after the GIL
-// is released (or without ever releasing it): the lock is never held while
-// waiting for the GIL, so the two cannot deadlock.
+// Queries take the state's lock shared, mutations exclusive, always with the GIL
+// released: no thread waits for a lock while holding the GIL, so a lock holder
+// may take the GIL (to poll for Ctrl-C) without deadlock.
 template <class M> std::shared_lock<std::shared_mutex> reading(const M& m) {
     return std::shared_lock<std::shared_mutex>(m.lock());
 }
@@ -30,6 +32,7 @@ template <class M> std::unique_lock<std::shared_mutex> writing(const M& m) {
 /// A const accessor as a property getter that reads under the shared lock.
 template <class M, class V> auto read(V (M::*get)() const) {
     return [get](const M& self) {
+        py::gil_scoped_release nogil;
         auto lock = reading(self);
         return (self.*get)();
     };
@@ -98,6 +101,7 @@ void register_one(py::module_& m, const char* name) {
         .def_property_readonly("max_bond_reached", read(&M::max_bond_reached))
         .def_property_readonly("memory_bytes", read(&M::memory_bytes))
         .def_property_readonly("layout", [](const M& self) {
+            py::gil_scoped_release nogil;
             auto lock = reading(self);
             return self.layout();  // a copy, made under the lock
         })
@@ -123,13 +127,20 @@ void register_one(py::module_& m, const char* name) {
         .def(
             "core",
             [](const M& self, std::size_t site) {
-                auto lock = reading(self);
-                if (site >= self.num_sites())
-                    throw SiteError("site " + std::to_string(site) + " is out of range for " +
-                                    std::to_string(self.num_sites()) + " qubits");
-                std::vector<T> c = self.core(site);
-                return hand_over(std::move(c),
-                                 {py::ssize_t(self.bond(site)), 2, py::ssize_t(self.bond(site + 1))});
+                std::vector<T> c;
+                py::ssize_t l = 0, r = 0;
+                {
+                    py::gil_scoped_release nogil;
+                    auto lock = reading(self);
+                    if (site >= self.num_sites())
+                        throw SiteError("site " + std::to_string(site) +
+                                        " is out of range for " +
+                                        std::to_string(self.num_sites()) + " qubits");
+                    c = self.core(site);
+                    l = py::ssize_t(self.bond(site));
+                    r = py::ssize_t(self.bond(site + 1));
+                }
+                return hand_over(std::move(c), {l, 2, r});
             },
             py::arg("site"))
         .def(
@@ -142,15 +153,17 @@ void register_one(py::module_& m, const char* name) {
             py::arg("on"))
         .def("svd_shapes",
              [](const M& self) {
-                 auto lock = reading(self);
-                 const auto& sh = self.svd_shapes();
                  std::vector<std::int64_t> flat;
-                 flat.reserve(sh.size() * 2);
-                 for (const auto& p : sh) {
-                     flat.push_back(p[0]);
-                     flat.push_back(p[1]);
+                 {
+                     py::gil_scoped_release nogil;
+                     auto lock = reading(self);
+                     for (const auto& p : self.svd_shapes()) {
+                         flat.push_back(p[0]);
+                         flat.push_back(p[1]);
+                     }
                  }
-                 return hand_over(std::move(flat), {py::ssize_t(sh.size()), 2});
+                 const py::ssize_t rows = py::ssize_t(flat.size() / 2);
+                 return hand_over(std::move(flat), {rows, 2});
              })
         .def("clear_svd_shapes",
              [](M& self) {
@@ -248,7 +261,18 @@ void register_one(py::module_& m, const char* name) {
                     }
                     g.matrix = matrices.data() + off;
                 }
-                self.run(gates.data(), gates.size(), spec, rt);
+                // Ctrl-C: every 50 ms take the GIL and let Python look at its signals.
+                // Safe while holding this state's lock: no thread waits for a state's
+                // lock while holding the GIL (see reading/writing).
+                auto last = std::chrono::steady_clock::now();
+                const std::function<void()> poll = [&last] {
+                    const auto now = std::chrono::steady_clock::now();
+                    if (now - last < std::chrono::milliseconds(50)) return;
+                    last = now;
+                    py::gil_scoped_acquire gil;
+                    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+                };
+                self.run(gates.data(), gates.size(), spec, rt, poll);
             },
             py::arg("qubits").noconvert(), py::arg("arity").noconvert(),
             py::arg("offsets").noconvert(), py::arg("matrices").noconvert(), py::arg("start"),
@@ -258,11 +282,15 @@ void register_one(py::module_& m, const char* name) {
         .def(
             "amplitude",
             [](const M& self, const carray<std::uint8_t>& bits) {
+                if (bits.ndim() != 1) throw ShapeError("bitstring must be one-dimensional");
+                const std::uint8_t* data = bits.data();
+                const std::size_t len = std::size_t(bits.shape(0));
+                py::gil_scoped_release nogil;
                 auto lock = reading(self);
-                if (bits.ndim() != 1 || std::size_t(bits.shape(0)) != self.num_sites())
+                if (len != self.num_sites())
                     throw ShapeError("bitstring needs " + std::to_string(self.num_sites()) +
                                      " bits");
-                return cd(self.amplitude(bits.data()));
+                return cd(self.amplitude(data));
             },
             py::arg("bits").noconvert())
         .def("to_dense",

@@ -605,7 +605,7 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
 
 template <ComplexScalar T>
 void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& spec,
-                 Routing routing) {
+                 Routing routing, const std::function<void()>& poll) {
     // next[k]: the next multi-qubit gate after k; its lowest site (under the layout
     // of the moment) is where the centre should head.
     std::vector<std::size_t> next(count, SIZE_MAX);
@@ -623,6 +623,7 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
                     toward = std::min<std::size_t>(toward, site_of_[g.qubits[j]]);
         }
         apply_gate(gates[k], spec, toward, routing);
+        if (poll) poll();
     }
 }
 

@@ -53,7 +53,7 @@ def circuit_to_qiskit(circuit: Circuit) -> Any:
         crs = [ClassicalRegister(n, name) for name, (_, n) in cregs]
     else:
         crs = [ClassicalRegister(circuit.num_clbits, "c")] if circuit.num_clbits else []
-    qc = qiskit.QuantumCircuit(*qrs, *crs)
+    qc = qiskit.QuantumCircuit(*qrs, *crs, global_phase=circuit.global_phase)
     by_name = {r.name: r for r in crs}
 
     def add(op: Operation) -> None:
@@ -89,11 +89,38 @@ def circuit_to_qiskit(circuit: Circuit) -> Any:
     return qc
 
 
+#: How deep ``circuit_from_qiskit`` follows instructions' definitions.
+MAX_DEFINITION_DEPTH = 64
+
+
+def _standard_classes() -> dict[str, type]:
+    """qiskit's standard gate name -> its class (the only gates trusted by name)."""
+    from qiskit.circuit.library import get_standard_gate_name_mapping
+
+    return {name: type(g) for name, g in get_standard_gate_name_mapping().items()}
+
+
+def _is_standard(op: Any, classes: dict[str, type]) -> bool:
+    """``op`` is qiskit's own standard gate of its name: the exact class, with
+    the default (all ones) control state; a user gate that merely borrows the
+    name is not."""
+    cls = classes.get(op.name)
+    if cls is None or type(op) is not cls:
+        return False
+    ctrl = getattr(op, "ctrl_state", None)
+    return ctrl is None or ctrl == (1 << op.num_ctrl_qubits) - 1
+
+
 def circuit_from_qiskit(qc: Any) -> Circuit:
     """A :class:`Circuit` from a ``qiskit.QuantumCircuit``.
 
-    Standard gates keep their names; any other gate with a matrix (up to three
-    qubits) becomes an explicit unitary. ``if_test`` blocks become conditions on
+    qiskit's own standard gates (checked by class, not by name) become the
+    built-in gates of the same meaning. Any other instruction on up to three
+    qubits whose matrix qiskit can compute becomes an explicit unitary; the
+    rest (more qubits, or definitions with resets) are expanded through their
+    ``definition``, recursively, up to :data:`MAX_DEFINITION_DEPTH` levels.
+    The circuit's and definitions' global phases are kept. ``delay`` and
+    ``barrier`` act as the identity. ``if_test`` blocks become conditions on
     every operation inside; an else block on one bit becomes the opposite
     condition.
 
@@ -101,12 +128,18 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
     ------
     NotImplementedError
         Instructions tensorbond cannot represent (named): an else branch on a
-        whole register, nested or expression conditions, loops, gates on more
-        than three qubits without a standard name.
+        whole register, nested or expression conditions, loops and other
+        control flow.
     ValueError
-        Gates with unbound parameters.
+        Gates with unbound parameters; an instruction with neither a matrix
+        (up to three qubits) nor a definition; definitions nested deeper than
+        :data:`MAX_DEFINITION_DEPTH`.
     """
     _qiskit()
+    from qiskit.circuit import ControlFlowOp
+    from qiskit.circuit.library import MCXGate
+
+    classes = _standard_classes()
     circuit = Circuit(qc.num_qubits, num_clbits=0)
     for reg in qc.qregs:
         circuit.qregs[reg.name] = (qc.find_bit(reg[0]).index if len(reg) else 0, len(reg))
@@ -117,26 +150,88 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
     if circuit.num_clbits < qc.num_clbits:  # loose classical bits after the registers
         circuit.num_clbits = qc.num_clbits
 
-    def condition(cond: Any) -> Condition:
+    def float_params(op: Any) -> list[float] | None:
+        params: list[float] = []
+        for p in op.params:
+            if getattr(p, "parameters", None):
+                raise ValueError(f"qiskit gate {op.name!r} has unbound parameters "
+                                 f"{sorted(str(x) for x in p.parameters)}; bind them "
+                                 "(qc.assign_parameters) first")
+            try:
+                params.append(float(p))
+            except (TypeError, ValueError):
+                return None  # e.g. a matrix or complex parameter
+        return params
+
+    def phase(phi: Any, what: str) -> float:
+        if getattr(phi, "parameters", None):
+            raise ValueError(f"{what} has a global phase with unbound parameters "
+                             f"{sorted(str(x) for x in phi.parameters)}; bind them "
+                             "(qc.assign_parameters) first")
+        return float(phi)
+
+    def add_unitary(m: np.ndarray, qs: list[int], cond: Condition | None) -> None:
+        # qiskit's matrices are least significant qubit first: reverse the list.
+        circuit.unitary(m, list(reversed(qs)))
+        if cond is not None:
+            last = circuit._ops.pop()
+            circuit._ops.append(Operation("gate", "unitary", last.qubits,
+                                          condition=cond, matrix=last.matrix))
+
+    def add_phase(phi: float, qs: list[int], cond: Condition | None) -> None:
+        phi = float(phi)
+        if phi == 0.0:
+            return
+        if cond is None:
+            circuit.global_phase = circuit.global_phase + phi
+        else:  # a phase on one branch only: e^{i phi} I on some qubit, conditioned
+            add_unitary(np.exp(1j * phi) * np.eye(2, dtype=np.complex128), qs[:1] or [0],
+                        cond)
+
+    def matrix(op: Any, nq: int) -> np.ndarray | None:
+        """qiskit's matrix of ``op`` (computed through its definition where the
+        instruction has no ``to_matrix``), or None."""
+        if nq > 3 or nq < 1:
+            return None
+        try:
+            m = op.to_matrix() if hasattr(op, "to_matrix") else None
+        except Exception:  # noqa: BLE001 - qiskit's CircuitError: to_matrix not defined
+            m = None
+        if m is None and getattr(op, "definition", None) is not None:
+            from qiskit.quantum_info import Operator
+
+            try:
+                m = Operator(op).data
+            except Exception:  # noqa: BLE001 - e.g. a reset inside: expand instead
+                m = None
+        if m is None:
+            return None
+        m = np.asarray(m, dtype=np.complex128)
+        return m if m.shape == (1 << nq, 1 << nq) else None
+
+    def condition(cond: Any, cmap: dict[Any, int]) -> Condition:
         if not (isinstance(cond, tuple) and len(cond) == 2):
             raise NotImplementedError(f"if_test on a classical expression ({cond}); tensorbond "
                                       "conditions compare a register or a bit with a value")
         target, value = cond
         if hasattr(target, "_bits") or hasattr(target, "size"):  # a register
-            bits = tuple(qc.find_bit(b).index for b in target)
+            bits = tuple(cmap[b] for b in target)
             return Condition(bits, int(value), target.name)
-        return Condition((qc.find_bit(target).index,), int(value), "")
+        return Condition((cmap[target],), int(value), "")
 
-    def convert(instructions: Any, cond: Condition | None, outer: Any) -> None:
-        for ins in instructions:
+    def convert(body: Any, qmap: dict[Any, int], cmap: dict[Any, int],
+                cond: Condition | None, depth: int, path: tuple[str, ...]) -> None:
+        """Append ``body``'s instructions; ``qmap``/``cmap`` send its bits to
+        the top circuit's indices."""
+        for ins in body.data:
             op = ins.operation
-            qs = [outer.find_bit(q).index for q in ins.qubits]
-            cs = [outer.find_bit(c).index for c in ins.clbits]
+            qs = [qmap[q] for q in ins.qubits]
+            cs = [cmap[c] for c in ins.clbits]
             name = op.name
             if name == "if_else":
                 if cond is not None:
                     raise NotImplementedError("nested if_test blocks")
-                test = condition(op.condition)
+                test = condition(op.condition, cmap)
                 branches = [(op.params[0], test)]
                 if op.params[1] is not None:
                     if len(test.clbits) != 1:
@@ -145,52 +240,73 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
                             "conditions test equality; on one bit the else is the other value)")
                     branches.append((op.params[1], Condition(test.clbits, 1 - test.value,
                                                              test.register)))
-                for body, c in branches:
-                    qmap = dict(zip(body.qubits, ins.qubits, strict=True))
-                    cmap = dict(zip(body.clbits, ins.clbits, strict=True))
-                    inner = [type(i)(i.operation, [qmap[q] for q in i.qubits],
-                                     [cmap[b] for b in i.clbits]) for i in body.data]
-                    convert(inner, c, outer)
+                for block, c in branches:
+                    convert(block, dict(zip(block.qubits, qs, strict=True)),
+                            dict(zip(block.clbits, cs, strict=True)), c, depth, path)
                 continue
+            if name == "box":  # a scope, no effect of its own
+                block = op.blocks[0]
+                convert(block, dict(zip(block.qubits, qs, strict=True)),
+                        dict(zip(block.clbits, cs, strict=True)), cond, depth, path)
+                continue
+            if isinstance(op, ControlFlowOp):
+                raise NotImplementedError(f"qiskit control flow {name!r} (tensorbond supports "
+                                          "if_test blocks only)")
             if name == "measure":
                 circuit._ops.append(Operation("measure", "measure", tuple(qs),
                                               clbits=tuple(cs), condition=cond))
-            elif name == "reset":
+                continue
+            if name == "reset":
                 circuit._ops.append(Operation("reset", "reset", tuple(qs), condition=cond))
-            elif name == "barrier":
-                if cond is None:
+                continue
+            if name == "barrier" and not cs:
+                if cond is None and qs:
                     circuit.barrier(*qs)
-            elif name in ("delay", "global_phase"):
-                continue  # no effect on the simulated distribution
-            else:
+                continue
+            if name == "delay" and not cs:
+                continue  # the identity
+            params = float_params(op)
+            if name == "global_phase" and not qs and params is not None and len(params) == 1:
+                add_phase(params[0], qs, cond)
+                continue
+            if not cs:
                 tb_name = _FROM_QISKIT.get(name, name)
-                params: list[float] | None = []
-                for p in op.params:
-                    if getattr(p, "parameters", None):
-                        raise ValueError(f"qiskit gate {name!r} has unbound parameters "
-                                         f"{sorted(str(x) for x in p.parameters)}; bind them "
-                                         "(qc.assign_parameters) first")
-                    try:
-                        params.append(float(p))  # type: ignore[union-attr]
-                    except (TypeError, ValueError):
-                        params = None  # e.g. a matrix parameter: use to_matrix()
-                        break
                 spec = GATES.get(tb_name)
-                if spec is not None and params is not None and \
+                standard = _is_standard(op, classes) or (
+                    name == "mcx" and type(op) is MCXGate and op.num_ctrl_qubits == 2)
+                if standard and spec is not None and params is not None and \
                         spec.num_qubits == len(qs) and spec.num_params == len(params):
                     circuit.append(tb_name, qs, params, condition=cond)
-                elif hasattr(op, "to_matrix") and len(qs) <= 3:
-                    m = np.asarray(op.to_matrix(), dtype=np.complex128)
-                    circuit.unitary(m, list(reversed(qs)))
-                    if cond is not None:
-                        last = circuit._ops.pop()
-                        circuit._ops.append(Operation("gate", "unitary", last.qubits,
-                                                      condition=cond, matrix=last.matrix))
-                else:
-                    raise NotImplementedError(f"qiskit instruction {name!r} on {len(qs)} "
-                                              "qubit(s) has no tensorbond equivalent")
+                    continue
+                m = matrix(op, len(qs))
+                if m is not None:
+                    add_unitary(m, qs, cond)
+                    continue
+            names = list(reversed(path))
+            if len(names) > 4:
+                names = [*names[:2], f"... {len(names) - 3} more", names[-1]]
+            where = " inside ".join(names) if names else "the circuit"
+            defn = getattr(op, "definition", None)
+            if defn is None:
+                raise ValueError(f"qiskit instruction {name!r} on {len(qs)} qubit(s) (in "
+                                 f"{where}) has neither a matrix (up to 3 qubits) nor a "
+                                 "definition; tensorbond cannot simulate it")
+            if depth >= MAX_DEFINITION_DEPTH:
+                raise ValueError(f"qiskit instruction {name!r} (in {where}) is defined more "
+                                 f"than {MAX_DEFINITION_DEPTH} levels deep; tensorbond stops "
+                                 "expanding definitions there")
+            if len(defn.qubits) != len(qs) or len(defn.clbits) != len(cs):
+                raise ValueError(f"qiskit instruction {name!r}'s definition has "
+                                 f"{len(defn.qubits)} qubit(s) and {len(defn.clbits)} "
+                                 f"clbit(s), the instruction {len(qs)} and {len(cs)}")
+            what = f"qiskit instruction {name!r}'s definition"
+            add_phase(phase(defn.global_phase, what), qs, cond)
+            convert(defn, dict(zip(defn.qubits, qs)), dict(zip(defn.clbits, cs)), cond,
+                    depth + 1, (*path, name))
 
-    convert(qc.data, None, qc)
+    circuit.global_phase = phase(qc.global_phase, "the qiskit circuit")
+    convert(qc, {q: i for i, q in enumerate(qc.qubits)},
+            {c: i for i, c in enumerate(qc.clbits)}, None, 0, ())
     return circuit
 
 

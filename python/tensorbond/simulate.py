@@ -9,6 +9,8 @@ import numpy as np
 
 from .circuit import Circuit, Operation
 from .errors import NotImplementedError as TbNotImplementedError
+from .memory import check_allocation, format_bytes
+from ._validate import as_count
 from .mps import MPS, _as_dtype
 from .truncation import CutoffMode, Truncation
 
@@ -89,6 +91,32 @@ class CompiledCircuit:
         return int(self.arity.shape[0])
 
 
+#: Bytes per site of an MPS beyond its tensor entries (vectors, bonds, layout).
+_SITE_OVERHEAD = 96
+
+
+def _check_fits(num_qubits: int, max_bond: int | None, dt: np.dtype) -> None:
+    """Refuse a simulation whose state cannot exist in memory, before starting it.
+
+    Two figures are certain: the product state it starts from, and one two-qubit
+    gate at the requested bond (its (2 chi, 2 chi) matrix and the SVD's factors
+    and workspace: about four such matrices). Without ``max_bond`` the bond is
+    what the circuit's entanglement makes it, so only the first applies.
+    """
+    start = num_qubits * (2 * dt.itemsize + _SITE_OVERHEAD)
+    check_allocation(start, f"the initial state of {num_qubits} qubits")
+    if max_bond is None:
+        return
+    chi = max_bond if num_qubits >= 126 else min(max_bond, 2 ** (num_qubits // 2))
+    gate = 4 * (2 * chi) ** 2 * dt.itemsize
+    state = num_qubits * 2 * chi * chi * dt.itemsize
+    check_allocation(
+        gate,
+        f"one two-qubit gate at max_bond={max_bond} (the state at that bond: up to "
+        f"{format_bytes(state)})",
+    )
+
+
 def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     """Flatten ``circuit`` for :func:`simulate` (done once; reuse for repeated runs).
 
@@ -153,7 +181,7 @@ def simulate(
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk of gates.
     chunk : int
-        Gates per compiled call when ``progress`` is given.
+        Gates per compiled call when ``progress`` is given (>= 1).
 
     Returns
     -------
@@ -164,7 +192,11 @@ def simulate(
     NotImplementedError
         Reset, ``if`` and mid-circuit measurement (named).
     ValueError
-        Bad truncation options or an initial state of the wrong size or dtype.
+        Bad truncation options, ``chunk < 1``, or an initial state of the wrong
+        size or dtype.
+    MemoryError
+        Before anything runs, when the initial state or one two-qubit gate at
+        ``max_bond`` needs more memory than is available (the message gives both).
 
     Examples
     --------
@@ -175,11 +207,13 @@ def simulate(
     """
     prog = circuit if isinstance(circuit, CompiledCircuit) else compile_circuit(circuit)
     trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
+    step = as_count(chunk, "chunk", minimum=1)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(
             f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}"
         )
     dt = _as_dtype(dtype)
+    _check_fits(prog.num_qubits, trunc.max_bond, dt)
     if initial_state is not None:
         if initial_state.num_qubits != prog.num_qubits:
             raise ValueError(
@@ -197,7 +231,6 @@ def simulate(
     if progress is None:
         state._impl.run(prog.qubits, prog.arity, prog.offsets, prog.matrices, 0, total, *args)
         return state
-    step = max(1, int(chunk))
     for start in range(0, total, step):
         stop = min(total, start + step)
         state._impl.run(prog.qubits, prog.arity, prog.offsets, prog.matrices, start, stop,

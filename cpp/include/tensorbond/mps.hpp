@@ -8,6 +8,7 @@
 #include <complex>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <shared_mutex>
 #include <vector>
 
@@ -91,9 +92,11 @@ template <ComplexScalar T> class Mps {
     void apply_gate(const GateRef& gate, const TruncationSpec& spec,
                     std::size_t toward = SIZE_MAX, Routing routing = Routing::automatic);
     /// Apply gates [begin, end) of a compiled circuit, looking ahead to place the
-    /// orthogonality centre where the next multi-qubit gate acts.
+    /// orthogonality centre where the next multi-qubit gate acts. `poll`, if set,
+    /// runs after every gate; an exception it throws (an interrupt) stops the run,
+    /// leaving the state valid but part-way through the gates.
     void run(const GateRef* gates, std::size_t count, const TruncationSpec& spec,
-             Routing routing = Routing::automatic);
+             Routing routing = Routing::automatic, const std::function<void()>& poll = {});
 
     /// <psi|psi>.
     double norm_squared() const;
