@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 import numpy as np
 
+from ._validate import as_count as _as_count
+from ._validate import as_tolerance
 from .gates import GATES, gate_matrix
 
 __all__ = ["Circuit", "Condition", "Operation"]
@@ -25,6 +27,13 @@ class Condition:
     clbits: tuple[int, ...]
     value: int
     register: str = ""
+
+    def __str__(self) -> str:
+        """``c == 3`` for a register, ``clbit 2 == 1`` for a single loose bit."""
+        if self.register:
+            return f"{self.register} == {self.value}"
+        bits = ", ".join(str(b) for b in self.clbits)
+        return f"clbit{'s' if len(self.clbits) > 1 else ''} {bits} == {self.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,11 +182,14 @@ class Circuit:
 
         Raises
         ------
+        TypeError
+            ``matrix`` is not numeric (a string, say), ``atol`` not a real number.
         ValueError
-            Wrong shape, non-finite entries, or a matrix that is not unitary
-            within ``atol``.
+            Wrong shape, non-finite entries, a matrix that is not unitary
+            within ``atol``, or an ``atol`` that is negative or not finite.
         """
-        m = np.array(matrix, dtype=np.complex128)
+        tol = as_tolerance(atol, "atol")
+        m = _as_complex_matrix(matrix, "unitary matrix")
         k = len(qubits)
         if k not in (1, 2, 3):
             raise ValueError(f"unitary acts on 1 to 3 qubits, got {k}")
@@ -188,7 +200,7 @@ class Circuit:
         if not np.all(np.isfinite(m)):
             raise ValueError("unitary matrix contains NaN or infinite values")
         err = float(np.max(np.abs(m @ m.conj().T - np.eye(2**k))))
-        if err > atol:
+        if err > tol:
             raise ValueError(f"matrix is not unitary: max |U U^dag - I| = {err:.3g}")
         qs = self._check_qubits(qubits, "unitary")
         m.setflags(write=False)
@@ -463,12 +475,19 @@ class Circuit:
         return parse_qasm(text, filename=filename)
 
 
-def _as_count(v: object, what: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
-        raise TypeError(f"{what} must be an int, got {type(v).__name__}")
-    if v < 0:
-        raise ValueError(f"{what} must be non-negative, got {v}")
-    return int(v)
+def _as_complex_matrix(matrix: Any, what: str) -> np.ndarray:
+    """``matrix`` as a new complex128 array; TypeError for non-numeric input."""
+    bad = TypeError(f"{what} must be a numeric array, got {type(matrix).__name__} "
+                    f"{matrix!r}"[:200])
+    if isinstance(matrix, (str, bytes)):
+        raise bad
+    try:
+        x = np.asarray(matrix)
+        if x.dtype.kind not in "biufcO":
+            raise bad
+        return np.array(x, dtype=np.complex128)
+    except (TypeError, ValueError):
+        raise bad from None
 
 
 def _as_index(v: object, what: str) -> int:

@@ -143,10 +143,19 @@ def circuit_from_qiskit(qc: Any) -> Circuit:
     circuit = Circuit(qc.num_qubits, num_clbits=0)
     for reg in qc.qregs:
         circuit.qregs[reg.name] = (qc.find_bit(reg[0]).index if len(reg) else 0, len(reg))
+    in_registers = {qc.find_bit(b).index for reg in qc.cregs for b in reg}
     for reg in qc.cregs:
+        first = qc.find_bit(reg[0]).index if len(reg) else circuit.num_clbits
+        if first > circuit.num_clbits and not (
+            in_registers & set(range(circuit.num_clbits, first))
+        ):
+            circuit.num_clbits = first  # loose bits declared before this register
         start = circuit.add_creg(reg.name, len(reg))
-        if len(reg) and qc.find_bit(reg[0]).index != start:
-            raise NotImplementedError("classical registers that share or skip bits")
+        if [qc.find_bit(b).index for b in reg] != list(range(start, start + len(reg))):
+            raise NotImplementedError(
+                f"classical register {reg.name!r} shares bits with another register or "
+                "is not contiguous"
+            )
     if circuit.num_clbits < qc.num_clbits:  # loose classical bits after the registers
         circuit.num_clbits = qc.num_clbits
 

@@ -35,8 +35,8 @@ class CompiledCircuit:
         for i, op in enumerate(ops):
             if op.condition is not None:
                 raise TbNotImplementedError(
-                    f"classically controlled operation 'if ({op.condition.register} == "
-                    f"{op.condition.value}) {op.name}' (operation {i}): a dynamic "
+                    f"classically controlled operation 'if ({op.condition}) {op.name}' "
+                    f"(operation {i}): a dynamic "
                     "circuit has no single final state: run its shots with tensorbond.run"
                 )
             if op.kind == "reset":
