@@ -16,7 +16,9 @@ unlike :func:`numpy.ascontiguousarray`, keeps 0-d arrays 0-d). Wider types
 from __future__ import annotations
 
 import functools
+import math
 import operator
+import sys
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -521,7 +523,12 @@ def svd(
     ------
     ValueError
         ``a`` is not 2-D or contains NaN or infinity; ``max_bond < 1``,
-        negative ``cutoff`` or an unknown ``cutoff_mode``.
+        negative ``cutoff`` or an unknown ``cutoff_mode``; singular values or a
+        discarded weight beyond the dtype's range (entries near its largest
+        value). A matrix whose entries are far from 1 (below ``2**-100`` or
+        above ``2**100`` in float64) is scaled by a power of two before the
+        decomposition, exactly, so its sums of squares cannot overflow or
+        underflow; ``max_bond`` of ``2**62`` or more means no limit.
     TypeError
         An unsupported dtype, or a non-integer ``max_bond``.
     tensorbond.LinAlgError
@@ -534,17 +541,65 @@ def svd(
     >>> s.tolist(), discarded
     ([3.0, 2.0], 1e-12)
     """
-    if max_bond is not None and not isinstance(max_bond, bool):
-        try:
-            max_bond = operator.index(max_bond)
-        except TypeError:
-            raise TypeError(
-                f"max_bond must be an int or None, got {type(max_bond).__name__}"
-            ) from None
-    args = Truncation(max_bond, cutoff, cutoff_mode, bool(renormalize))._args()
+    trunc = Truncation(max_bond, cutoff, cutoff_mode, bool(renormalize))
     x = _as_matrix(a, "svd")
-    u, s, vh, discarded, _total = _kernel("svd", x.dtype)(x, *args)
+    x, exp = _scaled(x)
+    bound, cut, mode, renorm = trunc._args()
+    if exp and cut > 0 and mode in ("abs", "sum2"):
+        cut = _scaled_cutoff(cut, exp if mode == "abs" else 2 * exp)
+    u, s, vh, discarded, _total = _kernel("svd", x.dtype)(x, bound, cut, mode, renorm)
+    if exp:
+        s = _times_pow2(s, exp)
+        try:
+            discarded = math.ldexp(discarded, 2 * exp)
+        except OverflowError:
+            discarded = math.inf
+        if not (bool(np.all(np.isfinite(s))) and math.isfinite(discarded)):
+            raise ValueError(
+                f"svd: the singular values or the discarded weight (the sum of the "
+                f"dropped values' squares) of a matrix with entries up to "
+                f"{math.ldexp(1.0, exp):.3g} exceed the range of {s.dtype}; scale "
+                "the matrix down first"
+            )
     return SVDResult(u, s, vh, float(discarded))
+
+
+#: Largest |log2| of max|a| the SVD kernel takes as it is (its sums of squares
+#: must neither overflow nor underflow); beyond, the matrix is scaled by a power
+#: of two (exact) and the results are scaled back.
+_SAFE_EXPONENT = {np.dtype(np.float32): 20, np.dtype(np.float64): 100}
+_TINY = math.ulp(0.0)
+
+
+def _times_pow2(x: np.ndarray, exp: int) -> np.ndarray:
+    """``x * 2**exp`` in ``x``'s dtype, exact where the result is a normal number."""
+    real = np.finfo(x.dtype).dtype
+    half = exp // 2
+    with np.errstate(over="ignore", under="ignore"):
+        return x * real.type(math.ldexp(1.0, half)) * real.type(math.ldexp(1.0, exp - half))
+
+
+def _scaled(x: np.ndarray) -> tuple[np.ndarray, int]:
+    """``(x / 2**e, e)`` with max|x / 2**e| in [0.5, 1) when max|x| is far from 1,
+    else ``(x, 0)`` (also for empty, all-zero and non-finite matrices)."""
+    if x.size == 0:
+        return x, 0
+    amax = float(np.max(np.abs(x)))
+    if amax == 0.0 or not math.isfinite(amax):
+        return x, 0
+    exp = math.frexp(amax)[1]
+    if abs(exp) <= _SAFE_EXPONENT[np.finfo(x.dtype).dtype]:
+        return x, 0
+    return np.ascontiguousarray(_times_pow2(x, -exp)), exp
+
+
+def _scaled_cutoff(cut: float, exp: int) -> float:
+    """``cut / 2**exp``, kept positive and finite (a positive cutoff stays positive)."""
+    try:
+        out = math.ldexp(cut, -exp)
+    except OverflowError:
+        return sys.float_info.max
+    return out if out > 0 else _TINY
 
 
 def singular_values(a: npt.ArrayLike) -> np.ndarray:

@@ -6,6 +6,8 @@ import json
 import math
 import os
 import re
+import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -14,6 +16,7 @@ from typing import Any, Literal, Union
 import numpy as np
 
 from . import _core
+from ._validate import as_count, as_seed, as_tolerance
 from .memory import check_allocation
 from .truncation import CutoffMode, Truncation
 
@@ -49,16 +52,8 @@ def _as_dtype(dtype: Any) -> np.dtype:
     return dt
 
 
-def _seed_to_int(seed: int | np.random.Generator | None) -> int:
-    if isinstance(seed, np.random.Generator):
-        return int(seed.integers(0, 2**63))
-    if seed is None:
-        return int(np.random.default_rng().integers(0, 2**63))
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, a numpy Generator or None, got {seed!r}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
-    return int(np.random.SeedSequence(int(seed)).generate_state(1, np.uint64)[0] >> 1)
+#: The former name of :func:`tensorbond._validate.as_seed`.
+_seed_to_int = as_seed
 
 
 class Samples(Sequence[str]):
@@ -264,23 +259,52 @@ class MPS:
 
         Raises
         ------
+        FileNotFoundError
+            No such file.
         ValueError
-            Not a tensorbond MPS file, or one from a newer format version.
+            Not a tensorbond MPS file, one from a newer format version, or a
+            malformed one (unreadable or truncated archive, missing or mistyped
+            metadata, missing or inconsistent site tensors, a fidelity estimate
+            outside [0, 1], a ``clbit_map`` naming a qubit outside the state):
+            the message names the file and what is wrong.
         """
-        with np.load(Path(path), allow_pickle=False) as z:
-            if "__meta__" not in z.files:
-                raise ValueError(f"{path} is not a tensorbond MPS file (no metadata)")
-            meta = json.loads(str(z["__meta__"]))
-            if meta.get("format") != "tensorbond.mps":
-                raise ValueError(f"{path} is not a tensorbond MPS file")
-            if int(meta.get("version", 0)) > _SAVE_VERSION:
-                raise ValueError(f"{path} has MPS format version {meta['version']}; this "
-                                 f"tensorbond reads up to {_SAVE_VERSION}")
-            tensors = [z[f"site{i}"] for i in range(int(meta["num_qubits"]))]
-        out = cls.from_site_tensors(tensors, layout=meta["layout"], dtype=meta["dtype"])
-        out._impl.set_history(float(meta["fidelity_estimate"]), float(meta["truncation_error"]),
-                              int(meta["num_truncations"]), int(meta["max_bond_reached"]))
-        out.clbit_map = {int(k): int(v) for k, v in meta["clbit_map"].items()}
+        p = Path(path)
+
+        def bad(what: str) -> ValueError:
+            return ValueError(f"{path} is not a tensorbond MPS file: {what}")
+
+        with open(p, "rb") as fh:  # np.load would leak the handle of a bad zip
+            try:
+                z = np.load(fh, allow_pickle=False)
+            except (ValueError, OSError, EOFError, zipfile.BadZipFile) as exc:
+                raise bad(f"cannot read it as an .npz archive ({exc})") from None
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise bad("it holds a single array, not an .npz archive")
+            try:
+                with z:
+                    if "__meta__" not in z.files:
+                        raise ValueError(
+                            f"{path} is not a tensorbond MPS file (no metadata)"
+                        )
+                    meta = _read_meta(z, bad)
+                    n = meta["num_qubits"]
+                    missing = [f"site{i}" for i in range(n) if f"site{i}" not in z.files]
+                    if missing:
+                        raise bad(f"{n} qubits but no {', '.join(missing[:3])}"
+                                  + (" ..." if len(missing) > 3 else ""))
+                    tensors = [_read_array(z, f"site{i}", bad) for i in range(n)]
+            except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+                raise bad(f"the archive is damaged ({exc})") from None
+        for i, t in enumerate(tensors):
+            if t.dtype.kind not in "biufc":
+                raise bad(f"site{i} has dtype {t.dtype}, not a number type")
+        try:
+            out = cls.from_site_tensors(tensors, layout=meta["layout"], dtype=meta["dtype"])
+        except (ValueError, TypeError) as exc:
+            raise bad(str(exc)) from None
+        out._impl.set_history(meta["fidelity_estimate"], meta["truncation_error"],
+                              meta["num_truncations"], meta["max_bond_reached"])
+        out.clbit_map = meta["clbit_map"]
         return out
 
     @classmethod
@@ -457,6 +481,16 @@ class MPS:
         return self
 
     # -------------------------------------------------------------- queries
+    def _norm_squared_nonzero(self, what: str) -> float:
+        """``<psi|psi>``, refusing a state of norm zero (or a non-finite norm)."""
+        n2 = float(self._impl.norm_squared())
+        if not (n2 > 0.0 and math.isfinite(n2)):
+            raise ValueError(
+                f"{what} is undefined for a state of norm {math.sqrt(n2) if n2 >= 0 else n2}"
+                " (the state is zero, or not finite): nothing to normalize by"
+            )
+        return n2
+
     def norm(self) -> float:
         """The 2-norm ``sqrt(<psi|psi>)`` (below 1 after truncation unless renormalized)."""
         return math.sqrt(self._impl.norm_squared())
@@ -467,9 +501,15 @@ class MPS:
         return complex(self._impl.amplitude(b))
 
     def probability(self, bits: str | Sequence[int]) -> float:
-        """Probability of measuring ``bits``: ``|<bits|psi>|^2 / <psi|psi>``."""
+        """Probability of measuring ``bits``: ``|<bits|psi>|^2 / <psi|psi>``.
+
+        Raises
+        ------
+        ValueError
+            A malformed bitstring, or a state of norm zero (nothing to divide by).
+        """
         a = self.amplitude(bits)
-        return (a.real**2 + a.imag**2) / self._impl.norm_squared()
+        return (a.real**2 + a.imag**2) / self._norm_squared_nonzero("probability")
 
     def to_dense(self) -> np.ndarray:
         """The state vector of length ``2**n``, qubit 0 most significant.
@@ -508,17 +548,14 @@ class MPS:
         Samples
             Bitstrings, qubit 0 leftmost; ``.counts()`` tallies them.
         """
-        if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)):
-            raise TypeError(f"shots must be an int, got {type(shots).__name__}")
-        if shots < 0:
-            raise ValueError(f"shots must be non-negative, got {shots}")
+        shots = as_count(shots, "shots")
         if shots * self.num_qubits > _MAX_SAMPLE_BYTES:
             raise ValueError(
                 f"{shots} shots of {self.num_qubits} qubits need "
                 f"{shots * self.num_qubits / 2**30:.3g} GiB of bitstrings; draw them in "
                 f"batches of at most {_MAX_SAMPLE_BYTES // self.num_qubits} shots"
             )
-        return Samples(self._impl.sample(int(shots), _seed_to_int(seed)))
+        return Samples(self._impl.sample(shots, as_seed(seed)))
 
     def expectation(
         self, op: PauliTerm | Sequence[tuple[complex, PauliTerm]] | Mapping[str, complex]
@@ -536,9 +573,14 @@ class MPS:
         -------
         float or complex
             Real when all coefficients are real (the operator is Hermitian).
+
+        Raises
+        ------
+        ValueError
+            A malformed Pauli string, or a state of norm zero.
         """
         terms = _parse_pauli_sum(op)
-        norm2 = self._impl.norm_squared()
+        norm2 = self._norm_squared_nonzero("expectation")
         total = 0j
         for coeff, term in terms:
             sites = sorted(term)
@@ -608,6 +650,74 @@ class MPS:
         p = self.schmidt_values(bond) ** 2
         p = p[p > 0]
         return float(-np.sum(p * np.log(p)) / math.log(base))
+
+
+def _read_array(z: Any, key: str, bad: Any) -> np.ndarray:
+    try:
+        return np.asarray(z[key])
+    except ValueError as exc:  # object arrays (pickles) and malformed headers
+        raise bad(f"{key} cannot be read ({exc})") from None
+
+
+def _read_meta(z: Any, bad: Any) -> dict[str, Any]:
+    """The validated metadata of an MPS file (see :meth:`MPS.load`)."""
+    raw = _read_array(z, "__meta__", bad)
+    if raw.shape != () or raw.dtype.kind != "U":
+        raise bad(f"__meta__ must be a JSON string, got a {raw.dtype} array of shape "
+                  f"{raw.shape}")
+    try:
+        meta = json.loads(str(raw))
+    except ValueError as exc:
+        raise bad(f"__meta__ is not valid JSON ({exc})") from None
+    if not isinstance(meta, dict):
+        raise bad(f"__meta__ must be a JSON object, got {type(meta).__name__}")
+    if meta.get("format") != "tensorbond.mps":
+        raise bad(f"format is {meta.get('format')!r}, not 'tensorbond.mps'")
+    keys = ("num_qubits", "dtype", "layout", "fidelity_estimate",
+            "truncation_error", "num_truncations", "max_bond_reached", "clbit_map")
+    missing = [k for k in keys if k not in meta]
+    if missing:
+        raise bad(f"metadata lacks {', '.join(missing)}")
+    out: dict[str, Any] = {}
+    try:
+        version = as_count(meta.get("version", _SAVE_VERSION), "version")
+        if version > _SAVE_VERSION:
+            raise ValueError(f"format version {version}; this tensorbond reads up to "
+                             f"{_SAVE_VERSION}")
+        n = out["num_qubits"] = as_count(meta["num_qubits"], "num_qubits", minimum=1)
+        if meta["dtype"] not in ("complex64", "complex128"):
+            raise ValueError(f"dtype must be 'complex64' or 'complex128', got "
+                             f"{meta['dtype']!r}")
+        out["dtype"] = meta["dtype"]
+        layout = meta["layout"]
+        if not isinstance(layout, list):
+            raise TypeError(f"layout must be a list, got {type(layout).__name__}")
+        out["layout"] = [as_count(q, "layout entry") for q in layout]
+        if sorted(out["layout"]) != list(range(n)):
+            raise ValueError(f"layout must be a permutation of 0..{n - 1}, got {layout}")
+        fid = as_tolerance(meta["fidelity_estimate"], "fidelity_estimate")
+        if fid > 1.0:
+            raise ValueError(f"fidelity_estimate must lie in [0, 1], got {fid!r}")
+        out["fidelity_estimate"] = fid
+        out["truncation_error"] = as_tolerance(meta["truncation_error"], "truncation_error")
+        out["num_truncations"] = as_count(meta["num_truncations"], "num_truncations")
+        out["max_bond_reached"] = as_count(meta["max_bond_reached"], "max_bond_reached",
+                                           minimum=1)
+        cmap = meta["clbit_map"]
+        if not isinstance(cmap, dict):
+            raise TypeError(f"clbit_map must be an object, got {type(cmap).__name__}")
+        out["clbit_map"] = {}
+        for k, v in cmap.items():
+            if not (isinstance(k, str) and k.isdigit()):
+                raise ValueError(f"clbit_map keys must be classical bit numbers, got {k!r}")
+            q = as_count(v, f"clbit_map[{k}]")
+            if q >= n:
+                raise ValueError(f"clbit_map[{k}] = {q} names a qubit outside the "
+                                 f"{n}-qubit state")
+            out["clbit_map"][int(k)] = q
+    except (TypeError, ValueError) as exc:
+        raise bad(str(exc)) from None
+    return out
 
 
 def _parse_bits(bits: str | Sequence[int], n: int | None) -> np.ndarray:

@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from ._validate import as_count
+from .gates import GATES
+
 __all__ = [
     "Channel",
     "NoiseModel",
@@ -114,6 +117,12 @@ def _as_mixture(mats: Sequence[np.ndarray]) -> tuple[tuple[float, np.ndarray], .
     return tuple(out)
 
 
+def _known_gate_names() -> frozenset[str]:
+    """Lower-case names a circuit operation can carry (``channels_after`` compares
+    lower-cased names)."""
+    return frozenset(name.lower() for name in GATES) | {"unitary"}
+
+
 def _check_prob(p: float, what: str, high: float = 1.0) -> float:
     p = float(p)
     if not (0.0 <= p <= high):
@@ -202,12 +211,35 @@ class NoiseModel:
         None) that touches one of ``qubits`` (any when None).
 
         A one-qubit channel acts on every qubit of the gate; a two-qubit channel
-        follows two-qubit gates only, on their qubits in order.
+        follows two-qubit gates only, on their qubits in order. Gate names are
+        those of :data:`tensorbond.gates.GATES` (any case) and ``"unitary"``
+        (matrices added with :meth:`Circuit.unitary`).
+
+        Raises
+        ------
+        TypeError
+            ``channel`` is not a :class:`Channel`, ``gates`` a single string or
+            ``qubits`` not ints.
+        ValueError
+            A gate name that no circuit can contain (a typo would otherwise
+            silently add no noise), or a negative qubit.
         """
         if not isinstance(channel, Channel):
             raise TypeError(f"expected a Channel, got {type(channel).__name__}")
-        g = frozenset(str(x).lower() for x in gates) if gates is not None else None
-        q = frozenset(int(x) for x in qubits) if qubits is not None else None
+        g = None
+        if gates is not None:
+            if isinstance(gates, str):
+                raise TypeError(f"gates must be a list of gate names, got the string "
+                                f"{gates!r} (write gates=[{gates!r}])")
+            g = frozenset(str(x).lower() for x in gates)
+            unknown = sorted(g - _known_gate_names())
+            if unknown:
+                raise ValueError(
+                    f"unknown gate name(s) {', '.join(map(repr, unknown))} in gates; "
+                    "known: the names of tensorbond.gates.GATES and 'unitary'"
+                )
+        q = frozenset(as_count(x, "qubit of a noise rule") for x in qubits) \
+            if qubits is not None else None
         self._rules.append((channel, g, q))
         return self
 

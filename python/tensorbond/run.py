@@ -27,7 +27,8 @@ from typing import Any
 import numpy as np
 
 from .circuit import Circuit, Condition, Operation
-from .mps import MPS, _as_dtype
+from ._validate import as_count, as_generator
+from .mps import _MAX_SAMPLE_BYTES, MPS, _as_dtype
 from .noise import Channel, NoiseModel, ReadoutError
 from .simulate import CompiledCircuit, Routing
 from .truncation import CutoffMode, Truncation
@@ -49,7 +50,10 @@ class RunResult:
     counts : dict of str to int
         Outcome -> shots. Keys follow OpenQASM (and qiskit): each register's bits
         with its highest bit on the left, registers separated by spaces, the first
-        declared register on the right.
+        declared register on the right. So for ``measure q[i] -> c[i]`` qubit 0 is
+        the *rightmost* character: the reverse of tensorbond's qubit order (qubit
+        0 leftmost), which ``MPS.sample(...).counts()`` uses;
+        ``counts(order="qiskit")`` there gives this order.
     shots : int
     memory : list of str or None
         One key per shot (``memory=True``), in random order.
@@ -222,7 +226,8 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
     circuit : Circuit
         The circuit, with its classical registers.
     shots : int
-        Number of shots (>= 0).
+        Number of shots (>= 0), at most ``2**34`` bytes of outcomes: ``shots``
+        times the larger of the qubit and classical bit counts.
     seed : int or numpy.random.Generator, optional
         Seed of every random draw (outcomes, Kraus operators, readout flips).
     noise : NoiseModel, optional
@@ -237,11 +242,14 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
     Returns
     -------
     RunResult
+        Its ``counts`` keys are in OpenQASM/qiskit bit order (first clbit
+        rightmost), unlike ``MPS.sample(...).counts()`` (qubit 0 leftmost).
 
     Raises
     ------
     TypeError, ValueError
-        Bad shots, seed or options.
+        Bad shots (too many for one call, see above), seed (a negative int) or
+        options.
     IndexError
         A noise rule on a qubit outside the circuit.
 
@@ -256,10 +264,15 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
     t0 = time.perf_counter()
     if not isinstance(circuit, Circuit):
         raise TypeError(f"expected a tensorbond.Circuit, got {type(circuit).__name__}")
-    if isinstance(shots, bool) or not isinstance(shots, (int, np.integer)):
-        raise TypeError(f"shots must be an int, got {type(shots).__name__}")
-    if shots < 0:
-        raise ValueError(f"shots must be non-negative, got {shots}")
+    shots = as_count(shots, "shots")
+    width = max(1, circuit.num_qubits, circuit.num_clbits)
+    if shots * width > _MAX_SAMPLE_BYTES:
+        raise ValueError(
+            f"shots={shots} of a circuit of {circuit.num_qubits} qubits and "
+            f"{circuit.num_clbits} classical bits need {shots * width / 2**30:.3g} GiB of "
+            f"outcomes; run at most {_MAX_SAMPLE_BYTES // width} shots per call"
+        )
+    rng = as_generator(seed)
     if noise is not None:
         if not isinstance(noise, NoiseModel):
             raise TypeError(f"noise must be a NoiseModel, got {type(noise).__name__}")
@@ -267,7 +280,6 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
     trunc = Truncation(max_bond, cutoff, cutoff_mode, False)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
-    rng = np.random.default_rng(seed)
     steps, prog = _program(circuit, noise)
     targs = (*trunc._args(), routing)
     layout = _register_layout(circuit)

@@ -29,9 +29,10 @@ the fidelity with the untruncated state.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
+
+from ._validate import as_optional_bond, as_tolerance
 
 __all__ = ["CutoffMode", "Truncation"]
 
@@ -46,7 +47,9 @@ class Truncation:
     Parameters
     ----------
     max_bond : int or None
-        Largest bond dimension kept; ``None`` for no limit.
+        Largest bond dimension kept; ``None`` for no limit. Numpy integers are
+        accepted; bounds of ``2**62`` or more mean no limit and are stored as
+        ``2**62``.
     cutoff : float
         Threshold whose meaning depends on ``cutoff_mode``; 0 drops nothing.
     cutoff_mode : {"rsum2", "sum2", "rel", "abs"}
@@ -56,6 +59,9 @@ class Truncation:
 
     Raises
     ------
+    TypeError
+        A ``max_bond`` that is not an int or None, a ``cutoff`` that is not a
+        real number.
     ValueError
         ``max_bond < 1``, negative or non-finite ``cutoff``, unknown mode.
     """
@@ -66,16 +72,9 @@ class Truncation:
     renormalize: bool = False
 
     def __post_init__(self) -> None:
-        if self.max_bond is not None:
-            if isinstance(self.max_bond, bool) or not isinstance(self.max_bond, int):
-                raise TypeError(
-                    f"max_bond must be an int or None, got {type(self.max_bond).__name__}"
-                )
-            if self.max_bond < 1:
-                raise ValueError(f"max_bond must be >= 1 or None, got {self.max_bond}")
-        c = float(self.cutoff)
-        if not math.isfinite(c) or c < 0:
-            raise ValueError(f"cutoff must be a finite number >= 0, got {self.cutoff}")
+        # Normalised in place (numpy integers to int, huge bounds to the limit).
+        object.__setattr__(self, "max_bond", as_optional_bond(self.max_bond, "max_bond"))
+        object.__setattr__(self, "cutoff", as_tolerance(self.cutoff, "cutoff"))
         if self.cutoff_mode not in _MODES:
             raise ValueError(
                 f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}"

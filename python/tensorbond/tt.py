@@ -387,6 +387,8 @@ class _Factorized:
             memory available (see :func:`tensorbond.set_max_memory`).
         """
         rows, cols = self.shape
+        if rows * cols >= 2**63:  # the core refuses it with the overflow named
+            return self._impl.to_dense()  # type: ignore[no-any-return]
         check_allocation(
             2 * rows * cols * self.dtype.itemsize, f"to_dense of a {rows} x {cols} matrix"
         )
