@@ -84,11 +84,14 @@ def test_expectations(moved) -> None:
         )
 
 
-def test_entropy_restores_layout(moved) -> None:
+def test_entropy_in_qubit_order_leaves_layout(moved) -> None:
+    # A query: the layout is restored on a copy, the state keeps its own.
     psi, ref, n = moved
+    layout = list(psi.layout)
+    assert layout != list(range(n))
     for bond in range(n - 1):
         assert psi.entropy(bond) == pytest.approx(_entropy_dense(ref, n, bond), abs=1e-8)
-    assert psi.layout == list(range(n))
+    assert psi.layout == layout
     np.testing.assert_allclose(psi.to_dense(), ref, rtol=1e-8, atol=1e-10)
 
 

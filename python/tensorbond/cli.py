@@ -13,6 +13,25 @@ from typing import Any
 
 __all__ = ["main"]
 
+# The simulate progress bar: it appears once a run has taken _PROGRESS_DELAY_S
+# and redraws at most every _PROGRESS_INTERVAL_S; simulate reports after every
+# _PROGRESS_CHUNK gates.
+_PROGRESS_DELAY_S = 0.5
+_PROGRESS_INTERVAL_S = 0.1
+_PROGRESS_CHUNK = 32
+
+
+def _version() -> str:
+    """The installed distribution's version, else ``tensorbond.__version__``."""
+    from importlib import metadata
+
+    try:
+        return metadata.version("tensorbond")
+    except metadata.PackageNotFoundError:
+        import tensorbond
+
+        return str(getattr(tensorbond, "__version__", "unknown"))
+
 
 def _build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -20,15 +39,17 @@ def _build_parser() -> argparse.ArgumentParser:
         description="Tensor networks in C++: MPS quantum circuit simulation and "
         "tensor-train compression of neural networks.",
     )
+    p.add_argument("--version", action="version", version=f"tensorbond {_version()}")
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser(
         "simulate",
-        help="simulate an OpenQASM 2 circuit as an MPS",
-        description="Simulate an OpenQASM 2.0 file (or a built-in example) as a matrix "
-        "product state; print qubits, gates, wall time, bond dimensions, the fidelity "
-        "estimate and sampled counts (qubit 0 leftmost).",
+        help="simulate an OpenQASM 2 or 3 circuit as an MPS",
+        description="Simulate an OpenQASM 2.0 or 3 file (3: the common subset, e.g. "
+        "qiskit.qasm3.dumps output) or a built-in example as a matrix product state; "
+        "print qubits, gates, wall time, bond dimensions, the fidelity estimate and "
+        "sampled counts (qubit 0 leftmost).",
     )
-    s.add_argument("file", nargs="?", help="OpenQASM 2.0 file")
+    s.add_argument("file", nargs="?", help="OpenQASM 2.0 or 3 file")
     s.add_argument(
         "--example",
         choices=["ghz", "qft", "brick", "tfim"],
@@ -125,26 +146,43 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 class _Progress:
-    """A tqdm bar that appears only for runs longer than a second."""
+    """A live tqdm bar of gates done, on ``file`` (default stderr) when it is a
+    terminal; nothing otherwise (a pipe, a log file, no tqdm)."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    def __init__(self, total: int, enabled: bool, file: Any = None) -> None:
         self._bar: Any = None
-        if enabled and sys.stderr.isatty():
-            try:
-                from tqdm import tqdm
-            except ImportError:  # progress is optional
-                return
-            self._bar = tqdm(total=total, unit="gate", delay=1.0, file=sys.stderr,
-                             leave=False)
+        self._done = 0
+        file = sys.stderr if file is None else file
+        if not enabled or not _isatty(file):
+            return
+        try:
+            from tqdm import tqdm
+        except ImportError:  # progress is optional
+            return
+        self._bar = tqdm(total=total, unit="gate", file=file, leave=False,
+                         delay=_PROGRESS_DELAY_S, mininterval=_PROGRESS_INTERVAL_S,
+                         miniters=1, dynamic_ncols=True, disable=False)
+
+    @property
+    def active(self) -> bool:
+        """Whether there is a bar to update."""
+        return self._bar is not None
 
     def __call__(self, done: int, total: int) -> None:
-        if self._bar is not None:
-            self._bar.n = done
-            self._bar.refresh()
+        if self._bar is not None and done > self._done:
+            self._bar.update(done - self._done)
+            self._done = done
 
     def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
+
+
+def _isatty(file: Any) -> bool:
+    try:
+        return bool(file.isatty())
+    except (AttributeError, ValueError, OSError):  # no isatty, or a closed file
+        return False
 
 
 def _simulate(args: argparse.Namespace) -> int:
@@ -161,6 +199,10 @@ def _simulate(args: argparse.Namespace) -> int:
         circuit = EXAMPLES[args.example](**kwargs)
         source = f"example:{args.example}"
     else:
+        if Path(args.file).is_dir():
+            print(f"tensorbond simulate: error: {args.file!r} is a directory, not an "
+                  "OpenQASM file", file=sys.stderr)
+            return 2
         circuit = tb.Circuit.from_qasm(args.file)
         source = args.file
     from tensorbond.run import is_dynamic
@@ -177,7 +219,8 @@ def _simulate(args: argparse.Namespace) -> int:
             cutoff=args.cutoff,
             cutoff_mode=args.cutoff_mode,
             dtype=args.dtype,
-            progress=bar,
+            progress=bar if bar.active else None,  # no bar: one compiled call
+            chunk=_PROGRESS_CHUNK,
         )
     finally:
         bar.close()

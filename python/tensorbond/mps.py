@@ -629,7 +629,8 @@ class MPS:
     def schmidt_values(self, bond: int) -> np.ndarray:
         """Normalized Schmidt values across ``bond`` (between qubits bond, bond+1).
 
-        Restores the identity :attr:`layout` first if it was moved.
+        If the :attr:`layout` was moved, it is restored on a copy (the state
+        itself is unchanged).
         """
         if isinstance(bond, bool) or not isinstance(bond, (int, np.integer)):
             raise TypeError(f"bond must be an int, got {type(bond).__name__}")
