@@ -127,3 +127,88 @@ def test_gphase_is_an_exact_global_phase() -> None:
     psi = tb.simulate(tb.Circuit.from_qasm(text)).to_dense()
     bell = np.array([1, 0, 0, 1]) / np.sqrt(2)
     np.testing.assert_allclose(psi, np.exp(1j * 0.7) * bell, atol=1e-12)
+
+
+def _qiskit_state(qc) -> np.ndarray:
+    """qiskit's statevector in tensorbond's order (qubit 0 the most significant)."""
+    from qiskit.quantum_info import Statevector
+
+    n = qc.num_qubits
+    return Statevector(qc).data.reshape((2,) * n).transpose(*reversed(range(n))).ravel()
+
+
+def test_transpiled_circuit_with_physical_qubits_and_delay() -> None:
+    from qiskit import QuantumCircuit, transpile
+    from qiskit.circuit.library import GlobalPhaseGate
+    from qiskit.transpiler import CouplingMap
+
+    qc = QuantumCircuit(3)
+    qc.h(0)
+    qc.cx(0, 2)
+    qc.rz(0.3, 2)
+    qc.delay(100, 1)
+    qc.ccx(0, 1, 2)
+    qc.ry(0.7, 1)
+    qc.append(GlobalPhaseGate(0.3), [])
+    t = transpile(qc, basis_gates=["rz", "sx", "x", "cx", "delay"], optimization_level=0,
+                  coupling_map=CouplingMap.from_line(5), initial_layout=[4, 1, 2])
+    text = qasm3.dumps(t)
+    assert "$4" in text and "delay[" in text and "$0" not in text
+    c = tb.Circuit.from_qasm(text)
+    assert c.num_qubits == 5  # largest physical qubit + 1; $k is qubit k
+    psi = tb.simulate(c).to_dense()
+    assert abs(np.vdot(_qiskit_state(t), psi)) == pytest.approx(1, abs=1e-10)
+    # a measured transpiled circuit: '$k' in measure statements too
+    qc.measure_all()
+    t = transpile(qc, basis_gates=["rz", "sx", "x", "cx"], optimization_level=0,
+                  coupling_map=CouplingMap.from_line(3), seed_transpiler=1)
+    c = tb.Circuit.from_qasm(qasm3.dumps(t))
+    assert c.num_qubits == 3 and c.num_clbits == 3
+    assert sorted(op.qubits[0] for op in c if op.kind == "measure") == [0, 1, 2]
+
+
+def test_qiskit_global_phase_gate_is_applied() -> None:
+    from qiskit import QuantumCircuit
+    from qiskit.circuit.library import GlobalPhaseGate
+
+    qc = QuantumCircuit(2)
+    qc.h(0)
+    qc.append(GlobalPhaseGate(0.3), [])
+    qc.cx(0, 1)
+    text = qasm3.dumps(qc)
+    assert "gate global_phase(p0)" in text
+    psi = tb.simulate(tb.Circuit.from_qasm(text)).to_dense()
+    np.testing.assert_allclose(psi, _qiskit_state(qc), atol=1e-12)  # phase included
+
+
+def test_gate_on_no_qubits_applies_its_global_phases() -> None:
+    text = ("OPENQASM 3;\ninclude \"stdgates.inc\";\n"
+            "gate ph(a, b) { gphase(a); gphase(b / 2); }\ngate ph2 { ph(0.1, 0.2); }\n"
+            "qubit[1] q;\nx q[0];\nph(0.5, 1) ;\nph2;\ndelay[20ns] q[0];\n")
+    psi = tb.simulate(tb.Circuit.from_qasm(text)).to_dense()
+    np.testing.assert_allclose(psi, np.exp(1j * 1.2) * np.array([0, 1]), atol=1e-12)
+
+
+def test_physical_qubits_by_hand() -> None:
+    text = ("OPENQASM 3;\ninclude \"stdgates.inc\";\nbit[2] c;\nh $2;\ncx $2, $0;\n"
+            "barrier $0, $2;\nc[0] = measure $2;\nmeasure $0 -> c[1];\n")
+    c = tb.Circuit.from_qasm(text)
+    assert c.num_qubits == 3
+    assert [(op.name, op.qubits) for op in c] == [
+        ("h", (2,)), ("cx", (2, 0)), ("barrier", (0, 2)), ("measure", (2,)),
+        ("measure", (0,))]
+
+
+@pytest.mark.parametrize("text, line, match", [
+    ("OPENQASM 3;\nqubit[2] q;\nh $0;\n", 2, "physical qubit \\$0 \\(line 3\\)"),
+    ("OPENQASM 3;\nh $0;\nh $x;\n", 3, "'\\$' and a number"),
+    ("OPENQASM 3;\nh $0;\n$0;\n", 3, "physical qubit"),
+    ("OPENQASM 3;\ngate g a { h $0; }\nh $0;\n", 2, "not on physical qubits"),
+    ("OPENQASM 3;\ngate g(t) { h q; }\nqubit q;\n", 2, "acts on no qubits"),
+    ("OPENQASM 3;\ngate g(t) { gphase(t); }\nqubit q;\ng(1, 2);\n", 4, "takes 1"),
+    ("OPENQASM 3;\nh $99999999;\n", 2, "beyond the limit"),
+])
+def test_physical_qubit_and_phase_gate_errors(text: str, line: int, match: str) -> None:
+    with pytest.raises(tb.QasmError, match=match) as info:
+        tb.Circuit.from_qasm(text)
+    assert info.value.line == line

@@ -10,7 +10,9 @@ The whole OpenQASM 2 language is read:
 - ``gate`` definitions with parameters, nested to any depth, expanded into
   the built-in gates of :data:`tensorbond.gates.GATES` when applied;
   ``opaque`` declarations (applying an opaque gate that is not built in is an
-  error, since it has no definition);
+  error, since it has no definition, except ``delay``, and the ``delay_<n>``
+  that ``qiskit.qasm2.dumps`` writes for other time units: timing only, so
+  each application is the identity);
 - parameter expressions: numbers, ``pi``, ``+ - * / ^`` (``^`` binds tightest
   and is right-associative; unary minus binds looser than ``^``, so
   ``-2^2 == -4``), parentheses, ``sin cos tan exp ln sqrt asin acos atan``;
@@ -31,12 +33,21 @@ Implementation notes: the text is split into tokens by one compiled regular
 expression (``re.findall``, no per-token objects); token positions are only
 computed when an error is reported. Gate bodies are parsed once into a small
 tree, and parameter expressions are folded to numbers wherever they do not
-depend on a gate parameter.
+depend on a gate parameter. A gate's body is compiled, when first applied, into
+a Python function that appends its Operations (parameters as Python
+arithmetic, qubits unpacked, subgates called directly); the expansion of every
+gate of at least ``_MEMO_MIN_SIZE`` operations is memoized per (qubits,
+parameters, condition) within a parse, so definitions that nest exponentially
+cost what their distinct calls cost. Operations are made directly (each was
+validated as it was read), and the cyclic garbage collector is paused while
+parsing. An error inside compiled code reruns that application through the
+interpreter (``_Parser._interpret``), which raises the located message.
 """
 
 from __future__ import annotations
 
 import errno
+import gc
 import itertools
 import math
 import operator
@@ -54,9 +65,12 @@ __all__ = ["parse_qasm", "read_qasm_source"]
 # --------------------------------------------------------------------- limits
 #: Largest register a program may declare.
 MAX_REGISTER_SIZE = 1 << 20
-#: Largest number of operations a program may expand to (guards against
-#: definitions that nest to an exponential number of gates).
-MAX_OPERATIONS = 50_000_000
+#: Largest number of operations gate expansion and register broadcasting may
+#: bring a program to (guards against definitions that nest to an exponential
+#: number of gates). About 3 s and 1.2 GB of expansion where every operation
+#: differs (20 nested definitions with parameters: ~3 million operations/s),
+#: much less where the same calls repeat (their expansions are shared).
+MAX_OPERATIONS = 10_000_000
 #: Deepest nesting of parentheses / unary operators in one expression.
 _MAX_EXPR_DEPTH = 64
 #: Deepest nesting of gate definitions (a gate calling a gate calling ...).
@@ -67,7 +81,8 @@ _MAX_INCLUDE_DEPTH = 32
 # ------------------------------------------------------------------- tokens
 _TOKEN_RE = re.compile(
     r"""
-      [A-Za-z_][A-Za-z0-9_]*                          # identifier or keyword
+      [\[\];,(){}]                                     # the commonest: punctuation
+    | [A-Za-z_][A-Za-z0-9_]*                          # identifier or keyword
     | (?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?  # number
     | ->|==                                           # two-character operators
     | "[^"\n]*"                                       # string (include file)
@@ -94,6 +109,8 @@ _KEYWORDS = frozenset(
         "if",
     }
 )
+#: Opaque gates read as the identity: qiskit's delay (timing only).
+_DELAY_RE = re.compile(r"delay(?:_[0-9]+)?")
 _SENTINELS = ("", "", "", "", "", "")  # end of input; lookahead never runs past
 
 _BINOPS: dict[str, Callable[[float, float], float]] = {
@@ -248,8 +265,18 @@ def parse_qasm(text: str, *, filename: str = "<string>") -> Circuit:
         text = translate_qasm3(text, filename)
         parser.bit_conditions = True
     src = _Source(text, filename, _path_of(filename))
-    parser.run(src)
-    return parser.build()
+    # The cyclic garbage collector would traverse the growing list of
+    # operations again and again (a third of the time on a big program); the
+    # parser makes no reference cycles, so it is paused while reading.
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        parser.run(src)
+        return parser.build()
+    finally:
+        if paused:
+            gc.enable()
 
 
 # ------------------------------------------------------------------ helpers
@@ -379,6 +406,7 @@ class _Gate:
     __slots__ = (
         "body",
         "depth",
+        "fn",
         "leaf",
         "name",
         "nparams",
@@ -410,6 +438,9 @@ class _Gate:
         self.opaque = opaque
         self.size = size  # number of operations one application expands to
         self.depth = depth
+        # the body compiled to Python (see _compile_gate): None until first
+        # applied, False where it is not compiled (a very long body)
+        self.fn: Any = None
 
 
 _BUILTINS: dict[str, _Gate] | None = None
@@ -429,11 +460,187 @@ def _builtin_gates() -> dict[str, _Gate]:
     return _BUILTINS
 
 
+# ----------------------------------------------------- fast gate expansion
+# The parser validates every operation it makes (gate name and arity, finite
+# parameters, qubits in range and distinct, condition bits declared), so it
+# builds the circuit's Operation objects itself instead of going through
+# Circuit.append, and skips the frozen dataclass __init__ (one
+# object.__setattr__ per field) by setting the slots directly.
+_new_object = object.__new__
+_OP_SETTERS = tuple(
+    getattr(Operation, f).__set__
+    for f in ("kind", "name", "qubits", "params", "clbits", "condition", "matrix")
+)
+
+
+def _gate_op_fast(
+    name: str, qubits: tuple[int, ...], params: tuple[float, ...], cond: Condition | None
+) -> Operation:
+    """``Operation("gate", name, qubits, params, condition=cond)``, faster."""
+    op = _new_object(Operation)
+    sk, sn, sq, sp, sc, sco, sm = _OP_SETTERS
+    sk(op, "gate")
+    sn(op, name)
+    sq(op, qubits)
+    sp(op, params)
+    sc(op, ())
+    sco(op, cond)
+    sm(op, None)
+    return op
+
+
+def _gate_op_plain(
+    name: str, qubits: tuple[int, ...], params: tuple[float, ...], cond: Condition | None
+) -> Operation:
+    return Operation("gate", name, qubits, params, condition=cond)
+
+
+def _pick_gate_op() -> Callable[..., Operation]:
+    """The fast constructor where it makes exactly what the dataclass makes."""
+    try:
+        probe = (("rz", (1, 0), (0.5,), None), ("h", (0,), (), Condition((0,), 1, "c")))
+        if hasattr(Operation, "__post_init__"):
+            return _gate_op_plain
+        for args in probe:
+            a, b = _gate_op_fast(*args), _gate_op_plain(*args)
+            if a != b or repr(a) != repr(b) or hash(a) != hash(b):
+                return _gate_op_plain
+    except Exception:  # noqa: BLE001 - any surprise: the plain constructor
+        return _gate_op_plain
+    return _gate_op_fast
+
+
+_gate_op = _pick_gate_op()
+
+
+class _SlowPath(Exception):
+    """Raised by compiled gate code where the interpreted expansion must take
+    over (to report an error with its message)."""
+
+
+#: Gates expanding to at least this many operations have their expansions
+#: memoized per (gate, qubits, parameters, condition) within one parse: the
+#: gates that nest exponentially repeat the same calls.
+_MEMO_MIN_SIZE = 16
+#: Bodies longer than this are expanded by the interpreter, not compiled.
+_MAX_COMPILED_BODY = 4000
+#: Expression trees deeper than this are evaluated by _eval, not compiled.
+_MAX_COMPILED_EXPR_DEPTH = 40
+
+_CODE_BINOPS = {"+": "+", "-": "-", "*": "*", "/": "/"}
+
+
+def _node_depth(node: _Node) -> int:
+    depth = 0
+    stack = [(node, 1)]
+    while stack:
+        n, d = stack.pop()
+        if isinstance(n, tuple) and n[0] != "p":
+            depth = max(depth, d)
+            if d > _MAX_COMPILED_EXPR_DEPTH:
+                return d
+            stack.extend((c, d + 1) for c in n[1:])
+    return depth
+
+
+def _compile_gate(g: _Gate) -> Any:
+    """Compile ``g``'s body into a Python function ``fn(qs, p, c, out, memo)``
+    that appends the Operations of ``g`` applied to qubits ``qs`` with
+    parameters ``p`` under condition ``c`` to ``out``; False where the body is
+    too long to compile. Subgates are compiled first and called directly."""
+    if g.fn is not None:
+        return g.fn
+    if len(g.body) > _MAX_COMPILED_BODY:
+        g.fn = False
+        return False
+    ns: dict[str, Any] = {
+        "mk": _gate_op,
+        "Op": Operation,
+        "Slow": _SlowPath,
+        "ev": _eval,
+        "pow_": math.pow,
+        **{f"f_{k}": v for k, v in _FUNCS.items()},
+    }
+
+    def const(value: Any) -> str:
+        name = f"k{len(ns)}"
+        ns[name] = value
+        return name
+
+    def expr(node: _Node) -> str:
+        if isinstance(node, float):
+            return const(node)
+        tag = node[0]
+        if tag == "p":
+            return f"p[{node[1]}]"
+        if tag == "neg":
+            return f"(-{expr(node[1])})"
+        if len(node) == 2:
+            return f"f_{tag}({expr(node[1])})"
+        a, b = expr(node[1]), expr(node[2])
+        if tag == "^":
+            return f"pow_({a}, {b})"
+        return f"({a} {_CODE_BINOPS[tag]} {b})"
+
+    nq = g.nqubits
+    names = [f"q{j}" for j in range(nq)]
+    lines = ["def expand(qs, p, c, out, memo):"]
+    if nq:
+        lines.append(f"    {', '.join(names)}, = qs")
+    lines.append("    append = out.append")
+    for sub, nodes, folded, pos in g.body:
+        qt = "(" + "".join(f"{names[j]}, " for j in pos) + ")"
+        if sub is None:
+            lines.append(f"    append(Op('barrier', 'barrier', {qt}))")
+            continue
+        if sub.size == 0:
+            continue  # the identity (an empty gate, a delay)
+        if sub.opaque:
+            lines.append("    raise Slow")
+            continue
+        if folded is not None:
+            if not all(math.isfinite(v) for v in folded):
+                lines.append("    raise Slow")
+                continue
+            vals = const(folded)
+        else:
+            for j, n in enumerate(nodes):
+                if _node_depth(n) > _MAX_COMPILED_EXPR_DEPTH:
+                    code = f"ev({const(n)}, p)"
+                else:
+                    code = expr(n)
+                lines.append(f"    a{j} = {code}")
+                lines.append(f"    if a{j} - a{j}: raise Slow")  # inf or nan
+            vals = "(" + "".join(f"a{j}, " for j in range(len(nodes))) + ")"
+        if sub.leaf is not None:
+            lines.append(f"    append(mk({sub.leaf!r}, {qt}, {vals}, c))")
+            continue
+        fn = _compile_gate(sub)
+        if fn is False:
+            lines.append("    raise Slow")
+            continue
+        f = const(fn)
+        if sub.size >= _MEMO_MIN_SIZE:
+            key = const(sub)
+            lines += [
+                f"    key = ({key}, {qt}, {vals}, c)",
+                "    hit = memo.get(key)",
+                "    if hit is None:",
+                "        n = len(out)",
+                f"        {f}(key[1], key[2], c, out, memo)",
+                "        memo[key] = out[n:]",
+                "    else:",
+                "        out.extend(hit)",
+            ]
+        else:
+            lines.append(f"    {f}({qt}, {vals}, c, out, memo)")
+    code = compile("\n".join(lines) + "\n", f"<qasm gate {g.name}>", "exec")
+    exec(code, ns)  # noqa: S102 - code generated above from the parsed body
+    g.fn = ns["expand"]
+    return g.fn
+
+
 # ------------------------------------------------------------------- parser
-# An operation waiting for the circuit: (kind, name, qubits, params or clbit,
-# condition, source, token index). kind: "g" gate, "m" measure, "r" reset,
-# "b" barrier; for "m" and "r" the qubit is an int and "m" carries the clbit.
-_PendingOp: TypeAlias = "tuple[str, str, Any, Any, Condition | None, _Source, int]"
 
 
 class _Parser:
@@ -447,7 +654,9 @@ class _Parser:
         self.declared: dict[str, tuple[_Source, int]] = {}  # register -> declaration
         self.nq = 0
         self.nc = 0
-        self.ops: list[_PendingOp] = []
+        self.ops: list[Operation] = []
+        # expansions of the big gates applied so far, see _MEMO_MIN_SIZE
+        self.memo: dict[tuple[Any, ...], list[Operation]] = {}
         self.include_stack: list[str] = []
         self.main: _Source | None = None
         self.src = _Source("", "<string>", None)  # the source being read
@@ -700,6 +909,10 @@ class _Parser:
             and old.nqubits == len(qargs)
         ):
             pass  # declares a gate tensorbond has built in: keep the built-in
+        elif _DELAY_RE.fullmatch(name):
+            # qiskit.qasm2.dumps writes a delay as 'opaque delay(param0) q0;'
+            # ('delay_<id>' for other time units): timing only, so the identity
+            self.gates[name] = _Gate(name, len(params), len(qargs), size=0)
         else:
             self.gates[name] = _Gate(name, len(params), len(qargs), opaque=True)
         self.defined[name] = (self.src, i + 1)
@@ -764,8 +977,8 @@ class _Parser:
             depth = max(depth, sub.depth)
         if size > MAX_OPERATIONS:
             raise self.err(
-                f"gate {name!r} expands to {size} operations, more than "
-                f"the limit of {MAX_OPERATIONS}",
+                f"gate {name!r} expands to {size:,} operations, more than "
+                f"the limit of {MAX_OPERATIONS:,} (tensorbond.qasm.MAX_OPERATIONS)",
                 i + 1,
             )
         if depth + 1 > _MAX_GATE_DEPTH:
@@ -1029,38 +1242,33 @@ class _Parser:
     def _apply(self, i: int, cond: Condition | None) -> int:
         """A gate application at ``toks[i]`` (a known gate name)."""
         toks = self.toks
-        name = toks[i]
-        g = self.gates[name]
         start = i
+        g = self.gates[toks[i]]
         i += 1
         if toks[i] == "(":
-            params, i = self._param_values(i, name)
+            params, i = self._param_values(i, g.name)
         else:
             params = ()
         if len(params) != g.nparams:
             raise self.err(
-                f"gate {name!r} takes {g.nparams} parameter(s), got {len(params)}",
+                f"gate {g.name!r} takes {g.nparams} parameter(s), got {len(params)}",
                 start,
             )
         qregs = self.qregs
         qs: list[Any] = []
-        argtok: list[int] = []
         bcast = False
         while True:
-            t = toks[i]
-            reg = qregs.get(t)
+            reg = qregs.get(toks[i])
             if reg is None:
                 raise self._bad_arg(i, True)
-            argtok.append(i)
             if toks[i + 1] == "[":
                 it = toks[i + 2]
                 if toks[i + 3] == "]" and it.isdigit() and len(it) <= 18:
                     k = int(it)
-                    if k < reg[1]:
-                        qs.append(reg[0] + k)
-                        i += 4
-                    else:
+                    if k >= reg[1]:
                         self._index(i, reg)  # raises
+                    qs.append(reg[0] + k)
+                    i += 4
                 else:
                     self._index(i, reg)  # raises
             else:
@@ -1068,33 +1276,36 @@ class _Parser:
                 bcast = True
                 i += 1
             t = toks[i]
-            if t == ",":
-                i += 1
-            elif t == ";":
+            if t == ";":
                 break
-            else:
-                raise self.expected("',' or ';'", i, f"after the arguments of {name!r}")
+            if t != ",":
+                raise self.expected(
+                    "',' or ';'", i, f"after the arguments of {g.name!r}"
+                )
+            i += 1
         i += 1
         nq = len(qs)
         if nq != g.nqubits:
             raise self.err(
-                f"gate {name!r} acts on {g.nqubits} qubit(s), got {nq}", start
+                f"gate {g.name!r} acts on {g.nqubits} qubit(s), got {nq}", start
             )
         if g.opaque:
             raise self.err(
-                f"gate {name!r} is opaque: it has no definition, so it "
+                f"gate {g.name!r} is opaque: it has no definition, so it "
                 "cannot be applied",
                 start,
             )
         if not bcast:
             if nq > 1 and (qs[0] == qs[1] if nq == 2 else len(set(qs)) != nq):
-                raise self._twice(qs, argtok, name)
+                raise self._twice(qs, self._arg_tokens(start), g.name)
             if g.leaf is not None:
-                self.ops.append(("g", g.leaf, tuple(qs), params, cond, self.src, start))
+                self.ops.append(_gate_op(g.leaf, tuple(qs), params, cond))
             else:
                 self._check_room(g.size, start)
                 self._expand(g, params, tuple(qs), cond, start)
             return i
+        name = g.name
+        argtok = self._arg_tokens(start)
         # register broadcasting: registers pair up elementwise, single qubits repeat
         size = -1
         for q, k in zip(qs, argtok, strict=True):
@@ -1114,12 +1325,30 @@ class _Parser:
             if nq > 1 and len(set(row)) != nq:
                 raise self._twice(row, argtok, name, m)
             if g.leaf is not None:
-                self.ops.append(
-                    ("g", g.leaf, tuple(row), params, cond, self.src, start)
-                )
+                self.ops.append(_gate_op(g.leaf, tuple(row), params, cond))
             else:
                 self._expand(g, params, tuple(row), cond, start)
         return i
+
+    def _arg_tokens(self, start: int) -> list[int]:
+        """Token index of each qubit argument of the (valid) application at start."""
+        toks = self.toks
+        i = start + 1
+        if toks[i] == "(":
+            depth = 0
+            while True:
+                t = toks[i]
+                depth += (t == "(") - (t == ")")
+                i += 1
+                if depth == 0:
+                    break
+        out = []
+        while True:
+            out.append(i)
+            i += 4 if toks[i + 1] == "[" else 1
+            if toks[i] == ";":
+                return out
+            i += 1
 
     def _twice(
         self, qs: list[Any], argtok: list[int], name: str, m: int = -1
@@ -1136,9 +1365,13 @@ class _Parser:
         return self.err(f"a qubit is used twice in {name}", argtok[0])  # unreachable
 
     def _check_room(self, count: int, k: int) -> None:
-        if len(self.ops) + count > MAX_OPERATIONS:
+        done = len(self.ops)
+        if done + count > MAX_OPERATIONS:
             raise self.err(
-                f"the program expands to more than {MAX_OPERATIONS} operations", k
+                f"this statement expands to {count:,} operations, which after the "
+                f"{done:,} before it is more than the limit of {MAX_OPERATIONS:,} "
+                "(tensorbond.qasm.MAX_OPERATIONS)",
+                k,
             )
 
     def _expand(
@@ -1150,15 +1383,52 @@ class _Parser:
         k: int,
     ) -> None:
         """Append the built-in operations of user gate ``g`` (called at token k)."""
+        fn = g.fn if g.fn is not None else _compile_gate(g)
+        if fn is False:
+            self._interpret(g, params, qs, cond, k)
+            return
         ops = self.ops
-        src = self.src
+        memo = self.memo
+        n = len(ops)
+        try:
+            if g.size >= _MEMO_MIN_SIZE:
+                key = (g, qs, params, cond)
+                hit = memo.get(key)
+                if hit is not None:
+                    ops.extend(hit)
+                    return
+                fn(qs, params, cond, ops, memo)
+                memo[key] = ops[n:]
+            else:
+                fn(qs, params, cond, ops, memo)
+        except (_SlowPath, ArithmeticError, ValueError, RecursionError):
+            del ops[n:]
+            self._interpret(g, params, qs, cond, k)  # raises, with the message
+
+    def _interpret(
+        self,
+        g: _Gate,
+        params: tuple[float, ...],
+        qs: tuple[int, ...],
+        cond: Condition | None,
+        k: int,
+    ) -> None:
+        """_expand without compiled code: very long bodies, and errors."""
+        ops = self.ops
         for sub, nodes, folded, pos in g.body:
             q2 = tuple([qs[j] for j in pos])
             if sub is None:
-                ops.append(("b", "barrier", q2, None, None, src, k))
+                ops.append(Operation("barrier", "barrier", q2))
                 continue
             if folded is not None:
                 vals = folded
+                for v in vals:
+                    if not math.isfinite(v):
+                        raise self.err(
+                            f"a parameter of {sub.name!r} in gate "
+                            f"{g.name!r} is not finite ({v})",
+                            k,
+                        )
             else:
                 try:
                     vals = tuple([_eval(n, params) for n in nodes])
@@ -1176,7 +1446,7 @@ class _Parser:
                             k,
                         )
             if sub.leaf is not None:
-                ops.append(("g", sub.leaf, q2, vals, cond, src, k))
+                ops.append(_gate_op(sub.leaf, q2, vals, cond))
             elif sub.opaque:
                 raise self.err(
                     f"gate {g.name!r} applies the opaque gate {sub.name!r}, "
@@ -1184,7 +1454,7 @@ class _Parser:
                     k,
                 )
             else:
-                self._expand(sub, vals, q2, cond, k)
+                self._interpret(sub, vals, q2, cond, k)
 
     def _barrier(self, i: int) -> int:
         toks = self.toks
@@ -1201,7 +1471,7 @@ class _Parser:
                 raise self.expected("',' or ';'", i, "after the arguments of 'barrier'")
             i += 1
         qt = tuple(dict.fromkeys(qubits))  # a barrier over a set: repeats dropped
-        self.ops.append(("b", "barrier", qt, None, None, self.src, start))
+        self.ops.append(Operation("barrier", "barrier", qt))
         return i + 1
 
     def _measure(self, i: int, cond: Condition | None) -> int:
@@ -1227,9 +1497,11 @@ class _Parser:
                 f"{toks[ck]!r} ({cn} bits): sizes differ",
                 ck,
             )
-        src = self.src
         self.ops.extend(
-            ("m", "measure", q0 + m, c0 + m, cond, src, start) for m in range(qn)
+            Operation(
+                "measure", "measure", (q0 + m,), clbits=(c0 + m,), condition=cond
+            )
+            for m in range(qn)
         )
         return i + 1
 
@@ -1238,9 +1510,8 @@ class _Parser:
         q0, qn, _, i = self._arg(i + 1, True)
         if self.toks[i] != ";":
             raise self.expected("';'", i, "after the reset statement")
-        src = self.src
         self.ops.extend(
-            ("r", "reset", q0 + m, None, cond, src, start) for m in range(qn)
+            Operation("reset", "reset", (q0 + m,), condition=cond) for m in range(qn)
         )
         return i + 1
 
@@ -1307,33 +1578,8 @@ class _Parser:
         circ = Circuit(self.nq, num_clbits=self.nc)
         circ.qregs.update(self.qregs)
         circ.cregs.update(self.cregs)
-        append = circ.append
-        raw = circ._ops  # conditional measure/reset, validated here
-        nq, nc = self.nq, self.nc
-        for kind, name, qs, extra, cond, src, k in self.ops:
-            try:
-                if kind == "g":
-                    append(name, qs, extra, condition=cond)
-                elif kind == "m":
-                    if cond is None:
-                        circ.measure(qs, extra)
-                    elif 0 <= qs < nq and 0 <= extra < nc:
-                        raw.append(
-                            Operation(
-                                "measure", name, (qs,), clbits=(extra,), condition=cond
-                            )
-                        )
-                    else:
-                        raise IndexError(f"measure of qubit {qs} into bit {extra}")
-                elif kind == "r":
-                    if cond is None:
-                        circ.reset(qs)
-                    elif 0 <= qs < nq:
-                        raw.append(Operation("reset", name, (qs,), condition=cond))
-                    else:
-                        raise IndexError(f"reset of qubit {qs}")
-                else:
-                    circ.barrier(*qs)
-            except (ValueError, IndexError, TypeError) as exc:
-                raise src.error(f"invalid {name!r} operation: {exc}", k) from exc
+        # every operation was validated as it was read (see _gate_op)
+        circ._ops = self.ops
+        self.ops = []
+        self.memo.clear()
         return circ

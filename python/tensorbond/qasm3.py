@@ -9,23 +9,29 @@ Read: ``OPENQASM 3;``, ``include "stdgates.inc";``, ``qubit[n] q;`` /
 ``for`` loops over ``[a:b]``, ``[a:step:b]`` (inclusive, as in QASM 3) or
 ``{v, ...}`` with the loop variable in indices and parameters, and
 ``gphase(theta);`` (applied exactly, as ``p(theta) x p(theta) x`` on one qubit,
-which is ``e^{i theta}`` times the identity).
+which is ``e^{i theta}`` times the identity), gates on no qubits whose bodies
+apply ``gphase`` (qiskit's ``gate global_phase(p0) { }`` is ``gphase(p0)``),
+``delay[...]`` (timing only: the identity), and physical qubits ``$0, $1, ...``
+as written by ``qiskit.qasm3.dumps`` of a transpiled circuit (one register of
+largest index + 1 qubits, ``$k`` being qubit k; a program uses either physical
+or declared qubits).
 
 The program is rewritten into the OpenQASM 2 the main parser reads, each
 statement on its own source line, so the errors of either step name the line
 (and column) of the OpenQASM 3 text. Anything outside the subset (classical
-types and arithmetic, while loops, subroutines, gate modifiers, physical
-qubits) is a QasmError that names it.
+types and arithmetic, while loops, subroutines, gate modifiers) is a
+QasmError that names it.
 """
 
 from __future__ import annotations
 
 import ast
+import itertools
 import re
 from dataclasses import dataclass
 
 from .errors import QasmError
-from .qasm import MAX_OPERATIONS
+from .qasm import MAX_OPERATIONS, MAX_REGISTER_SIZE
 
 __all__ = ["is_qasm3", "translate_qasm3"]
 
@@ -117,8 +123,37 @@ class _Translator:
         self.first_qubit: str | None = None  # where a top-level gphase acts
         self.emitted = 0
         self.repeat = 1  # product of the enclosing loops' lengths
+        # gates on no qubits: name -> (parameter names, angles of its gphases as tokens)
+        self.phase_gates: dict[str, tuple[list[str], list[list[str]]]] = {}
+        self.phys = self._physical_register()  # register standing for $0, $1, ...
 
     # ------------------------------------------------------------ helpers
+    def _physical_register(self) -> str | None:
+        """The register name for physical qubits ``$k`` (None when none is used):
+        one register of (largest index + 1) qubits, ``$k`` being qubit k."""
+        top = -1
+        first = -1
+        for j, t in enumerate(self.toks):
+            if t.text.startswith("$"):
+                if not re.fullmatch(r"\$[0-9]+", t.text):
+                    raise self.err(f"a physical qubit is '$' and a number, got {t.text!r}", j)
+                k = int(t.text[1:]) if len(t.text) <= 19 else MAX_REGISTER_SIZE
+                if k >= MAX_REGISTER_SIZE:
+                    raise self.err(f"physical qubit {t.text} is beyond the limit of "
+                                   f"{MAX_REGISTER_SIZE} qubits", j)
+                if k > top:
+                    top = k
+                if first < 0:
+                    first = j
+        if top < 0:
+            return None
+        names = {t.text for t in self.toks}
+        candidates = itertools.chain(["q"], (f"q_phys{i}" for i in itertools.count()))
+        name = next(n for n in candidates if n not in names)
+        self.phys_size = top + 1
+        self.phys_first = first
+        return name
+
     def err(self, msg: str, k: int) -> QasmError:
         t = self.toks[min(k, len(self.toks) - 1)] if self.toks else _Tok("", 1, 1)
         return QasmError(msg, self.filename, t.line, t.col)
@@ -171,6 +206,8 @@ class _Translator:
             t = self.toks[j].text
             if t in env:
                 out.append(str(env[t]))
+            elif t[0] == "$":
+                out.append(f"{self.phys}[{int(t[1:])}]")
             elif t == "[" and out and re.match(r"[A-Za-z_]", out[-1]):
                 close = j
                 depth = 0
@@ -223,6 +260,9 @@ class _Translator:
             raise self.err("an OpenQASM 3 program starts with 'OPENQASM 3;'", 0)
         k = self.expect(2, ";", "after the version") if self.tok(1) else 1
         self.emit(0, "OPENQASM 2.0;")
+        if self.phys is not None:
+            self.emit(0, f"qreg {self.phys}[{self.phys_size}];")
+            self.first_qubit = f"{self.phys}[0]"
         self.block(k, len(self.toks), {}, None)
         lines = max(self.out, default=1)
         return "\n".join(" ".join(self.out.get(i, [])) for i in range(1, lines + 1)) + "\n"
@@ -241,7 +281,9 @@ class _Translator:
                 return self.statement_end(k) + 1
             raise self.err(f"OpenQASM 3 {what} ({t!r}) are not in the supported subset", k)
         if t.startswith("$"):
-            raise self.err("physical qubits ($n) are not in the supported subset", k)
+            raise self.err(f"expected a statement, got the physical qubit {t!r}", k)
+        if t in self.phase_gates:
+            return self.phase_call(k, self.first_qubit, env, prefix)
         if t == "include":
             end = self.statement_end(k)
             name = self.tok(k + 1)
@@ -263,14 +305,17 @@ class _Translator:
             while open_ < len(self.toks) and self.tok(open_) != "{":
                 open_ += 1
             close = self.block_end(open_)
-            self.emit(k, self.text(k, open_ + 1, {}))
             head = [self.tok(x) for x in range(k + 1, open_)]
             if ")" in head:
+                params = [x for x in head[2:head.index(")")] if x != ","]
                 head = head[head.index(")") + 1:]
             else:
+                params = []
                 head = head[1:]
-            if not head:
-                raise self.err("a gate definition needs qubit arguments", k)
+            if not head:  # a gate on no qubits: a global phase
+                self.phase_gate(k, params, open_ + 1, close)
+                return close + 1
+            self.emit(k, self.text(k, open_ + 1, {}))
             self.block_body_gate(open_ + 1, close, head[0])
             self.emit(close, "}")
             return close + 1
@@ -302,10 +347,77 @@ class _Translator:
         end = self.statement_end(k)
         if self.tok(k + 1) != "(" or self.tok(end - 1) != ")":
             raise self.err("expected 'gphase(angle);'", k)
-        angle = self.text(k + 2, end - 1, env)
+        self.emit_phase(k, qubit, self.text(k + 2, end - 1, env), prefix)
+        return end + 1
+
+    def emit_phase(self, k: int, qubit: str, angle: str, prefix: str) -> None:
         self.emit(k, " ".join(f"{prefix}{g} {qubit};" for g in
                               (f"p({angle})", "x", f"p({angle})", "x")))
+
+    def call_args(self, k: int, end: int) -> list[list[str]]:
+        """The parenthesised arguments of the call at k (ending at ';' = end), as
+        token lists; [] without parentheses."""
+        if k + 1 == end:
+            return []
+        if self.tok(k + 1) != "(" or self.tok(end - 1) != ")":
+            raise self.err(f"expected '{self.tok(k)}(angle, ...);' (a gate on no qubits)", k)
+        args: list[list[str]] = [[]]
+        depth = 0
+        for j in range(k + 2, end - 1):
+            t = self.tok(j)
+            depth += (t == "(") - (t == ")")
+            if t == "," and depth == 0:
+                args.append([])
+            else:
+                args[-1].append(t)
+        return [] if args == [[]] else args
+
+    def phase_angles(self, k: int, end: int, env: dict[str, int]) -> list[list[str]]:
+        """The gphase angles (token lists) the call of a no-qubit gate at k stands for."""
+        name = self.tok(k)
+        params, angles = self.phase_gates[name]
+        args = self.call_args(k, end)
+        if len(args) != len(params):
+            raise self.err(f"gate {name!r} takes {len(params)} parameter(s), "
+                           f"got {len(args)}", k)
+        sub = {p: ["("] + [str(env.get(x, x)) for x in a] + [")"]
+               for p, a in zip(params, args, strict=True)}
+        return [[x for t in angle for x in sub.get(t, [t])] for angle in angles]
+
+    def phase_call(self, k: int, qubit: str | None, env: dict[str, int],
+                   prefix: str) -> int:
+        """A call of a gate on no qubits: its global phases, on ``qubit``."""
+        end = self.statement_end(k)
+        if qubit is None:
+            raise self.err(f"{self.tok(k)!r} (a global phase) before any qubit is "
+                           "declared", k)
+        for angle in self.phase_angles(k, end, env):
+            self.emit_phase(k, qubit, " ".join(angle), prefix)
         return end + 1
+
+    def phase_gate(self, k: int, params: list[str], a: int, b: int) -> None:
+        """``gate name(params) { gphase(...); ... }``: a gate on no qubits, kept
+        here and applied as its global phases. qiskit writes its GlobalPhaseGate
+        as ``gate global_phase(p0) { }``: that one is ``gphase(p0)``."""
+        name = self.tok(k + 1)
+        angles: list[list[str]] = []
+        j = a
+        while j < b:
+            end = self.statement_end(j)
+            t = self.tok(j)
+            if t == "gphase":
+                if self.tok(j + 1) != "(" or self.tok(end - 1) != ")":
+                    raise self.err("expected 'gphase(angle);'", j)
+                angles.append([self.tok(x) for x in range(j + 2, end - 1)])
+            elif t in self.phase_gates:
+                angles.extend(self.phase_angles(j, end, {}))
+            else:
+                raise self.err(f"gate {name!r} acts on no qubits: its body can only "
+                               f"apply gphase, got {t!r}", j)
+            j = end + 1
+        if name == "global_phase" and len(params) == 1 and not angles:
+            angles = [[params[0]]]
+        self.phase_gates[name] = (params, angles)
 
     def block_body_gate(self, a: int, b: int, first_arg: str) -> None:
         k = a
@@ -313,13 +425,25 @@ class _Translator:
             if self.tok(k) == "gphase":
                 k = self.gphase(k, first_arg, {}, "")
                 continue
+            if self.tok(k) in self.phase_gates:
+                k = self.phase_call(k, first_arg, {}, "")
+                continue
             end = self.statement_end(k)
+            for j in range(k, end):
+                if self.tok(j).startswith("$"):
+                    raise self.err("a gate body acts on its arguments, not on physical "
+                                   "qubits", j)
             self.emit(k, self.text(k, end, {}) + ";")
             k = end + 1
 
     def declaration(self, k: int) -> int:
         t = self.tok(k)
         end = self.statement_end(k)
+        if self.phys is not None and t in ("qubit", "qreg"):
+            j = self.phys_first
+            raise self.err(f"the program declares qubits and also uses the physical "
+                           f"qubit {self.tok(j)} (line {self.toks[j].line}): use one "
+                           "or the other", k)
         if t in ("qreg", "creg"):
             self.emit(k, self.text(k, end, {}) + ";")
             if t == "creg":
