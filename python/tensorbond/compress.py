@@ -246,7 +246,41 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
                 break
             found.append(Candidate("lowrank", p, p, math.sqrt(max(tail[r], 0.0) / norm2), r,
                                    data_aware=aware))
-    if "tt" in formats:
+    if "tt" in formats and lw is None:
+        # Exact TT-SVD errors from singular values: the first cut's SVD is shared
+        # by every rank; the error of a TT-SVD is the root of its discarded weight.
+        w64 = w if np.issubdtype(w.dtype, np.inexact) else w.astype(np.float64)
+        wn2 = float(np.sum(np.abs(w64) ** 2)) or 1.0
+        for im, om in _tt_factorizations(out, inp):
+            d = len(im)
+            sizes = [m * n for m, n in zip(om, im, strict=True)]
+            order = [a for k in range(d) for a in (k, d + k)]
+            t = w64.reshape(om + im).transpose(order).reshape(sizes[0], -1)
+            u0, s0, vh0 = np.linalg.svd(t, full_matrices=False)
+            s0 = s0.astype(np.float64)
+            tail0 = np.concatenate([np.cumsum((s0**2)[::-1])[::-1], [0.0]])
+            prev = None
+            for r in _rank_grid(max(out, inp)):
+                r0 = min(r, len(s0))
+                disc, rl, c = float(tail0[r0]), r0, s0[:r0, None] * vh0[:r0]
+                ranks = [r0]
+                for k in range(1, d - 1):
+                    c = c.reshape(rl * sizes[k], -1)
+                    _, sk, vk = np.linalg.svd(c, full_matrices=False)
+                    rk = min(r, len(sk))
+                    disc += float(np.sum(sk[rk:].astype(np.float64) ** 2))
+                    c, rl = sk[:rk, None] * vk[:rk], rk
+                    ranks.append(rk)
+                full = [1, *ranks, 1]
+                p = sum(full[k] * sizes[k] * full[k + 1] for k in range(d))
+                if p >= dense or ranks == prev:
+                    break
+                prev = ranks
+                macs = TTMatrix.from_cores([np.zeros((full[k], om[k], im[k], full[k + 1]))
+                                            for k in range(d)]).macs(batch) // batch
+                found.append(Candidate("tt", p, macs, math.sqrt(max(disc, 0.0) / wn2), r,
+                                       im, om, data_aware=aware))
+    elif "tt" in formats:
         for im, om in _tt_factorizations(out, inp):
             # One TT-SVD at the largest rank that can still beat dense, then every
             # smaller rank by rounding it (cheap: its ranks are already small);
@@ -359,6 +393,9 @@ def allocate(fronts: Mapping[str, Sequence[Candidate]], weights: Mapping[str, fl
     return choice
 
 
+HIGH_ERROR = 0.5  # a layer's relative error above this is flagged in the report
+
+
 @dataclass
 class LayerReport:
     """What the compressor did to one layer."""
@@ -376,6 +413,7 @@ class LayerReport:
     macs: int
     dense_macs: int
     sensitivity: float
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass
@@ -395,6 +433,8 @@ class CompressionReport:
     weighted_error: float = 0.0
     objective: str = "size"
     error_metric: str = "weight"
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    """Modules / arrays with parameters left uncompressed: (name, type, reason)."""
 
     @property
     def ratio(self) -> float:
@@ -424,6 +464,13 @@ class CompressionReport:
             rows.append(f"| {l.name} | {l.format} | {l.shape[0]}x{l.shape[1]} | {modes} "
                         f"| {','.join(map(str, l.ranks)) or '-'} | {l.params} "
                         f"| {l.ratio:.2f} | {l.rel_error:.4f} | {l.macs} | {l.dense_macs} |")
+        warned = [(l.name, w) for l in self.layers for w in l.warnings]
+        if warned:
+            rows.append("\nWarnings:")
+            rows.extend(f"- {n}: {w}" for n, w in warned)
+        if self.skipped:
+            rows.append("\nNot compressed:")
+            rows.extend(f"- {n} ({t}): {r}" for n, t, r in self.skipped)
         rows.append(f"\nTotal: {self.total_params} parameters of {self.dense_total_params} "
                     f"({self.ratio:.2f}x; the layers above {self.layers_ratio:.2f}x), "
                     f"weighted relative error {self.weighted_error:.4f}.")
@@ -440,9 +487,16 @@ def _layer_report(name: str, w: np.ndarray, c: Candidate, built: Any, sens: floa
         ranks = tuple(built.ranks)
     elif isinstance(built, LowRank):
         ranks = (built.rank,)
+    warns = []
+    if c.rel_error > HIGH_ERROR:
+        warns.append(f"high error: relative error {c.rel_error:.3f} > {HIGH_ERROR} (the "
+                     "layer barely survives; compress it less or leave it out)")
+    if c.macs > out * inp:
+        warns.append(f"slower than dense: {c.macs} multiply-adds per row vs {out * inp} "
+                     "(use objective='latency' to forbid this)")
     return LayerReport(name, c.format, (out, inp), c.in_modes, c.out_modes, ranks, c.params,
                        out * inp, out * inp / max(c.params, 1), c.rel_error, c.macs, out * inp,
-                       sens)
+                       sens, tuple(warns))
 
 
 def load_weights(source: str | Path | Mapping[str, npt.ArrayLike]) -> dict[str, np.ndarray]:
@@ -559,6 +613,24 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
         shapes = ", ".join(f"{n} {tuple(w.shape)}" for n, w in list(weights.items())[:20])
         raise ValueError("the model has no 2-D weight matrix (both dimensions >= 2) to "
                          f"compress; arrays: {shapes}")
+    for n in names:
+        dt = weights[n].dtype
+        if not (dt.kind in "biu" or dt in (np.float16, np.float32, np.float64,
+                                            np.complex64, np.complex128)):
+            raise TypeError(f"layer {n!r} has dtype {dt}, which cannot be compressed: use "
+                            "float16/32/64 or complex64/128")
+    chosen = set(names)
+    skipped = []
+    for n, w in weights.items():
+        if n in chosen:
+            continue
+        if layers is not None:
+            why = "excluded by layers="
+        elif w.ndim != 2:
+            why = f"not a 2-D matrix (shape {tuple(w.shape)})"
+        else:
+            why = f"below min size (shape {tuple(w.shape)}: a dimension < 2)"
+        skipped.append((n, f"array {w.dtype}", why))
     # numpy's linalg has no float16: half-precision layers factorize in float32.
     mats = {n: weights[n].astype(np.float32) if weights[n].dtype == np.float16 else weights[n]
             for n in names}
@@ -605,7 +677,8 @@ def _compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
                           batch=batch, ratio_of=ratio_of, whiteners=whiteners)
     out: dict[str, Any] = dict(weights)
     report = CompressionReport(dense_total_params=total_dense, objective=objective,
-                               weighted_error=err, error_metric=error_metric)
+                               weighted_error=err, error_metric=error_metric,
+                               skipped=skipped)
     total = total_dense
     for n in names:
         built = choice[n].build(mats[n], None if whiteners is None else whiteners[n])

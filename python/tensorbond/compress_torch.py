@@ -245,5 +245,17 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
                                                       dtype=old.weight.dtype)
             _replace_module(new, new.get_submodule(n), layer)
         report.layers.append(_layer_report(n, mats[n], c, built, sens[n]))
+    chosen = set(names)
+    for mn, mod in model.named_modules():
+        if mn in chosen or not any(True for _ in mod.parameters(recurse=False)):
+            continue
+        kind = type(mod).__name__
+        if mn in tied:
+            why = f"tied weight (shared with {tied[mn]!r})"
+        elif mn in linears:
+            why = "excluded by layers="
+        else:
+            why = f"{kind}: not a Linear"
+        report.skipped.append((mn, kind, why))
     report.total_params = sum(p.numel() for p in new.parameters())
     return new, report
