@@ -176,9 +176,32 @@ def load_compressed(path: str | Path, model: Any = None) -> Any:
     -------
     dict or torch.nn.Module
         Names mapped to arrays / :class:`TTMatrix` / :class:`LowRank`, or the module.
+
+    Raises
+    ------
+    ValueError
+        A file that is not a readable tensorbond model (truncated, corrupt,
+        metadata missing or of the wrong type), naming the file and the fault.
     """
+    try:
+        return _load(path, model)
+    except (KeyError, TypeError, AttributeError, IndexError, EOFError,
+            json.JSONDecodeError) as exc:
+        if isinstance(exc, TypeError) and model is not None and not is_torch_module(model):
+            raise
+        raise ValueError(f"{path} is not a readable tensorbond compressed model: "
+                         f"{type(exc).__name__}: {exc}") from exc
+    except Exception as exc:
+        if type(exc).__name__ == "SafetensorError":  # safetensors' own, not a ValueError
+            raise ValueError(f"{path} is not a readable safetensors file: {exc}") from exc
+        raise
+
+
+def _load(path: str | Path, model: Any) -> Any:
     tensors, meta = _read(path)
     layers = json.loads(meta["layers"])
+    if not isinstance(layers, dict):
+        raise TypeError(f"the 'layers' metadata is a {type(layers).__name__}, not a mapping")
     if meta["kind"] == "arrays":
         out: dict[str, Any] = {}
         for name, info in layers.items():
