@@ -27,8 +27,7 @@ def test_tt_and_lowrank_to_dense_refused(small_limit: None) -> None:
     w = rng.standard_normal((64, 64))
     tt = tb.TTMatrix.from_dense(w, max_bond=4)
     np.testing.assert_equal(tt.to_dense().shape, (64, 64))
-    big = tb.LowRank.from_factors(np.ones((4096, 1)), np.ones((1, 4096))) if hasattr(
-        tb.LowRank, "from_factors") else tb.LowRank.from_dense(np.ones((1024, 1024)), max_bond=1)
+    big = tb.LowRank.from_factors(np.ones((4096, 1)), np.ones((1, 4096)))  # 256 MiB dense
     with pytest.raises(MemoryError, match=r"to_dense of a \d+ x \d+ matrix needs"):
         big.to_dense()
 
