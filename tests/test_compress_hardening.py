@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
+from tensorbond.compress import candidates
 
 
 def test_report_lists_skipped_torch_modules() -> None:
@@ -49,3 +50,25 @@ def test_tt_candidates_do_not_round_per_rank(monkeypatch) -> None:
     rng = np.random.default_rng(0)
     tb.compress({"a": rng.standard_normal((64, 128))}, ratio=4)
     assert calls == []
+
+
+def test_tt_candidates_with_three_and_four_cores_match_reconstructions() -> None:
+    rng = np.random.default_rng(3)
+    u = rng.standard_normal((64, 64)) * 0.8 ** np.arange(64)
+    w = u @ rng.standard_normal((64, 128))
+    cands = candidates(w, formats=("tt",))
+    assert {len(c.in_modes) for c in cands} >= {2, 3, 4}
+    for c in cands:
+        err = np.linalg.norm(w - c.build(w).to_dense()) / np.linalg.norm(w)
+        assert c.rel_error == pytest.approx(err, rel=1e-6, abs=1e-10)
+
+
+def test_tt_candidates_reuse_inner_svds(monkeypatch) -> None:
+    # An inner cut's matrix depends only on the ranks before it: once the rank
+    # passes a cut's full rank the same SVD recurs and must not be recomputed.
+    shapes = []
+    orig = np.linalg.svd
+    monkeypatch.setattr(np.linalg, "svd", lambda a, *p, **k: shapes.append(a.shape) or orig(a, *p, **k))
+    rng = np.random.default_rng(0)
+    candidates(rng.standard_normal((256, 512)), formats=("tt",))
+    assert shapes.count((256, 512)) <= 2  # the 2-core first cut and one 4-core inner cut

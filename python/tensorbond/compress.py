@@ -259,17 +259,30 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
             u0, s0, vh0 = np.linalg.svd(t, full_matrices=False)
             s0 = s0.astype(np.float64)
             tail0 = np.concatenate([np.cumsum((s0**2)[::-1])[::-1], [0.0]])
+            # Each inner SVD depends only on the ranks before it: once r passes a
+            # cut's full rank the same matrix recurs, so its SVD is kept by prefix.
+            # The last inner cut needs singular values only.
+            inner: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray | None]] = {}
             prev = None
             for r in _rank_grid(max(out, inp)):
                 r0 = min(r, len(s0))
                 disc, rl, c = float(tail0[r0]), r0, s0[:r0, None] * vh0[:r0]
                 ranks = [r0]
                 for k in range(1, d - 1):
-                    c = c.reshape(rl * sizes[k], -1)
-                    _, sk, vk = np.linalg.svd(c, full_matrices=False)
+                    key = tuple(ranks)
+                    if key not in inner:
+                        c = c.reshape(rl * sizes[k], -1)
+                        if k < d - 2:
+                            _, sk, vk = np.linalg.svd(c, full_matrices=False)
+                        else:
+                            sk, vk = np.linalg.svd(c, compute_uv=False), None
+                        inner[key] = (sk, vk)
+                    sk, vk = inner[key]
                     rk = min(r, len(sk))
                     disc += float(np.sum(sk[rk:].astype(np.float64) ** 2))
-                    c, rl = sk[:rk, None] * vk[:rk], rk
+                    if vk is not None:
+                        c = sk[:rk, None] * vk[:rk]
+                    rl = rk
                     ranks.append(rk)
                 full = [1, *ranks, 1]
                 p = sum(full[k] * sizes[k] * full[k + 1] for k in range(d))
