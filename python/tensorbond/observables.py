@@ -16,6 +16,9 @@ from typing import Any
 import numpy as np
 from opt_einsum import contract
 
+from .memory import check_allocation
+from .pauli_mpo import automaton_tensors
+
 __all__ = ["MPO", "correlations", "entanglement", "mpo_expectation", "mpo_variance",
            "reduced_density_matrix"]
 
@@ -66,10 +69,18 @@ class MPO:
     def from_pauli_sum(cls, op: Any, num_qubits: int, *, cutoff: float = 1e-13) -> MPO:
         """The MPO of ``sum_k c_k P_k`` (Pauli strings as for :meth:`MPS.expectation`).
 
-        Terms are added as a direct sum in chunks and compressed by SVD sweeps
-        that drop singular values below ``cutoff`` times the largest, so the
-        bond is the operator's Schmidt rank (e.g. 3 for a nearest-neighbour
-        Ising chain), not the number of terms.
+        The terms become one finite-state automaton (terms share their Pauli
+        prefixes left of a pivot site and their suffixes right of it), which
+        one SVD sweep compresses, dropping singular values below ``cutoff``
+        times each cut's largest: the bond is the operator's Schmidt rank
+        (3 for ``sum_{i<j} Z_i Z_j``), not the number of terms. Where that
+        automaton would not fit in memory the terms are split in halves, each
+        compressed, and summed.
+
+        Raises
+        ------
+        MemoryError
+            Even the compressed halves would not fit (the message has the bytes).
         """
         from .mps import _parse_pauli_sum
 
@@ -84,15 +95,7 @@ class MPO:
                 if not 0 <= q < num_qubits:
                     raise IndexError(f"Pauli term on qubit {q}: the operator has {num_qubits} "
                                      "qubits")
-        total: MPO | None = None
-        for start in range(0, len(terms), 64):
-            chunk = _direct_sum([_product_mpo(c, t, num_qubits)
-                                 for c, t in terms[start:start + 64]])
-            chunk.compress(cutoff)
-            total = chunk if total is None else _direct_sum([total, chunk])
-            total.compress(cutoff)
-        assert total is not None
-        return total
+        return _sum_mpo(terms, int(num_qubits), cutoff)
 
     def compress(self, cutoff: float = 1e-13) -> MPO:
         """Left-to-right QR, then right-to-left SVDs truncated at ``cutoff`` relative to
@@ -125,10 +128,33 @@ class MPO:
         return m[:, :, 0]
 
 
-def _product_mpo(coeff: complex, term: dict[int, str], n: int) -> MPO:
-    ts = [_PAULI[term.get(q, "I").upper()].reshape(1, 2, 2, 1).copy() for q in range(n)]
-    ts[0] = ts[0] * coeff
-    return MPO(ts)
+def _sum_mpo(terms: Sequence[tuple[complex, dict[int, str]]], n: int, cutoff: float) -> MPO:
+    try:
+        return MPO(automaton_tensors(terms, n)).compress(cutoff)
+    except MemoryError as whole:
+        if len(terms) < 2:
+            raise
+        try:
+            return _sum_of_halves(terms, n, cutoff)
+        except MemoryError as parts:
+            raise MemoryError(f"{whole}; built in parts and summed, {parts}") from None
+
+
+def _sum_of_halves(terms: Sequence[tuple[complex, dict[int, str]]], n: int,
+                   cutoff: float) -> MPO:
+    parts = []
+    for part in (terms[:len(terms) // 2], terms[len(terms) // 2:]):
+        try:
+            parts.append(MPO(automaton_tensors(part, n)).compress(cutoff))
+        except MemoryError:
+            if len(part) < 2:
+                raise
+            parts.append(_sum_of_halves(part, n, cutoff))
+    bonds = [1] + [a + b for a, b in zip(parts[0].bond_dims, parts[1].bond_dims,
+                                         strict=True)] + [1]
+    check_allocation(sum(bonds[i] * 4 * bonds[i + 1] for i in range(n)) * 16,
+                     f"the sum of {len(terms)} of the terms")
+    return _direct_sum(parts).compress(cutoff)
 
 
 def _direct_sum(mpos: Sequence[MPO]) -> MPO:
