@@ -407,6 +407,24 @@ class MPS:
         """The orthogonality centre (site)."""
         return int(self._impl.center)
 
+    def canonicalize(self, site: int) -> MPS:
+        """Move the orthogonality centre to ``site`` by QR sweeps (exact: nothing
+        is truncated); returns the state. Gates next to the centre then need no
+        sweep first, which is how a benchmark times one gate alone."""
+        self._impl.move_center(self._site(site, "site"))
+        return self
+
+    def record_svd_shapes(self, on: bool = True) -> None:
+        """Start (or stop) recording the ``(m, n)`` shape of every SVD this state
+        runs; :meth:`svd_shapes` returns them (the LAPACK floor of a workload)."""
+        if on:
+            self._impl.clear_svd_shapes()
+        self._impl.record_svd_shapes(bool(on))
+
+    def svd_shapes(self) -> np.ndarray:
+        """The recorded SVD shapes, an int array of shape ``(k, 2)``."""
+        return np.asarray(self._impl.svd_shapes(), dtype=np.int64).reshape(-1, 2)
+
     def site_tensor(self, site: int) -> np.ndarray:
         """A copy of site tensor ``site``, shape ``(chi_left, 2, chi_right)``.
 
