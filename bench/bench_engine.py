@@ -2,11 +2,16 @@
 
 Single-threaded (BLAS pinned to 1 thread for every tool), same truncation
 policy for each tool, wall time of the simulation only (parsing outside),
-median and min over repeats, contestants interleaved. Run:
+median and min over repeats, contestants interleaved, all in this one process
+(the suite proper, ``tensorbond bench``, isolates each tool in a process of its
+own). The contestants, the thread pinning, the SVD floor and the paths are the
+suite's own (package ``tensorbond_bench`` beside this script); what this adds is
+tensorbond's four routings side by side. Run:
 
-    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 python bench/bench_engine.py [--quick]
+    python bench/bench_engine.py [--quick] [--only NAME] [--shared DIR] [--out DIR]
 
-Prints a markdown table and writes bench/results/engine.json.
+Prints a markdown table and writes engine.json to the results folder
+(default bench/results).
 """
 
 from __future__ import annotations
@@ -16,19 +21,20 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import time
 from pathlib import Path
 
-os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
-os.environ.setdefault("OMP_NUM_THREADS", "1")
-os.environ.setdefault("MKL_NUM_THREADS", "1")
+# one thread for every BLAS and OpenMP pool, set before numpy is imported
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
 
-import numpy as np  # noqa: E402
+from tensorbond_bench import environment  # noqa: E402  (bench/ is this script's folder)
+from tensorbond_bench.contestants import prepare_aer, prepare_quimb  # noqa: E402
+from tensorbond_bench.floor import recorded_shapes, svd_floor  # noqa: E402
+from tensorbond_bench.model import Inputs, Workload  # noqa: E402
+from tensorbond_bench.paths import default_out_dir, find_shared  # noqa: E402
 
 import tensorbond as tb  # noqa: E402
-
-CIRCUITS = Path(__file__).resolve().parents[2] / "shared" / "circuits"
 
 
 def _time(fn, repeats):
@@ -40,73 +46,44 @@ def _time(fn, repeats):
     return times, out
 
 
+def _workload(path: Path, chi, cutoff) -> Workload:
+    return Workload(name=path.stem, group="circuits", family=path.stem, kind="circuit",
+                    source=str(path), max_bond=chi, cutoff=cutoff)
+
+
 def run_tb(circ, chi, cutoff, routing="auto"):
     prog = tb.compile_circuit(circ)
     return lambda: tb.simulate(prog, max_bond=chi, cutoff=cutoff, cutoff_mode="rsum2",
                                routing=routing)
 
 
-def quimb_gates(circ):
-    """Our operations as quimb gate tuples (quimb's QASM reader lacks rzz)."""
-    return [(op.name.upper(), *op.params, *op.qubits) for op in circ if op.kind == "gate"]
+def run_quimb(w: Workload, inputs: Inputs):
+    """The suite's quimb contestant (``CircuitMPS.apply_gates``), run here."""
+    prep = prepare_quimb(w, inputs)
+    return lambda: prep.run(None)
 
 
-def run_quimb(circ, n, chi, cutoff):
-    import quimb.tensor as qtn
-
-    gates = quimb_gates(circ)
-
-    def go():
-        c = qtn.CircuitMPS(n, max_bond=chi, cutoff=cutoff,
-                           gate_opts={"cutoff_mode": "rsum2"})
-        c.apply_gates(gates)
-        return c
-
-    return go
+def run_aer(w: Workload, inputs: Inputs, lapack=False):
+    """The suite's qiskit-aer contestant (``mps_lapack`` or not), run here."""
+    prep = prepare_aer(w, inputs, lapack=lapack)
+    return lambda: prep.run(None)
 
 
-def run_aer(path, chi, cutoff, lapack=False):
-    from qiskit import QuantumCircuit
-    from qiskit_aer import AerSimulator
-
-    qc = QuantumCircuit.from_qasm_file(str(path))
-    qc.remove_final_measurements()
-    qc.save_matrix_product_state()
-    opts = dict(method="matrix_product_state",
-                matrix_product_state_truncation_threshold=cutoff,
-                max_parallel_threads=1, mps_lapack=lapack)
-    if chi:
-        opts["matrix_product_state_max_bond_dimension"] = chi
-    sim = AerSimulator(**opts)
-
-    def go():
-        return sim.run(qc, shots=1).result()
-
-    return go
-
-
-def svd_floor(circ, chi, cutoff):
+def floor(w: Workload, inputs: Inputs):
     """Time of numpy's LAPACK SVDs of exactly the shapes tensorbond factorized."""
-    state = tb.MPS(circ.num_qubits)
-    state._impl.record_svd_shapes(True)
-    state = tb.simulate(circ, max_bond=chi, cutoff=cutoff, initial_state=state)
-    shapes = state._impl.svd_shapes()
-    rng = np.random.default_rng(0)
-    total = 0.0
-    for m, n in shapes:
-        a = rng.standard_normal((m, n)) + 1j * rng.standard_normal((m, n))
-        t0 = time.perf_counter()
-        np.linalg.svd(a, full_matrices=False)
-        total += time.perf_counter() - t0
-    return total, len(shapes)
+    shapes = recorded_shapes(w, inputs)
+    return svd_floor(shapes), len(shapes)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", help="run only this workload name")
+    ap.add_argument("--shared", help="folder with circuits/ (default: as tensorbond bench)")
+    ap.add_argument("--out", help="results folder (default bench/results)")
     args = ap.parse_args()
-    tb.set_num_threads(1)
+    circuits = find_shared(args.shared) / "circuits"
+    environment.pin_threads(("tensorbond", "quimb", "aer"))
     work = [("ghz_100", None, 1e-10), ("qft_30", None, 1e-10), ("qaoa_40", 32, 1e-10),
             ("brick_50x20", 64, 1e-10), ("brick_50x20", 128, 1e-10)]
     if args.quick:
@@ -115,16 +92,17 @@ def main():
         work = [w for w in work if w[0] == args.only]
     rows = []
     for name, chi, cutoff in work:
-        path = CIRCUITS / f"{name}.qasm"
+        path = circuits / f"{name}.qasm"
         circ = tb.Circuit.from_qasm(path)
+        w, inputs = _workload(path, chi, cutoff), Inputs(circuit=circ, qasm_path=path)
         reps = 3 if name.startswith(("brick", "qaoa")) else 10
         fns = {"tensorbond": run_tb(circ, chi, cutoff),
                "tb_swap": run_tb(circ, chi, cutoff, "swap"),
                "tb_mpo": run_tb(circ, chi, cutoff, "mpo"),
                "tb_lazy": run_tb(circ, chi, cutoff, "lazy"),
-               "quimb": run_quimb(circ, circ.num_qubits, chi, cutoff),
-               "aer": run_aer(path, chi, cutoff),
-               "aer_lapack": run_aer(path, chi, cutoff, lapack=True)}
+               "quimb": run_quimb(w, inputs),
+               "aer": run_aer(w, inputs),
+               "aer_lapack": run_aer(w, inputs, lapack=True)}
         times = {k: [] for k in fns}
         outs = {}
         for k, f in fns.items():  # warm-up
@@ -134,7 +112,7 @@ def main():
                 ts, outs[k] = _time(f, 1)
                 times[k] += ts
         state = outs["tensorbond"]
-        floor, nsvd = svd_floor(circ, chi, cutoff)
+        floor_s, nsvd = floor(w, inputs)
         row = {"workload": name, "max_bond": chi, "cutoff": cutoff,
                "tb_max_bond_reached": state.max_bond_reached,
                "tb_final_max_bond": state.max_bond,
@@ -146,7 +124,7 @@ def main():
                "tb_mpo_max_bond_reached": outs["tb_mpo"].max_bond_reached,
                "tb_lazy_fidelity_estimate": outs["tb_lazy"].fidelity_estimate,
                "tb_lazy_max_bond_reached": outs["tb_lazy"].max_bond_reached,
-               "svd_floor_s": floor, "num_svd": nsvd}
+               "svd_floor_s": floor_s, "num_svd": nsvd}
         for k, ts in times.items():
             row[f"{k}_median_s"] = statistics.median(ts)
             row[f"{k}_min_s"] = min(ts)
@@ -175,10 +153,9 @@ def main():
               f"| {r['tb_fidelity_estimate']:.6g} | {r['tb_swap_fidelity_estimate']:.6g} "
               f"| {r['tb_mpo_fidelity_estimate']:.6g} "
               f"| {r['tb_lazy_fidelity_estimate']:.6g} |")
-    out = Path(__file__).parent / "results"
-    out.mkdir(exist_ok=True)
-    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                         text=True, cwd=Path(__file__).parent).stdout.strip()
+    out = Path(args.out) if args.out else default_out_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    rev = environment._git_revision()["short"]
     meta = {"machine": platform.machine(), "processor": platform.processor(),
             "python": platform.python_version(), "git": rev, "tensorbond": tb.__version__}
     name = f"engine-{args.only}.json" if args.only else "engine.json"

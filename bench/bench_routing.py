@@ -20,8 +20,9 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import tensorbond as tb  # noqa: E402
+from tensorbond_bench.paths import default_shared  # noqa: E402  (bench/ is this script's folder)
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+SHARED = default_shared()  # $TENSORBOND_SHARED, else <repo>/../shared
 ROUTINGS = ("auto", "swap", "mpo", "lazy")
 # (file, max_bond): long-range controlled gates, rank-4 gates (cswap), both.
 WORK = [

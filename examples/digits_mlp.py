@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 
 import tensorbond as tb
-from tensorbond.examples_nn import digits_demo
+from tensorbond.compress.examples import digits_demo
 
 
 def main() -> None:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
-from tensorbond.compress import allocate, candidates, input_whitener, pareto
+from tensorbond.compress.budget import allocate
+from tensorbond.compress.formats import candidates, input_whitener, pareto
 
 
 def _decaying(rng: np.random.Generator, out: int, inp: int, scale: float = 8.0) -> np.ndarray:
@@ -324,7 +325,7 @@ def test_bfloat16_and_float16_safetensors(tmp_path) -> None:
     torch = pytest.importorskip("torch")
     import safetensors.torch as st
 
-    from tensorbond.model_io import read_safetensors
+    from tensorbond.compress.io import read_safetensors
 
     torch.manual_seed(0)
     src = {"fc1.weight": torch.randn(64, 32).bfloat16(), "fc1.bias": torch.randn(64).bfloat16(),

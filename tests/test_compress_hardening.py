@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
-from tensorbond.compress import candidates
+from tensorbond.compress.formats import candidates
 
 
 def test_report_lists_skipped_torch_modules() -> None:

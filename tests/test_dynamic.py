@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
-from tensorbond.circuit import Operation
+from tensorbond import Operation
 
 QASMBENCH = Path(__file__).resolve().parents[2] / "shared" / "qasmbench"
 

@@ -17,7 +17,7 @@ import pytest
 import tensorbond as tb
 from tensorbond import cli
 from tensorbond.cli import main
-from tensorbond.examples import EXAMPLES
+from tensorbond.sim.examples import EXAMPLES
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
-from tensorbond.examples import brick
+from tensorbond.sim.examples import brick
 
 
 def test_phase_of_a_one_qubit_circuit() -> None:

@@ -10,7 +10,7 @@ import time
 _SCRIPT = """
 import sys, time
 import tensorbond as tb
-from tensorbond.examples import brick
+from tensorbond.sim.examples import brick
 circ = brick(40, 400, seed=1)      # minutes at max_bond 256
 print("ready", flush=True)
 t0 = time.perf_counter()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
+from tensorbond.ir.pauli import parse_term
 
 _P = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
       "Z": np.diag([1.0, -1.0])}
@@ -47,7 +48,7 @@ def test_mpo_from_pauli_sum_equals_dense(seed: int) -> None:
     n = 6
     terms = _random_pauli_sum(rng, n, 150)  # more than one chunk of 64
     mpo = tb.MPO.from_pauli_sum(terms, n)
-    dense = sum(c * _dense_op(tb.mps._parse_term(t), n) for c, t in terms)
+    dense = sum(c * _dense_op(parse_term(t), n) for c, t in terms)
     np.testing.assert_allclose(mpo.to_dense(), dense, atol=1e-10)
     for b, dim in enumerate(mpo.bond_dims):  # compressed to the operator Schmidt rank
         k, r = 2 ** (b + 1), 2 ** (n - b - 1)
@@ -68,7 +69,7 @@ def test_expectation_and_variance_equal_dense(routing: str) -> None:
     state = _state(1, n, routing)
     psi = state.to_dense()
     terms = _random_pauli_sum(rng, n, 40)
-    h = sum(c * _dense_op(tb.mps._parse_term(t), n) for c, t in terms)
+    h = sum(c * _dense_op(parse_term(t), n) for c, t in terms)
     mean = np.vdot(psi, h @ psi).real
     mpo = tb.MPO.from_pauli_sum(terms, n)
     assert state.expectation_mpo(mpo) == pytest.approx(mean, abs=1e-10)

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
+from tensorbond.ir.pauli import parse_term
 
 _P = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
       "Z": np.diag([1.0, -1.0])}
@@ -15,7 +16,7 @@ _P = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], 
 def _dense(terms, n: int) -> np.ndarray:
     total = np.zeros((2**n, 2**n), dtype=complex)
     for c, t in terms:
-        term = tb.mps._parse_term(t) if isinstance(t, str) else t
+        term = parse_term(t) if isinstance(t, str) else t
         op = np.eye(1)
         for q in range(n):
             op = np.kron(op, _P[term.get(q, "I")])

@@ -10,12 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 import tensorbond as tb
-from tensorbond.circuit import Circuit, Condition
+from tensorbond import Circuit, Condition
+from tensorbond import qasm as tbqasm
 from tensorbond.errors import QasmError
-from tensorbond.qasm import MAX_OPERATIONS, parse_qasm, read_qasm_source
+from tensorbond.qasm import MAX_OPERATIONS, read_qasm_source
 
 QASMBENCH = Path(__file__).resolve().parents[2] / "shared" / "qasmbench"
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'  # two lines: bodies start on line 3
+
+
+def parse_qasm(text: str, **kwargs: str) -> Circuit:
+    """The circuit of ``text``, every operation checked again by the circuit."""
+    return Circuit.from_program(tbqasm.parse_qasm(text, **kwargs))
 
 
 def parse(body: str) -> Circuit:
@@ -848,7 +854,7 @@ def test_operations_are_what_circuit_append_makes() -> None:
 def test_compiled_expansion_equals_interpreted(monkeypatch: pytest.MonkeyPatch) -> None:
     """Gate bodies run as generated code with memoized big calls; the plain
     interpreter (bodies too long to compile) gives the same operations."""
-    import tensorbond.qasm as qasm_module
+    import tensorbond.qasm.qasm2 as qasm_module
 
     fast = parse_qasm(_NESTED).operations
     monkeypatch.setattr(qasm_module, "_MAX_COMPILED_BODY", -1)

@@ -7,7 +7,7 @@ import threading
 import numpy as np
 
 import tensorbond as tb
-from tensorbond.examples import brick
+from tensorbond.sim.examples import brick
 
 _H = np.array([[1, 1], [1, -1]]) / np.sqrt(2)
 

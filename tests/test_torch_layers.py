@@ -289,7 +289,7 @@ def test_output_error_needs_every_layer_to_run() -> None:
 
 
 def test_calibration_may_be_a_list_of_batches() -> None:
-    from tensorbond.compress_torch import input_grams
+    from tensorbond.compress.torch import input_grams
 
     model = _mlp()
     x = torch.randn(60, 32, dtype=torch.float64)

@@ -64,10 +64,8 @@ def test_as_tolerance_refuses(bad):
         v.as_tolerance("1e-3", "tol")
 
 
-def test_as_seed_matches_the_old_seed_to_int():
-    from tensorbond.mps import _seed_to_int
-
-    assert _seed_to_int(7) == v.as_seed(7) == v.as_seed(np.int64(7))
+def test_as_seed_accepts_numpy_integers():
+    assert v.as_seed(7) == v.as_seed(np.int64(7))
     with pytest.raises(ValueError, match=r"seed must be non-negative, got -1"):
         v.as_seed(-1)
 

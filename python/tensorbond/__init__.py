@@ -11,31 +11,45 @@ import scipy_openblas32 as _scipy_openblas32  # noqa: F401  (loads the BLAS _cor
 
 from . import _core
 from ._core import get_num_threads, set_num_threads
-from .circuit import Circuit, Condition, Operation
 from .errors import LinAlgError, NotImplementedError, QasmError  # noqa: A004
-from .gates import GATES, gate_matrix
+from .ir import GATES, Condition, Operation, gate_matrix
 from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
 from .memory import available_memory, get_max_memory, set_max_memory
-from .mps import MPS, Samples
-from .simulate import CompiledCircuit, compile_circuit, simulate
 from .truncation import Truncation
-from .tt import ContractionPlan, LowRank, TTMatrix, factor_modes
-from .compress import Candidate, CompressionReport, LayerReport, compress
-from .heal import HealReport, heal
-from .model_io import load_compressed, save_compressed, to_dense
-from .noise import (
+from .compress import (
+    Candidate,
+    CompressionReport,
+    ContractionPlan,
+    LayerReport,
+    LowRank,
+    TTMatrix,
+    compress,
+    factor_modes,
+    load_compressed,
+    save_compressed,
+    to_dense,
+)
+from .compress.heal import HealReport, heal
+from .sim import (
+    MPO,
+    MPS,
     Channel,
+    Circuit,
+    CompiledCircuit,
     NoiseModel,
     ReadoutError,
+    RunResult,
+    Samples,
     amplitude_damping,
     bit_flip,
+    compile_circuit,
     depolarizing,
     kraus,
     phase_damping,
     phase_flip,
+    run,
+    simulate,
 )
-from .observables import MPO
-from .run import RunResult, run
 
 __version__ = "0.1.0"
 
@@ -45,9 +59,9 @@ _TORCH_NAMES = {"TTLinear", "LowRankLinear"}
 def __getattr__(name: str) -> object:
     # The torch layers import torch, an optional dependency: only on first use.
     if name in _TORCH_NAMES:
-        from . import torch_layers
+        from .compress import layers
 
-        return getattr(torch_layers, name)
+        return getattr(layers, name)
     raise AttributeError(f"module 'tensorbond' has no attribute {name!r}")
 
 

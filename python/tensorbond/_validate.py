@@ -22,6 +22,7 @@ __all__ = [
     "as_generator",
     "as_optional_bond",
     "as_seed",
+    "as_state_dtype",
     "as_tolerance",
 ]
 
@@ -216,3 +217,20 @@ def as_generator(seed: Any, name: str = "seed") -> np.random.Generator:
     if isinstance(s, np.random.Generator):
         return s
     return np.random.default_rng(s)
+
+
+def as_state_dtype(dtype: Any) -> np.dtype:
+    """The scalar type of a state: complex64 or complex128.
+
+    Raises
+    ------
+    TypeError
+        Anything else, naming it.
+    """
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as exc:
+        raise TypeError(f"dtype must be complex64 or complex128, got {dtype!r}") from exc
+    if dt not in (np.dtype(np.complex64), np.dtype(np.complex128)):
+        raise TypeError(f"dtype must be complex64 or complex128, got {dt}")
+    return dt

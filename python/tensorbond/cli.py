@@ -68,46 +68,15 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=None, help="BLAS threads")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    # The suite lives in the checkout's bench/ (package tensorbond_bench), which
+    # parses its own options: everything after "bench" is passed on unparsed.
     b = sub.add_parser(
         "bench",
         help="run the benchmark suite against quimb and qiskit-aer",
-        description="Run the benchmark suite: the same workloads through tensorbond, "
-        "quimb CircuitMPS and qiskit-aer's MPS method (default SVD and mps_lapack), "
-        "single-threaded, with the LAPACK SVD floor, fidelities and peak memory. "
-        "Writes <date>-<sha>.json, .md and PNG plots to --out (and latest.* copies "
-        "for full runs); prints the markdown tables. Needs tensorbond[bench].",
+        add_help=False,
+        prefix_chars="\0",
     )
-    b.add_argument("--quick", action="store_true",
-                   help="a small subset (under 2 minutes); results get a -quick suffix "
-                   "and leave the latest.* files alone")
-    b.add_argument("--out", help="results folder (default ./bench/results)")
-    b.add_argument("--suite", choices=["all", "circuits", "dynamic", "compression"],
-                   default="all",
-                   help="circuits (MPS simulation against quimb and qiskit-aer), dynamic "
-                   "(shots/s of mid-circuit measurement and noise against qiskit-aer), "
-                   "compression (TT-matrix forward and TT-SVD against the GEMM rate, "
-                   "tensorly and tensorly-torch; compress objectives) or all (default)")
-    b.add_argument("--only", nargs="+", metavar="NAME",
-                   help="run only workloads whose name, family or group matches "
-                   "(shell globs, e.g. brick_50x20 'kernel:*' qasmbench); results get "
-                   "a -partial suffix and leave the latest.* files alone")
-    b.add_argument("--repeats", type=int, default=3,
-                   help="timed repetitions per contestant (default 3)")
-    b.add_argument("--time-limit", type=float, default=None, metavar="S",
-                   help="seconds one run may take before the contestant is recorded "
-                   "as timed out (default 60, 5 with --quick)")
-    b.add_argument("--contestants", nargs="+", metavar="NAME",
-                   choices=["tensorbond", "quimb", "aer", "aer_lapack"],
-                   help="run only these contestants")
-    b.add_argument("--no-memory", action="store_true",
-                   help="do not measure the peak memory of the first run")
-    b.add_argument("--no-plots", action="store_true", help="write no PNG plots")
-    b.add_argument("--shared", help="folder with circuits/ and qasmbench/ (default "
-                   "$TENSORBOND_SHARED, else ./shared, ../shared or ../../shared)")
-    b.add_argument("--list", action="store_true", help="list the workloads and exit")
-    b.add_argument("--json", action="store_true",
-                   help="print the results as JSON instead of the markdown tables")
-    b.add_argument("--no-progress", action="store_true", help="no progress bar")
+    b.add_argument("bench_args", nargs="*", help=argparse.SUPPRESS)
     c = sub.add_parser(
         "compress",
         help="compress a model's weight matrices (TT-matrix / low-rank / dense per layer)",
@@ -187,7 +156,7 @@ def _isatty(file: Any) -> bool:
 
 def _simulate(args: argparse.Namespace) -> int:
     import tensorbond as tb
-    from tensorbond.examples import EXAMPLES
+    from tensorbond.sim.examples import EXAMPLES
 
     if (args.file is None) == (args.example is None):
         print("tensorbond simulate: give a QASM FILE or --example NAME", file=sys.stderr)
@@ -205,7 +174,7 @@ def _simulate(args: argparse.Namespace) -> int:
             return 2
         circuit = tb.Circuit.from_qasm(args.file)
         source = args.file
-    from tensorbond.run import is_dynamic
+    from tensorbond.sim.run import is_dynamic
 
     if is_dynamic(circuit):
         return _simulate_dynamic(args, circuit, source)
@@ -304,78 +273,38 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
     return 0
 
 
-def _bench(args: argparse.Namespace) -> int:
-    if args.repeats < 1:
-        print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
-        return 2
-    if args.suite in ("compression", "dynamic") and (args.only or args.contestants):
-        print("tensorbond bench: --only and --contestants select circuit workloads; "
-              "use --suite circuits or all", file=sys.stderr)
-        return 2
-    docs: dict[str, Any] = {}
-    if args.suite in ("all", "circuits"):
-        docs["circuits"] = _bench_circuits(args)
-    # --only / --contestants / --list pick circuit workloads: a partial run.
-    partial = args.list or args.only or args.contestants
-    if args.suite in ("all", "dynamic") and not partial:
-        docs["dynamic"] = _bench_part(args, "dynamic", shared=args.shared)
-    if args.suite in ("all", "compression") and not partial:
-        docs["compression"] = _bench_part(args, "tt")
-    if args.json and not args.list:
-        print(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
-    return 0
-
-
-def _bench_part(args: argparse.Namespace, name: str, **run_args: Any) -> dict[str, Any]:
-    """Run one of the suite's modular parts (``tensorbond.benchmark_<name>``),
-    write its results and print its tables."""
+def _bench_cli() -> Any:
+    """The suite's command line, ``tensorbond_bench.cli``: from an installed
+    ``tensorbond-bench`` (``pip install ./bench``), else from the ``bench/`` folder
+    of the source checkout this tensorbond runs from; None if neither is there."""
     import importlib
 
-    from tensorbond import benchmark as bm
+    try:
+        return importlib.import_module("tensorbond_bench.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("tensorbond_bench", "tensorbond_bench.cli"):
+            raise  # the suite is there but something it needs is not
+    bench_dir = Path(__file__).resolve().parents[2] / "bench"
+    if not (bench_dir / "tensorbond_bench" / "__init__.py").is_file():
+        return None
+    sys.path.append(str(bench_dir))
+    return importlib.import_module("tensorbond_bench.cli")
 
-    part = importlib.import_module(f"tensorbond.benchmark_{name}")
-    doc = part.run(quick=args.quick, repeats=None if args.repeats == 3 else args.repeats,
-                   **run_args)
-    written = part.write(doc, args.out or bm.default_out_dir())
-    if not args.json:
-        print(part.render_markdown(doc))
-    print(f"wrote {written['json']}, {written['md']}", file=sys.stderr)
-    return doc
 
-
-def _bench_circuits(args: argparse.Namespace) -> dict[str, Any]:
-    from tensorbond import benchmark as bm
-
-    shared = bm.find_shared(args.shared)
-    workloads = bm.select_workloads(bm.default_workloads(shared, quick=args.quick),
-                                    args.only)
-    if args.list:
-        for w in workloads:
-            print(f"{w.name:45s} {w.group:10s} {w.source}")
-        return {}
-    limit = args.time_limit if args.time_limit is not None else (5.0 if args.quick
-                                                                  else 60.0)
-    settings = bm.Settings(
-        quick=args.quick, repeats=args.repeats, time_limit_s=limit,
-        reference_budget_s=10.0 if args.quick else 60.0, memory=not args.no_memory,
-        contestants=tuple(args.contestants or bm.CONTESTANT_NAMES),
-        only=tuple(args.only or ()))
-    doc = bm.run_suite(workloads, settings=settings, progress=not args.no_progress)
-    written = bm.write_outputs(doc, args.out or bm.default_out_dir(),
-                               plots=not args.no_plots)
-    if written["plot_error"]:
-        print(f"tensorbond bench: {written['plot_error']}", file=sys.stderr)
-    if not args.json:
-        print(bm.render_markdown(doc))
-    print(f"wrote {written['json']}, {written['md']}"
-          + (f" and {len(written['plots'])} plots" if written["plots"] else ""),
-          file=sys.stderr)
-    return doc
+def _bench(args: argparse.Namespace) -> int:
+    bench = _bench_cli()
+    if bench is None:
+        print("tensorbond bench: the benchmark suite is not part of the installed "
+              "library; it lives in the source checkout's bench/ folder: run "
+              "`tensorbond bench` from a source checkout, or install the suite with "
+              "`pip install ./bench` (from the checkout)", file=sys.stderr)
+        return 2
+    return int(bench.main(args.bench_args, prog="tensorbond bench"))
 
 
 def _compress(args: argparse.Namespace) -> int:
     from tensorbond.compress import compress
-    from tensorbond.model_io import save_compressed
+    from tensorbond.compress.io import save_compressed
 
     if (args.model is None) == (args.example is None):
         print("tensorbond compress: give a model file or --example", file=sys.stderr)
@@ -393,7 +322,7 @@ def _compress(args: argparse.Namespace) -> int:
                   "--example", file=sys.stderr)
             return 2
         from tensorbond._optional import require_torch
-        from tensorbond.examples_nn import digits_demo
+        from tensorbond.compress.examples import digits_demo
 
         # A small model: torch's intra-op threads cost more than they give here.
         require_torch().set_num_threads(1)
@@ -416,7 +345,7 @@ def _compress(args: argparse.Namespace) -> int:
             if path:
                 print(f"wrote {path}")
         return 0
-    from tensorbond.compress import load_weights
+    from tensorbond.compress.arrays import load_weights
 
     calibration = load_weights(args.calibration) if args.calibration else None
     if args.error_metric == "output" and calibration is None:

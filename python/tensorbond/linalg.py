@@ -30,7 +30,7 @@ import opt_einsum.paths
 from . import _core
 from .truncation import CutoffMode, Truncation
 
-__all__ = ["SVDResult", "einsum", "qr", "singular_values", "svd", "tensordot"]
+__all__ = ["SVDResult", "compute_dtype", "einsum", "qr", "singular_values", "svd", "tensordot"]
 
 _SUFFIX = {
     np.dtype(np.float32): "float32",
@@ -61,7 +61,7 @@ class SVDResult(NamedTuple):
 # ----------------------------------------------------------------------- dtypes
 
 
-def _compute_dtype(arrays: Sequence[np.ndarray]) -> np.dtype[Any]:
+def compute_dtype(arrays: Sequence[np.ndarray]) -> np.dtype[Any]:
     """The supported dtype results are computed in, from the operands' dtypes."""
     for x in arrays:
         if x.dtype.kind not in "biufc":
@@ -88,7 +88,7 @@ def _kernel(name: str, dtype: np.dtype[Any]) -> Any:
 
 def _as_matrix(a: npt.ArrayLike, fn: str) -> np.ndarray:
     x = np.asarray(a)
-    dt = _compute_dtype([x])
+    dt = compute_dtype([x])
     if x.ndim != 2:
         raise ValueError(f"{fn} needs a 2-D array, got shape {x.shape}")
     return np.asarray(x, dtype=dt, order="C")
@@ -147,7 +147,7 @@ def tensordot(a: npt.ArrayLike, b: npt.ArrayLike, axes: Any = 2) -> np.ndarray:
     (2, 5)
     """
     xa, xb = np.asarray(a), np.asarray(b)
-    dt = _compute_dtype([xa, xb])
+    dt = compute_dtype([xa, xb])
     if isinstance(axes, (int, np.integer)):
         n = operator.index(axes)
         if n < 0 or n > xa.ndim or n > xb.ndim:
@@ -371,7 +371,7 @@ def einsum(subscripts: str, *operands: npt.ArrayLike, optimize: Any = "auto") ->
     if not operands:
         raise ValueError("einsum: at least one operand is required")
     xs = [np.asarray(x) for x in operands]
-    dt = _compute_dtype(xs)
+    dt = compute_dtype(xs)
     parsed, out_t, names = _einsum_labels(subscripts, tuple(x.ndim for x in xs))
     labels = [list(labs) for labs in parsed]
     out = list(out_t)
@@ -544,7 +544,7 @@ def svd(
     trunc = Truncation(max_bond, cutoff, cutoff_mode, bool(renormalize))
     x = _as_matrix(a, "svd")
     x, exp = _scaled(x)
-    bound, cut, mode, renorm = trunc._args()
+    bound, cut, mode, renorm = trunc.core_args()
     if exp and cut > 0 and mode in ("abs", "sum2"):
         cut = _scaled_cutoff(cut, exp if mode == "abs" else 2 * exp)
     u, s, vh, discarded, _total = _kernel("svd", x.dtype)(x, bound, cut, mode, renorm)

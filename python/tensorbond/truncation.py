@@ -80,6 +80,7 @@ class Truncation:
                 f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}"
             )
 
-    def _args(self) -> tuple[int, float, str, bool]:
-        """Positional arguments for the compiled kernels (max_bond 0 = unlimited)."""
+    def core_args(self) -> tuple[int, float, str, bool]:
+        """The policy as the compiled core takes it: ``(max_bond, cutoff,
+        cutoff_mode, renormalize)`` with ``max_bond`` 0 meaning unlimited."""
         return (self.max_bond or 0, float(self.cutoff), self.cutoff_mode, self.renormalize)

@@ -1,0 +1,1 @@
+"""The benchmark suite's tests (a package, so its conftest does not shadow tests/conftest.py)."""

@@ -1,0 +1,143 @@
+"""Circuits compiled for the core, and the only calls into the compiled state.
+
+:class:`CompiledCircuit` holds a circuit's gates as flat arrays; the functions
+below are the engine's verbs on an :class:`~tensorbond.MPS` (run compiled gates,
+apply one matrix, project one qubit, read one qubit's density matrix). The
+drivers (:mod:`.simulate`, :mod:`.run`) go through them, so this module and
+:mod:`.mps` are the only ones that touch the compiled object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Literal
+
+import numpy as np
+
+from ..errors import NotImplementedError as TbNotImplementedError
+from ..ir.operations import Operation
+from ..truncation import Truncation
+from .circuit import Circuit
+from .mps import MPS
+
+Routing = Literal["auto", "swap", "mpo", "lazy"]
+
+__all__ = ["CompiledCircuit", "Routing", "apply_matrix", "apply_normalized", "compile_circuit",
+           "local_density", "run_gates"]
+
+
+class CompiledCircuit:
+    """A circuit's gates as flat arrays for the compiled simulator.
+
+    ``qubits[k, :arity[k]]`` are gate k's qubits and its ``2^a x 2^a`` matrix
+    starts at ``matrices[offsets[k]]``; identical gates share one matrix.
+    ``clbit_map`` records final measurements ``{clbit: qubit}``. The circuit's
+    global phase becomes a first gate ``e^{i phi} I`` on qubit 0, exact and free.
+    """
+
+    def __init__(self, num_qubits: int, gates: Sequence[Operation], *,
+                 global_phase: float = 0.0, clbit_map: Mapping[int, int] | None = None
+                 ) -> None:
+        self.clbit_map = dict(clbit_map or {})
+        gates = list(gates)
+        if global_phase:
+            phase = np.exp(1j * global_phase) * np.eye(2, dtype=np.complex128)
+            gates.insert(0, Operation("gate", "unitary", (0,), matrix=phase))
+        n = len(gates)
+        self.num_qubits = num_qubits
+        self.qubits = np.zeros((n, 3), dtype=np.int64)
+        self.arity = np.zeros(n, dtype=np.int64)
+        self.offsets = np.zeros(n, dtype=np.int64)
+        cache: dict[tuple[str, tuple[float, ...]], int] = {}
+        chunks: list[np.ndarray] = []
+        size = 0
+        for k, op in enumerate(gates):
+            a = len(op.qubits)
+            self.arity[k] = a
+            self.qubits[k, :a] = op.qubits
+            key = (op.name, op.params)
+            off = cache.get(key) if op.matrix is None else None
+            if off is None:
+                m = op.unitary().ravel()
+                off = size
+                chunks.append(m)
+                size += m.size
+                if op.matrix is None:
+                    cache[key] = off
+            self.offsets[k] = off
+        self.matrices = (
+            np.ascontiguousarray(np.concatenate(chunks)) if chunks
+            else np.zeros(1, dtype=np.complex128)
+        )
+
+    def __len__(self) -> int:
+        return int(self.arity.shape[0])
+
+
+def compile_circuit(circuit: Circuit) -> CompiledCircuit:
+    """Flatten ``circuit`` for :func:`simulate` (done once; reuse for repeated runs).
+
+    Raises
+    ------
+    NotImplementedError
+        For reset, classically controlled operations and mid-circuit measurement,
+        naming the operation.
+    """
+    if not isinstance(circuit, Circuit):
+        raise TypeError(f"expected a tensorbond.Circuit, got {type(circuit).__name__}")
+    ops = circuit.operations
+    measured_at: dict[int, int] = {}
+    clbit_map: dict[int, int] = {}
+    for i, op in enumerate(ops):
+        if op.condition is not None:
+            raise TbNotImplementedError(
+                f"classically controlled operation 'if ({op.condition}) {op.name}' "
+                f"(operation {i}): a dynamic "
+                "circuit has no single final state: run its shots with tensorbond.run"
+            )
+        if op.kind == "reset":
+            raise TbNotImplementedError(
+                f"reset of qubit {op.qubits[0]} (operation {i}): a dynamic circuit has "
+                "no single final state: run its shots with tensorbond.run"
+            )
+        if op.kind == "measure":
+            measured_at.setdefault(op.qubits[0], i)
+            clbit_map[op.clbits[0]] = op.qubits[0]
+        elif op.kind == "gate":
+            for q in op.qubits:
+                if q in measured_at:
+                    raise TbNotImplementedError(
+                        f"mid-circuit measurement: qubit {q} is measured at operation "
+                        f"{measured_at[q]} and then used by {op.name} at operation {i}; "
+                        "a dynamic circuit has no single final state: run its "
+                        "shots with tensorbond.run"
+                    )
+    gates = [op for op in ops if op.kind == "gate"]
+    return CompiledCircuit(circuit.num_qubits, gates, global_phase=circuit.global_phase,
+                           clbit_map=clbit_map)
+
+
+# ------------------------------------------------------------ the engine's verbs
+def run_gates(state: MPS, prog: CompiledCircuit, start: int, stop: int, trunc: Truncation,
+              routing: Routing) -> None:
+    """Apply gates ``start:stop`` of ``prog`` to ``state`` in compiled code (GIL released)."""
+    state._impl.run(prog.qubits, prog.arity, prog.offsets, prog.matrices, start, stop,
+                    *trunc.core_args(), routing)
+
+
+def apply_matrix(state: MPS, qubits: Sequence[int], matrix: np.ndarray, trunc: Truncation,
+                 routing: Routing) -> None:
+    """Apply one ``2^k x 2^k`` matrix (unitary or not: a Kraus operator) to ``qubits``."""
+    state._impl.apply_gate(list(qubits), np.ascontiguousarray(matrix, dtype=np.complex128),
+                           *trunc.core_args(), routing)
+
+
+def apply_normalized(state: MPS, qubit: int, matrix: np.ndarray) -> None:
+    """Apply a 2x2 matrix (a projector, a Kraus operator) to ``qubit`` and
+    rescale the state to norm 1: a measurement outcome or a channel branch."""
+    state._impl.apply_local_normalized(qubit, np.ascontiguousarray(matrix, dtype=np.complex128))
+
+
+def local_density(state: MPS, qubit: int) -> np.ndarray:
+    """The 2x2 reduced density matrix of one qubit (normalized)."""
+    return np.asarray(state._impl.local_density(qubit))

@@ -1,0 +1,149 @@
+"""Run a circuit on a matrix product state."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .._validate import as_count, as_state_dtype
+from ..memory import check_allocation, format_bytes
+from ..truncation import CutoffMode, Truncation
+from .circuit import Circuit
+from .compile import CompiledCircuit, Routing, compile_circuit, run_gates
+from .mps import MPS
+
+__all__ = ["simulate"]
+
+
+#: Bytes per site of an MPS beyond its tensor entries (vectors, bonds, layout).
+_SITE_OVERHEAD = 96
+
+
+def _check_fits(num_qubits: int, max_bond: int | None, dt: np.dtype) -> None:
+    """Refuse a simulation whose state cannot exist in memory, before starting it.
+
+    Two figures are certain: the product state it starts from, and one two-qubit
+    gate at the requested bond (its (2 chi, 2 chi) matrix and the SVD's factors
+    and workspace: about four such matrices). Without ``max_bond`` the bond is
+    what the circuit's entanglement makes it, so only the first applies.
+    """
+    start = num_qubits * (2 * dt.itemsize + _SITE_OVERHEAD)
+    check_allocation(start, f"the initial state of {num_qubits} qubits")
+    if max_bond is None:
+        return
+    chi = max_bond if num_qubits >= 126 else min(max_bond, 2 ** (num_qubits // 2))
+    gate = 4 * (2 * chi) ** 2 * dt.itemsize
+    state = num_qubits * 2 * chi * chi * dt.itemsize
+    check_allocation(
+        gate,
+        f"one two-qubit gate at max_bond={max_bond} (the state at that bond: up to "
+        f"{format_bytes(state)})",
+    )
+
+
+def simulate(
+    circuit: Circuit | CompiledCircuit,
+    *,
+    max_bond: int | None = None,
+    cutoff: float = 1e-12,
+    cutoff_mode: CutoffMode = "rsum2",
+    renormalize: bool = False,
+    dtype: Any = "complex128",
+    initial_state: MPS | None = None,
+    routing: Routing = "auto",
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = 512,
+) -> MPS:
+    """Simulate ``circuit`` as an MPS, truncating bonds with the given policy.
+
+    Gates run in compiled code with the GIL released. Distant two-qubit and
+    three-qubit gates are routed by swaps; all truncation happens at the
+    orthogonality centre, so ``fidelity_estimate`` is the product of the kept
+    weight fractions.
+
+    Parameters
+    ----------
+    circuit : Circuit or CompiledCircuit
+        The circuit; final measurements are recorded in ``MPS.clbit_map``.
+    max_bond : int, optional
+        Largest bond dimension (``None``: unlimited).
+    cutoff : float
+        Singular value cutoff, interpreted by ``cutoff_mode``.
+    cutoff_mode : {"rsum2", "sum2", "rel", "abs"}
+        See :mod:`tensorbond.truncation`.
+    renormalize : bool
+        Rescale after each truncation to keep the norm at 1.
+    dtype : {"complex128", "complex64"}
+        Scalar type of the state.
+    initial_state : MPS, optional
+        Start from a copy of this state instead of ``|0...0>``.
+    routing : {"auto", "swap", "mpo", "lazy"}
+        How gates on distant qubits are applied: ``"swap"`` swaps them next to
+        each other and back (2d-1 truncated SVDs for distance d); ``"mpo"`` applies
+        the gate as a small MPO over the span and compresses in one sweep (d SVDs);
+        ``"lazy"`` swaps them next to each other and leaves them there (d SVDs),
+        tracking which site holds which qubit (``MPS.layout``); ``"auto"`` is lazy
+        for gates of operator Schmidt rank 4 (cswap, generic unitaries), and for
+        gates of rank <= 2 (controlled gates, rzz, ccx) uses the MPO route, which keeps
+        the layout, until every bond of the span has reached ``max_bond``, then
+        lazy swaps; the choices measured in ``bench/bench_routing.py``. SWAP gates
+        never move data: they relabel the layout.
+    progress : callable, optional
+        Called as ``progress(done, total)`` after each chunk of gates.
+    chunk : int
+        Gates per compiled call when ``progress`` is given (>= 1).
+
+    Returns
+    -------
+    MPS
+
+    Raises
+    ------
+    NotImplementedError
+        Reset, ``if`` and mid-circuit measurement (named).
+    ValueError
+        Bad truncation options, ``chunk < 1``, or an initial state of the wrong
+        size or dtype.
+    MemoryError
+        Before anything runs, when the initial state or one two-qubit gate at
+        ``max_bond`` needs more memory than is available (the message gives both).
+
+    Examples
+    --------
+    >>> import tensorbond as tb
+    >>> psi = tb.simulate(tb.Circuit(2).h(0).cx(0, 1))
+    >>> round(psi.probability("11"), 12)
+    0.5
+    """
+    prog = circuit if isinstance(circuit, CompiledCircuit) else compile_circuit(circuit)
+    trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
+    step = as_count(chunk, "chunk", minimum=1)
+    if routing not in ("auto", "swap", "mpo", "lazy"):
+        raise ValueError(
+            f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}"
+        )
+    dt = as_state_dtype(dtype)
+    _check_fits(prog.num_qubits, trunc.max_bond, dt)
+    if initial_state is not None:
+        if initial_state.num_qubits != prog.num_qubits:
+            raise ValueError(
+                f"initial state has {initial_state.num_qubits} qubits, the circuit "
+                f"{prog.num_qubits}"
+            )
+        if initial_state.dtype != dt:
+            raise ValueError(f"initial state has dtype {initial_state.dtype}, asked for {dt}")
+        state = initial_state.copy()
+    else:
+        state = MPS(prog.num_qubits, dtype=dt)
+    state.clbit_map = dict(prog.clbit_map)
+    total = len(prog)
+    if progress is None:
+        run_gates(state, prog, 0, total, trunc, routing)
+        return state
+    for start in range(0, total, step):
+        stop = min(total, start + step)
+        run_gates(state, prog, start, stop, trunc, routing)
+        progress(stop, total)
+    return state
