@@ -19,8 +19,8 @@ from pathlib import Path
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-import tensorbond as tb  # noqa: E402
-from tensorbond_bench.paths import default_shared  # noqa: E402  (bench/ is this script's folder)
+import tensorbond as tb
+from tensorbond_bench.paths import default_shared
 
 SHARED = default_shared()  # $TENSORBOND_SHARED, else <repo>/../shared
 ROUTINGS = ("auto", "swap", "mpo", "lazy")
@@ -41,9 +41,14 @@ WORK = [
 
 def main() -> None:
     tb.set_num_threads(1)
-    lines = ["| circuit | max_bond | " + " | ".join(f"{r} s" for r in ROUTINGS)
-             + " | " + " | ".join(f"{r} F est. / bond" for r in ROUTINGS) + " |",
-             "|---" * (2 + 2 * len(ROUTINGS)) + "|"]
+    lines = [
+        "| circuit | max_bond | "
+        + " | ".join(f"{r} s" for r in ROUTINGS)
+        + " | "
+        + " | ".join(f"{r} F est. / bond" for r in ROUTINGS)
+        + " |",
+        "|---" * (2 + 2 * len(ROUTINGS)) + "|",
+    ]
     for rel, chi in WORK:
         prog = tb.compile_circuit(tb.Circuit.from_qasm(SHARED / rel))
         times: dict[str, list[float]] = {r: [] for r in ROUTINGS}
@@ -58,15 +63,22 @@ def main() -> None:
         med = {r: statistics.median(times[r]) for r in ROUTINGS}
         best = min(med.values())
         cells = [f"**{med[r]:.3g}**" if med[r] == best else f"{med[r]:.3g}" for r in ROUTINGS]
-        acc = [f"{result[r].fidelity_estimate:.3g} / {result[r].max_bond_reached}"
-               for r in ROUTINGS]
-        lines.append(f"| {Path(rel).stem} | {chi or '-'} | " + " | ".join(cells) + " | "
-                     + " | ".join(acc) + " |")
+        acc = [
+            f"{result[r].fidelity_estimate:.3g} / {result[r].max_bond_reached}" for r in ROUTINGS
+        ]
+        lines.append(
+            f"| {Path(rel).stem} | {chi or '-'} | "
+            + " | ".join(cells)
+            + " | "
+            + " | ".join(acc)
+            + " |"
+        )
         print(lines[-1], flush=True)
-    text = ("# Routing of distant gates (tensorbond only)\n\nMedian seconds of 3 interleaved "
-            "runs after a warm-up, one thread, cutoff 1e-10 (rsum2); fastest in bold. "
-            "F est.: fidelity estimate; bond: largest bond reached.\n\n"
-            + "\n".join(lines) + "\n")
+    text = (
+        "# Routing of distant gates (tensorbond only)\n\nMedian seconds of 3 interleaved "
+        "runs after a warm-up, one thread, cutoff 1e-10 (rsum2); fastest in bold. "
+        "F est.: fidelity estimate; bond: largest bond reached.\n\n" + "\n".join(lines) + "\n"
+    )
     out = Path(__file__).parent / "results" / "routing.md"
     out.write_text(text)
     print(text)

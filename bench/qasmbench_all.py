@@ -43,9 +43,23 @@ def manifest(root: Path) -> list[dict[str, str]]:
 
 def run_one(path: Path, max_bond: int, limit: float) -> dict:
     env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
-    cmd = [sys.executable, "-m", "tensorbond.cli", "simulate", str(path), "--max-bond",
-           str(max_bond), "--shots", "1000", "--seed", "0", "--threads", "1", "--json",
-           "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tensorbond.cli",
+        "simulate",
+        str(path),
+        "--max-bond",
+        str(max_bond),
+        "--shots",
+        "1000",
+        "--seed",
+        "0",
+        "--threads",
+        "1",
+        "--json",
+        "--no-progress",
+    ]
     t0 = time.perf_counter()
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit, env=env)
@@ -54,16 +68,26 @@ def run_one(path: Path, max_bond: int, limit: float) -> dict:
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         lines = [ln for ln in p.stderr.strip().splitlines() if ln.strip()]
-        return {"status": "error", "reason": lines[-1] if lines else f"exit {p.returncode}",
-                "process_s": wall}
+        return {
+            "status": "error",
+            "reason": lines[-1] if lines else f"exit {p.returncode}",
+            "process_s": wall,
+        }
     doc = json.loads(p.stdout)
     counts = doc.get("counts") or {}
     top = max(counts.items(), key=lambda kv: kv[1]) if counts else None
-    return {"status": "ok", "process_s": wall, "sim_s": doc["wall_time_s"],
-            "qubits": doc["qubits"], "gates": doc["gates"], "dynamic": doc.get("dynamic", False),
-            "branches": doc.get("branches", 1), "max_bond_reached": doc["max_bond_reached"],
-            "fidelity_estimate": doc["fidelity_estimate"],
-            "top_outcome": None if top is None else [top[0][:40], top[1]]}
+    return {
+        "status": "ok",
+        "process_s": wall,
+        "sim_s": doc["wall_time_s"],
+        "qubits": doc["qubits"],
+        "gates": doc["gates"],
+        "dynamic": doc.get("dynamic", False),
+        "branches": doc.get("branches", 1),
+        "max_bond_reached": doc["max_bond_reached"],
+        "fidelity_estimate": doc["fidelity_estimate"],
+        "top_outcome": None if top is None else [top[0][:40], top[1]],
+    }
 
 
 def main() -> None:
@@ -90,47 +114,73 @@ def main() -> None:
             res["max_bond"] = bond
             if res["status"] != "timeout" or invalid:
                 break
-        res.update(name=name, folder=path.parent.name, features=entry.get("features", ""),
-                   expected="QasmError" if invalid else "ok")
+        res.update(
+            name=name,
+            folder=path.parent.name,
+            features=entry.get("features", ""),
+            expected="QasmError" if invalid else "ok",
+        )
         if invalid:
             # The error names the file, line and column: "file.qasm:225:9: ...".
             res["pass"] = res["status"] == "error" and bool(
-                re.search(r"\.qasm:\d+:\d+:", res.get("reason") or ""))
+                re.search(r"\.qasm:\d+:\d+:", res.get("reason") or "")
+            )
         else:
             res["pass"] = res["status"] == "ok"
         rows.append(res)
-        print(f"{name:28s} {res['status']:8s} {res.get('sim_s', 0):9.3f} s  "
-              f"bond {res.get('max_bond_reached', '-')!s:>4}  "
-              f"F {res.get('fidelity_estimate', float('nan')):.4g}  "
-              f"{res.get('reason', '') or ''}", flush=True)
+        print(
+            f"{name:28s} {res['status']:8s} {res.get('sim_s', 0):9.3f} s  "
+            f"bond {res.get('max_bond_reached', '-')!s:>4}  "
+            f"F {res.get('fidelity_estimate', float('nan')):.4g}  "
+            f"{res.get('reason', '') or ''}",
+            flush=True,
+        )
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "qasmbench_all.json").write_text(json.dumps(
-        {"max_bond": args.max_bond, "fallback_bonds": args.fallback_bonds,
-         "first_limit_s": args.first_limit, "time_limit_s": args.time_limit, "rows": rows},
-        indent=1))
+    (RESULTS / "qasmbench_all.json").write_text(
+        json.dumps(
+            {
+                "max_bond": args.max_bond,
+                "fallback_bonds": args.fallback_bonds,
+                "first_limit_s": args.first_limit,
+                "time_limit_s": args.time_limit,
+                "rows": rows,
+            },
+            indent=1,
+        )
+    )
     ok = sum(r["pass"] for r in rows)
     fallback = ", then ".join(str(b) for b in args.fallback_bonds)
-    md = [f"# Every QASMBench file through `tensorbond simulate --max-bond {args.max_bond}`",
-          "", f"{ok} of {len(rows)} files behave as they should (valid files run; the "
-          "invalid ones are rejected with the line named). Single thread, 1000 shots, seed 0; "
-          "sim s = simulation and sampling (or all shots of a dynamic circuit); F = "
-          "fidelity estimate (shot-weighted for dynamic circuits).", "",
-          f"Bond limit: {args.max_bond}. A file that does not finish in "
-          f"{args.first_limit:g} s at {args.max_bond} runs again at {fallback or 'nothing'} "
-          f"(time limit {args.time_limit:g} s); its limit is the `limit` column. Such a "
-          "circuit is volume-law entangled at its size: its fidelity estimate is near zero "
-          "already at the default bond (square_root_n45: 0.025 after 870 of its 31k gates), "
-          "so the lower bond changes the time, not the verdict.", "",
-          "| file | qubits | gates | features | status | sim s | branches | limit | max bond "
-          "| F | most frequent outcome / reason |", "|---" * 11 + "|"]
+    md = [
+        f"# Every QASMBench file through `tensorbond simulate --max-bond {args.max_bond}`",
+        "",
+        f"{ok} of {len(rows)} files behave as they should (valid files run; the "
+        "invalid ones are rejected with the line named). Single thread, 1000 shots, seed 0; "
+        "sim s = simulation and sampling (or all shots of a dynamic circuit); F = "
+        "fidelity estimate (shot-weighted for dynamic circuits).",
+        "",
+        f"Bond limit: {args.max_bond}. A file that does not finish in "
+        f"{args.first_limit:g} s at {args.max_bond} runs again at {fallback or 'nothing'} "
+        f"(time limit {args.time_limit:g} s); its limit is the `limit` column. Such a "
+        "circuit is volume-law entangled at its size: its fidelity estimate is near zero "
+        "already at the default bond (square_root_n45: 0.025 after 870 of its 31k gates), "
+        "so the lower bond changes the time, not the verdict.",
+        "",
+        "| file | qubits | gates | features | status | sim s | branches | limit | max bond "
+        "| F | most frequent outcome / reason |",
+        "|---" * 11 + "|",
+    ]
     for r in rows:
-        detail = r.get("reason") or (f"`{r['top_outcome'][0]}` x{r['top_outcome'][1]}"
-                                     if r.get("top_outcome") else "")
-        md.append(f"| {r['folder']}/{r['name']} | {r.get('qubits', '-')} | {r.get('gates', '-')} "
-                  f"| {r['features']} | {r['status'] if r['pass'] else 'FAIL ' + r['status']} "
-                  f"| {r.get('sim_s', float('nan')):.4g} | {r.get('branches', '-')} "
-                  f"| {r.get('max_bond', '-')} | {r.get('max_bond_reached', '-')} | {r.get('fidelity_estimate', float('nan')):.4g} "
-                  f"| {detail} |")
+        detail = r.get("reason") or (
+            f"`{r['top_outcome'][0]}` x{r['top_outcome'][1]}" if r.get("top_outcome") else ""
+        )
+        md.append(
+            f"| {r['folder']}/{r['name']} | {r.get('qubits', '-')} | {r.get('gates', '-')} "
+            f"| {r['features']} | {r['status'] if r['pass'] else 'FAIL ' + r['status']} "
+            f"| {r.get('sim_s', float('nan')):.4g} | {r.get('branches', '-')} "
+            f"| {r.get('max_bond', '-')} | {r.get('max_bond_reached', '-')} "
+            f"| {r.get('fidelity_estimate', float('nan')):.4g} "
+            f"| {detail} |"
+        )
     (RESULTS / "qasmbench_all.md").write_text("\n".join(md) + "\n")
     print(f"{ok}/{len(rows)} as expected; wrote {RESULTS / 'qasmbench_all.md'}")
 

@@ -19,8 +19,9 @@ from tensorbond.compress.examples import digits_demo
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ratio", type=float, default=15.0,
-                        help="whole-model compression ratio (default 15)")
+    parser.add_argument(
+        "--ratio", type=float, default=15.0, help="whole-model compression ratio (default 15)"
+    )
     parser.add_argument("--epochs", type=int, default=100, help="healing epochs (default 100)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save", help="write the healed model to this .safetensors file")
@@ -29,10 +30,12 @@ def main() -> None:
     print(out["report"].to_markdown())
     print(f"\n{out['heal']}")
     s = out["seconds"]
-    print(f"test accuracy: dense {out['dense_accuracy']:.1%}, compressed "
-          f"{out['compressed_accuracy']:.1%}, healed {out['healed_accuracy']:.1%} at "
-          f"{out['report'].ratio:.2f}x (train {s['train']:.1f} s, compress "
-          f"{s['compress']:.1f} s, heal {s['heal']:.1f} s)")
+    print(
+        f"test accuracy: dense {out['dense_accuracy']:.1%}, compressed "
+        f"{out['compressed_accuracy']:.1%}, healed {out['healed_accuracy']:.1%} at "
+        f"{out['report'].ratio:.2f}x (train {s['train']:.1f} s, compress "
+        f"{s['compress']:.1f} s, heal {s['heal']:.1f} s)"
+    )
     if args.save:
         tb.save_compressed(out["model"], args.save)
         print(f"wrote {args.save}")

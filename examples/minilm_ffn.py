@@ -89,15 +89,20 @@ def _docstring_sentences(root: Path, skip: tuple[str, ...]) -> tuple[str, ...]:
         except (SyntaxError, UnicodeDecodeError, OSError):
             continue
         for node in ast.walk(tree):
-            if not isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef,
-                                     ast.AsyncFunctionDef)):
+            if not isinstance(
+                node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
+            ):
                 continue
             doc = ast.get_docstring(node)
             for para in (doc or "").split("\n\n"):
                 for s in _SENTENCE_END.split(" ".join(para.split())):
                     letters = sum(c.isalpha() or c == " " for c in s)
-                    if (30 <= len(s) <= 200 and s[0].isupper() and s.endswith(".")
-                            and letters >= 0.9 * len(s)):
+                    if (
+                        30 <= len(s) <= 200
+                        and s[0].isupper()
+                        and s.endswith(".")
+                        and letters >= 0.9 * len(s)
+                    ):
                         found.add(s)
     return tuple(sorted(found))
 
@@ -138,10 +143,10 @@ class TokenStates(torch.nn.Module):
         self.all_layers = all_layers
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        out = self.encoder.bert(input_ids=input_ids, attention_mask=attention_mask,
-                                output_hidden_states=self.all_layers)
-        h = torch.cat(out.hidden_states[1:], dim=-1) if self.all_layers \
-            else out.last_hidden_state
+        out = self.encoder.bert(
+            input_ids=input_ids, attention_mask=attention_mask, output_hidden_states=self.all_layers
+        )
+        h = torch.cat(out.hidden_states[1:], dim=-1) if self.all_layers else out.last_hidden_state
         return h[attention_mask.bool()]
 
 
@@ -167,15 +172,26 @@ class CachedTeacher:
         return hit[1]
 
 
-def fit_layers_locally(student: torch.nn.Module, teacher: torch.nn.Module, names: list[str],
-                       data: list[dict[str, Any]], steps: int, lr: float) -> dict[str, float]:
+def fit_layers_locally(
+    student: torch.nn.Module,
+    teacher: torch.nn.Module,
+    names: list[str],
+    data: list[dict[str, Any]],
+    steps: int,
+    lr: float,
+) -> dict[str, float]:
     """Fit each compressed layer to its dense original on the inputs the original
     sees (captured from the teacher): a data-aware start for healing. Returns the
     relative output error per layer after the fit."""
     captured: dict[str, list[torch.Tensor]] = {n: [] for n in names}
-    hooks = [teacher.get_submodule(n).register_forward_hook(
-        lambda _m, inp, _o, n=n: captured[n].append(inp[0].detach().reshape(-1, inp[0].shape[-1])))
-        for n in names]
+    hooks = [
+        teacher.get_submodule(n).register_forward_hook(
+            lambda _m, inp, _o, n=n: captured[n].append(
+                inp[0].detach().reshape(-1, inp[0].shape[-1])
+            )
+        )
+        for n in names
+    ]
     with torch.no_grad():
         for batch in data:
             teacher(**batch)
@@ -207,8 +223,13 @@ def batches(tokenizer: Any, sentences: list[str], size: int) -> list[dict[str, A
     """Tokenized minibatches (padded per batch), as keyword inputs."""
     out = []
     for i in range(0, len(sentences), size):
-        t = tokenizer(sentences[i:i + size], padding=True, truncation=True, max_length=128,
-                      return_tensors="pt")
+        t = tokenizer(
+            sentences[i : i + size],
+            padding=True,
+            truncation=True,
+            max_length=128,
+            return_tensors="pt",
+        )
         out.append({"input_ids": t["input_ids"], "attention_mask": t["attention_mask"]})
     return out
 
@@ -226,39 +247,79 @@ def mean_cosine(a: torch.nn.Module, b: torch.nn.Module, data: list[dict[str, Any
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--ratio", type=float, default=4.0,
-                        help="compression of the 12 feed-forward weights (default 4)")
-    parser.add_argument("--train", type=int, default=None,
-                        help="training sentences for healing (default: all that are not "
-                        "held out, 10,147 from the standard library)")
-    parser.add_argument("--held-out", type=int, default=1000,
-                        help="held-out sentences for the figure (default 1000)")
+    parser.add_argument(
+        "--ratio",
+        type=float,
+        default=4.0,
+        help="compression of the 12 feed-forward weights (default 4)",
+    )
+    parser.add_argument(
+        "--train",
+        type=int,
+        default=None,
+        help="training sentences for healing (default: all that are not "
+        "held out, 10,147 from the standard library)",
+    )
+    parser.add_argument(
+        "--held-out",
+        type=int,
+        default=1000,
+        help="held-out sentences for the figure (default 1000)",
+    )
     parser.add_argument("--epochs", type=int, default=6, help="healing epochs (default 6)")
     parser.add_argument("--lr", type=float, default=1e-3, help="healing learning rate")
-    parser.add_argument("--loss", choices=["layers", "tokens", "cosine"], default="layers",
-                        help="distil every token's hidden state after every layer (MSE), "
-                        "after the last layer only, or the pooled embedding (cosine)")
-    parser.add_argument("--corpus", choices=["stdlib", "packages"], default="stdlib",
-                        help="training text: the standard library's docstrings, or those "
-                        "and the docstrings of numpy, torch and transformers (held-out "
-                        "sentences always come from the standard library)")
-    parser.add_argument("--finish-epochs", type=int, default=1,
-                        help="epochs of cosine distillation of the pooled embedding after "
-                        "the --loss healing (the figure of merit itself; default 1)")
-    parser.add_argument("--calibration", type=int, default=512,
-                        help="training sentences whose token activations the compression "
-                        "fits (default 512)")
-    parser.add_argument("--error-metric", choices=["output", "weight"], default="output",
-                        help="fit each layer's outputs on the calibration tokens "
-                        "(activation-aware) or its weights")
-    parser.add_argument("--formats", default="dense,lowrank,tt",
-                        help="formats the layers may take (default dense,lowrank,tt)")
-    parser.add_argument("--local-steps", type=int, default=0,
-                        help="Adam steps fitting each compressed layer to its original on "
-                        "captured inputs before healing (0: none)")
-    parser.add_argument("--dropout", action="store_true",
-                        help="keep BERT's dropout active while healing (default: the student "
-                        "learns in eval mode, the function it is judged on)")
+    parser.add_argument(
+        "--loss",
+        choices=["layers", "tokens", "cosine"],
+        default="layers",
+        help="distil every token's hidden state after every layer (MSE), "
+        "after the last layer only, or the pooled embedding (cosine)",
+    )
+    parser.add_argument(
+        "--corpus",
+        choices=["stdlib", "packages"],
+        default="stdlib",
+        help="training text: the standard library's docstrings, or those "
+        "and the docstrings of numpy, torch and transformers (held-out "
+        "sentences always come from the standard library)",
+    )
+    parser.add_argument(
+        "--finish-epochs",
+        type=int,
+        default=1,
+        help="epochs of cosine distillation of the pooled embedding after "
+        "the --loss healing (the figure of merit itself; default 1)",
+    )
+    parser.add_argument(
+        "--calibration",
+        type=int,
+        default=512,
+        help="training sentences whose token activations the compression fits (default 512)",
+    )
+    parser.add_argument(
+        "--error-metric",
+        choices=["output", "weight"],
+        default="output",
+        help="fit each layer's outputs on the calibration tokens (activation-aware) or its weights",
+    )
+    parser.add_argument(
+        "--formats",
+        default="dense,lowrank,tt",
+        help="formats the layers may take (default dense,lowrank,tt)",
+    )
+    parser.add_argument(
+        "--local-steps",
+        type=int,
+        default=0,
+        help="Adam steps fitting each compressed layer to its original on "
+        "captured inputs before healing (0: none)",
+    )
+    parser.add_argument(
+        "--dropout",
+        action="store_true",
+        help="keep BERT's dropout active while healing (default: the student "
+        "learns in eval mode, the function it is judged on)",
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     parser.add_argument("--json", help="write the figures to this file")
     parser.add_argument("--save", help="write the healed model to this .safetensors file")
@@ -271,8 +332,8 @@ def main() -> None:
     bert, tokenizer = load_minilm()
     teacher = SentenceEncoder(bert).eval()
     sentences = stdlib_sentences()
-    held_out = sentences[:args.held_out]  # always standard-library sentences
-    pool = sentences[args.held_out:]
+    held_out = sentences[: args.held_out]  # always standard-library sentences
+    pool = sentences[args.held_out :]
     if args.corpus == "packages":
         seen = set(held_out) | set(pool)
         extra = [s for s in package_sentences() if s not in seen]
@@ -284,16 +345,24 @@ def main() -> None:
     if len(pool) < args.train:
         raise SystemExit(f"only {len(pool)} training sentences; lower --train or --held-out")
     held = batches(tokenizer, held_out, 64)
-    train = batches(tokenizer, pool[:args.train], 32)
-    print(f"{len(sentences)} standard-library docstring sentences, {len(pool)} for "
-          f"training: {args.train} for healing, {args.held_out} held out")
+    train = batches(tokenizer, pool[: args.train], 32)
+    print(
+        f"{len(sentences)} standard-library docstring sentences, {len(pool)} for "
+        f"training: {args.train} for healing, {args.held_out} held out"
+    )
 
     t1 = time.perf_counter()
     names = [f"bert.{p}" for p in FFN_LAYERS]
-    calib = train[:max(1, args.calibration // 32)]  # batches of 32: little padding
-    student, report = tb.compress(teacher, ratio=args.ratio, ratio_of="layers", layers=names,
-                                  calibration=calib, error_metric=args.error_metric,
-                                  formats=args.formats.split(","))
+    calib = train[: max(1, args.calibration // 32)]  # batches of 32: little padding
+    student, report = tb.compress(
+        teacher,
+        ratio=args.ratio,
+        ratio_of="layers",
+        layers=names,
+        calibration=calib,
+        error_metric=args.error_metric,
+        formats=args.formats.split(","),
+    )
     t_compress = time.perf_counter() - t1
     print(report.to_markdown())
     before = mean_cosine(student, teacher, held)
@@ -301,13 +370,16 @@ def main() -> None:
     t1 = time.perf_counter()
     local = {}
     if args.local_steps:
-        local = fit_layers_locally(student, teacher, [l.name for l in report.layers],
-                                   train[:16], args.local_steps, 3e-3)
+        local = fit_layers_locally(
+            student, teacher, [l.name for l in report.layers], train[:16], args.local_steps, 3e-3
+        )
         local_cos = mean_cosine(student, teacher, held)
-        print(f"after fitting each layer to its original ({args.local_steps} steps, "
-              f"{time.perf_counter() - t1:.0f} s): cosine {local_cos:.4f}; relative output "
-              f"error per layer {min(local.values(), default=0):.3f}.."
-              f"{max(local.values(), default=0):.3f}")
+        print(
+            f"after fitting each layer to its original ({args.local_steps} steps, "
+            f"{time.perf_counter() - t1:.0f} s): cosine {local_cos:.4f}; relative output "
+            f"error per layer {min(local.values(), default=0):.3f}.."
+            f"{max(local.values(), default=0):.3f}"
+        )
     else:
         local_cos = before
 
@@ -321,36 +393,67 @@ def main() -> None:
         healed = None
     elif args.loss in ("layers", "tokens"):
         deep = args.loss == "layers"
-        healed = tb.heal(TokenStates(student, deep), CachedTeacher(TokenStates(teacher, deep)),
-                         train, epochs=args.epochs, lr=args.lr, loss="mse", **common)
+        healed = tb.heal(
+            TokenStates(student, deep),
+            CachedTeacher(TokenStates(teacher, deep)),
+            train,
+            epochs=args.epochs,
+            lr=args.lr,
+            loss="mse",
+            **common,
+        )
     else:
-        healed = tb.heal(student, cached, train, epochs=args.epochs, lr=args.lr,
-                         loss="cosine", **common)
+        healed = tb.heal(
+            student, cached, train, epochs=args.epochs, lr=args.lr, loss="cosine", **common
+        )
     finished, mid = None, None
     if args.finish_epochs:
         mid = mean_cosine(student, teacher, held)
         print(f"held-out mean cosine similarity after {args.loss} healing: {mid:.4f}")
-        finished = tb.heal(student, cached, train, epochs=args.finish_epochs, lr=args.lr / 3,
-                           loss="cosine", **common)
+        finished = tb.heal(
+            student,
+            cached,
+            train,
+            epochs=args.finish_epochs,
+            lr=args.lr / 3,
+            loss="cosine",
+            **common,
+        )
         print(finished)
     t_heal = time.perf_counter() - t1
     after = mean_cosine(student, teacher, held)
     if healed is not None:
         print(healed)
-    print(f"held-out mean cosine similarity after healing: {after:.4f} "
-          f"(feed-forward layers {report.layers_ratio:.2f}x, whole model "
-          f"{report.ratio:.2f}x; compress {t_compress:.0f} s, heal {t_heal:.0f} s, "
-          f"total {time.perf_counter() - t0:.0f} s)")
-    figures = {"ratio_ffn": report.layers_ratio, "ratio_model": report.ratio,
-               "cosine_before": before, "cosine_after_local_fit": local_cos,
-               "local_fit_errors": local, "cosine_after": after, "train": args.train,
-               "held_out": args.held_out, "epochs": args.epochs, "lr": args.lr,
-               "loss": args.loss, "dropout": args.dropout, "compress_s": t_compress, "heal_s": t_heal,
-               "calibration": args.calibration, "corpus": args.corpus, "error_metric": args.error_metric,
-               "report": report.to_dict(),
-               "heal_history": healed.history if healed is not None else None,
-               "finish_epochs": args.finish_epochs, "cosine_before_finish": mid,
-               "finish_history": finished.history if finished is not None else None}
+    print(
+        f"held-out mean cosine similarity after healing: {after:.4f} "
+        f"(feed-forward layers {report.layers_ratio:.2f}x, whole model "
+        f"{report.ratio:.2f}x; compress {t_compress:.0f} s, heal {t_heal:.0f} s, "
+        f"total {time.perf_counter() - t0:.0f} s)"
+    )
+    figures = {
+        "ratio_ffn": report.layers_ratio,
+        "ratio_model": report.ratio,
+        "cosine_before": before,
+        "cosine_after_local_fit": local_cos,
+        "local_fit_errors": local,
+        "cosine_after": after,
+        "train": args.train,
+        "held_out": args.held_out,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "loss": args.loss,
+        "dropout": args.dropout,
+        "compress_s": t_compress,
+        "heal_s": t_heal,
+        "calibration": args.calibration,
+        "corpus": args.corpus,
+        "error_metric": args.error_metric,
+        "report": report.to_dict(),
+        "heal_history": healed.history if healed is not None else None,
+        "finish_epochs": args.finish_epochs,
+        "cosine_before_finish": mid,
+        "finish_history": finished.history if finished is not None else None,
+    }
     if args.json:
         Path(args.json).write_text(json.dumps(figures, indent=1))
     if args.save:

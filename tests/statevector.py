@@ -117,9 +117,7 @@ _SX = 0.5 * np.array([[1 + 1j, 1 - 1j], [1 - 1j, 1 + 1j]])
 
 # ------------------------------------------------------------------ two qubits
 _SWAP = np.eye(4, dtype=complex)[[0, 2, 1, 3]]
-_ISWAP = np.array(
-    [[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]], dtype=complex
-)
+_ISWAP = np.array([[1, 0, 0, 0], [0, 0, 1j, 0], [0, 1j, 0, 0], [0, 0, 0, 1]], dtype=complex)
 _CX = _controlled(_X)
 
 
@@ -134,9 +132,7 @@ def rzx(t: float) -> np.ndarray:
 
 def _ecr() -> np.ndarray:
     # qiskit: gate ecr a, b { rzx(pi/4) a, b; x a; rzx(-pi/4) a, b; }
-    return _sequence(
-        2, [(rzx(math.pi / 4), (0, 1)), (_X, (0,)), (rzx(-math.pi / 4), (0, 1))]
-    )
+    return _sequence(2, [(rzx(math.pi / 4), (0, 1)), (_X, (0,)), (rzx(-math.pi / 4), (0, 1))])
 
 
 def xx_plus_yy(theta: float, beta: float) -> np.ndarray:
@@ -232,9 +228,7 @@ def gate(name: str, params: Sequence[float] = ()) -> np.ndarray:
 
 def random_unitary(dim: int, rng: np.random.Generator) -> np.ndarray:
     """Haar-random unitary (QR of a complex Ginibre matrix, phases fixed)."""
-    z = (
-        rng.standard_normal((dim, dim)) + 1j * rng.standard_normal((dim, dim))
-    ) / 2**0.5
+    z = (rng.standard_normal((dim, dim)) + 1j * rng.standard_normal((dim, dim))) / 2**0.5
     q, rr = np.linalg.qr(z)
     d = np.diag(rr)
     return q * (d / np.abs(d))
@@ -283,9 +277,7 @@ class StateVector:
         if self.psi.shape != (2**n,):
             raise ValueError(f"state of {n} qubits needs length {2**n}")
 
-    def gate(
-        self, name: str, qubits: Sequence[int], params: Sequence[float] = ()
-    ) -> StateVector:
+    def gate(self, name: str, qubits: Sequence[int], params: Sequence[float] = ()) -> StateVector:
         self.psi = apply(self.psi, gate(name, params), qubits, self.n)
         return self
 

@@ -103,8 +103,9 @@ def _imports(name: str, path: Path) -> list[tuple[str, str, int]]:
             if node.level:
                 base = package[: len(package) - (node.level - 1)] if node.level > 1 else package
                 target = ".".join([*base, *([node.module] if node.module else [])])
-            elif node.module and (node.module == "tensorbond"
-                                  or node.module.startswith("tensorbond.")):
+            elif node.module and (
+                node.module == "tensorbond" or node.module.startswith("tensorbond.")
+            ):
                 target = node.module.removeprefix("tensorbond").lstrip(".")
             else:
                 continue
@@ -117,8 +118,13 @@ def _imports(name: str, path: Path) -> list[tuple[str, str, int]]:
         elif isinstance(node, ast.Import):
             for alias in node.names:
                 if alias.name == "tensorbond" or alias.name.startswith("tensorbond."):
-                    found.append((alias.name.removeprefix("tensorbond").lstrip(".")
-                                  or "tensorbond", "", node.lineno))
+                    found.append(
+                        (
+                            alias.name.removeprefix("tensorbond").lstrip(".") or "tensorbond",
+                            "",
+                            node.lineno,
+                        )
+                    )
     return found
 
 
@@ -126,8 +132,10 @@ def _layer_of(name: str) -> int:
     for i, layer in enumerate(LAYERS):
         if name in layer:
             return i
-    raise AssertionError(f"module {name!r} is in no layer: add it to LAYERS in "
-                         "tests/test_architecture.py and to ARCHITECTURE.md")
+    raise AssertionError(
+        f"module {name!r} is in no layer: add it to LAYERS in "
+        "tests/test_architecture.py and to ARCHITECTURE.md"
+    )
 
 
 def test_every_module_has_a_layer() -> None:
@@ -145,7 +153,8 @@ def test_imports_point_down(name: str) -> None:
         there = _layer_of(target)
         assert there < here, (
             f"{MODULES[name].relative_to(ROOT)}:{line} imports {target} "
-            f"(layer {there}) from layer {here}: imports point down the layers only")
+            f"(layer {there}) from layer {here}: imports point down the layers only"
+        )
 
 
 @pytest.mark.parametrize("name", sorted(MODULES))
@@ -153,7 +162,8 @@ def test_no_private_names_from_other_modules(name: str) -> None:
     for target, imported, line in _imports(name, MODULES[name]):
         assert not (imported.startswith("_") and not imported.startswith("__")), (
             f"{MODULES[name].relative_to(ROOT)}:{line} imports {imported} from {target}: "
-            "give it a public name in the module that owns it")
+            "give it a public name in the module that owns it"
+        )
 
 
 def test_no_reaching_into_other_objects() -> None:
@@ -161,11 +171,13 @@ def test_no_reaching_into_other_objects() -> None:
     for path in MODULES.values():
         rel = path.relative_to(ROOT).as_posix()
         for node in ast.walk(ast.parse(path.read_text())):
-            if (isinstance(node, ast.Attribute) and node.attr.startswith("_")
-                    and not node.attr.startswith("__")
-                    and not (isinstance(node.value, ast.Name)
-                             and node.value.id in ("self", "cls"))
-                    and (rel, node.attr) not in ALLOWED_PRIVATE_ATTRIBUTES):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+                and not (isinstance(node.value, ast.Name) and node.value.id in ("self", "cls"))
+                and (rel, node.attr) not in ALLOWED_PRIVATE_ATTRIBUTES
+            ):
                 found.append(f"{rel}:{node.lineno} .{node.attr}")
     assert found == []
 

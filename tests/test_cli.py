@@ -11,8 +11,23 @@ from tensorbond.cli import main
 
 
 def test_example_json(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "--example", "ghz", "--qubits", "20", "--shots", "200",
-                 "--seed", "3", "--json"]) == 0
+    assert (
+        main(
+            [
+                "simulate",
+                "--example",
+                "ghz",
+                "--qubits",
+                "20",
+                "--shots",
+                "200",
+                "--seed",
+                "3",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["qubits"] == 20
     assert out["gates"] == 20
@@ -24,8 +39,10 @@ def test_example_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_file_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     f = tmp_path / "bell.qasm"
-    f.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\n'
-                 "h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n")
+    f.write_text(
+        'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\n'
+        "h q[0];\ncx q[0],q[1];\nmeasure q -> c;\n"
+    )
     assert main(["simulate", str(f), "--max-bond", "4", "--shots", "100", "--seed", "1"]) == 0
     text = capsys.readouterr().out
     assert "qubits             2" in text
@@ -34,8 +51,9 @@ def test_file_human_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_truncated_example_reports_fidelity(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["simulate", "--example", "brick", "--qubits", "16", "--max-bond", "4",
-                 "--json"]) == 0
+    assert (
+        main(["simulate", "--example", "brick", "--qubits", "16", "--max-bond", "4", "--json"]) == 0
+    )
     out = json.loads(capsys.readouterr().out)
     assert out["max_bond_reached"] == 4
     assert 0.0 < out["fidelity_estimate"] < 1.0
@@ -59,11 +77,14 @@ def test_needs_file_or_example(capsys: pytest.CaptureFixture[str]) -> None:
     assert "--example" in capsys.readouterr().err
 
 
-def test_dynamic_circuit_runs_by_branches(tmp_path: Path,
-                                          capsys: pytest.CaptureFixture[str]) -> None:
+def test_dynamic_circuit_runs_by_branches(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     f = tmp_path / "dyn.qasm"
-    f.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\n'
-                 "x q[0];\nreset q[0];\nmeasure q[0] -> c[0];\n")
+    f.write_text(
+        'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\ncreg c[1];\n'
+        "x q[0];\nreset q[0];\nmeasure q[0] -> c[0];\n"
+    )
     assert main(["simulate", str(f), "--shots", "100"]) == 0
     out = capsys.readouterr().out
     assert "dynamic" in out and "  0  100" in out
@@ -77,8 +98,9 @@ def test_compress_file_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     rng = np.random.default_rng(0)
     np.savez(tmp_path / "w.npz", a=rng.standard_normal((64, 32)), b=rng.standard_normal(64))
     out = tmp_path / "small.safetensors"
-    assert main(["compress", str(tmp_path / "w.npz"), "--ratio", "4", "-o", str(out),
-                 "--json"]) == 0
+    assert (
+        main(["compress", str(tmp_path / "w.npz"), "--ratio", "4", "-o", str(out), "--json"]) == 0
+    )
     doc = json.loads(capsys.readouterr().out)
     assert doc["report"]["ratio"] >= 4 and doc["output"] == str(out)
     back = tb.load_compressed(out)
@@ -86,8 +108,7 @@ def test_compress_file_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     np.testing.assert_array_equal(back["b"], np.load(tmp_path / "w.npz")["b"])
 
 
-def test_compress_file_by_output_error(tmp_path: Path,
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_compress_file_by_output_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import numpy as np
 
     rng = np.random.default_rng(1)
@@ -96,9 +117,24 @@ def test_compress_file_by_output_error(tmp_path: Path,
     np.savez(tmp_path / "w.npz", a=w)
     np.savez(tmp_path / "x.npz", a=x)
     out = tmp_path / "small.safetensors"
-    assert main(["compress", str(tmp_path / "w.npz"), "--ratio", "3", "-o", str(out),
-                 "--calibration", str(tmp_path / "x.npz"), "--error-metric", "output",
-                 "--json"]) == 0
+    assert (
+        main(
+            [
+                "compress",
+                str(tmp_path / "w.npz"),
+                "--ratio",
+                "3",
+                "-o",
+                str(out),
+                "--calibration",
+                str(tmp_path / "x.npz"),
+                "--error-metric",
+                "output",
+                "--json",
+            ]
+        )
+        == 0
+    )
     layer = json.loads(capsys.readouterr().out)["report"]["layers"][0]
     import tensorbond as tb
 
@@ -136,10 +172,13 @@ def test_closed_pipe_stops_quietly() -> None:
     import subprocess
     import sys
 
-    code = ("from tensorbond.cli import main; raise SystemExit(main(['simulate', "
-            "'--example', 'ghz', '--qubits', '20', '--shots', '1000']))")
-    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
+    code = (
+        "from tensorbond.cli import main; raise SystemExit(main(['simulate', "
+        "'--example', 'ghz', '--qubits', '20', '--shots', '1000']))"
+    )
+    p = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
     p.stdout.close()  # the reader is gone before anything is written, like `| head -0`
     err = p.stderr.read().decode()
     p.stderr.close()

@@ -24,8 +24,12 @@ def _decaying(rng: np.random.Generator, out: int, inp: int, scale: float = 8.0) 
 @pytest.fixture
 def weights() -> dict[str, np.ndarray]:
     rng = np.random.default_rng(5)
-    return {"fc1": _decaying(rng, 64, 32), "fc1.bias": rng.standard_normal(64),
-            "fc2": _decaying(rng, 32, 64, 3.0), "fc3": rng.standard_normal((16, 32))}
+    return {
+        "fc1": _decaying(rng, 64, 32),
+        "fc1.bias": rng.standard_normal(64),
+        "fc2": _decaying(rng, 32, 64, 3.0),
+        "fc3": rng.standard_normal((16, 32)),
+    }
 
 
 def test_candidate_errors_match_reconstructions(weights) -> None:
@@ -40,7 +44,7 @@ def test_candidate_errors_match_reconstructions(weights) -> None:
         err = np.linalg.norm(w - dense) / np.linalg.norm(w)
         assert c.rel_error == pytest.approx(err, rel=1e-6, abs=1e-10)
         if c.format == "lowrank":  # Eckart-Young: the tail of the spectrum
-            tail = np.sqrt(np.sum(s[c.rank:] ** 2) / np.sum(s**2))
+            tail = np.sqrt(np.sum(s[c.rank :] ** 2) / np.sum(s**2))
             assert c.rel_error == pytest.approx(tail, rel=1e-9, abs=1e-12)
 
 
@@ -59,9 +63,11 @@ def test_allocation_meets_budgets_and_matches_brute_force(weights) -> None:
     choice = allocate(fronts, sens, max_params=budget)
     used = sum(c.params for c in choice.values())
     assert used <= budget
-    best = min((sum(sens[n] * c.rel_error**2 for n, c in zip(fronts, combo)), combo)
-               for combo in itertools.product(*fronts.values())
-               if sum(c.params for c in combo) <= budget)[0]
+    best = min(
+        (sum(sens[n] * c.rel_error**2 for n, c in zip(fronts, combo, strict=False)), combo)
+        for combo in itertools.product(*fronts.values())
+        if sum(c.params for c in combo) <= budget
+    )[0]
     got = sum(sens[n] * choice[n].rel_error ** 2 for n in fronts)
     assert got <= best * 1.25 + 1e-12  # Lagrangian + greedy fill: near the optimum
     err_choice = allocate(fronts, sens, max_error=0.3)
@@ -74,7 +80,8 @@ def test_compress_arrays_ratio_and_report(weights) -> None:
     assert report.ratio >= 4
     assert report.total_params == sum(
         v.num_params if isinstance(v, (tb.TTMatrix, tb.LowRank)) else np.asarray(v).size
-        for v in model.values())
+        for v in model.values()
+    )
     assert {l.name for l in report.layers} == {"fc1", "fc2", "fc3"}
     np.testing.assert_array_equal(model["fc1.bias"], weights["fc1.bias"])
     for layer in report.layers:
@@ -130,16 +137,21 @@ def test_save_load_and_dense_export(weights, tmp_path) -> None:
 
 @pytest.mark.parametrize(
     "kwargs, err, match",
-    [({}, ValueError, "exactly one"), ({"ratio": 2, "error_budget": 0.1}, ValueError, "exactly one"),
-     ({"ratio": 0.5}, ValueError, "ratio"), ({"error_budget": 1.5}, ValueError, "error_budget"),
-     ({"ratio": 2, "layers": ["nope*"]}, KeyError, "nope"),
-     ({"ratio": 2, "layers": ["fc1.bias"]}, ValueError, "2-D"),
-     ({"ratio": 2, "formats": ["svd"]}, ValueError, "unknown format"),
-     ({"ratio": 2, "objective": "speed"}, ValueError, "objective"),
-     ({"ratio": 1e6}, ValueError, "below the smallest"),
-     ({"ratio": 2, "calibration": {"fc9": np.ones((2, 2))}}, KeyError, "fc9"),
-     ({"ratio": 2, "calibration": {"fc1": np.ones((2, 5))}}, ValueError, "calibration"),
-     ({"ratio": 2, "calibration": "fc1"}, TypeError, "map layer names")])
+    [
+        ({}, ValueError, "exactly one"),
+        ({"ratio": 2, "error_budget": 0.1}, ValueError, "exactly one"),
+        ({"ratio": 0.5}, ValueError, "ratio"),
+        ({"error_budget": 1.5}, ValueError, "error_budget"),
+        ({"ratio": 2, "layers": ["nope*"]}, KeyError, "nope"),
+        ({"ratio": 2, "layers": ["fc1.bias"]}, ValueError, "2-D"),
+        ({"ratio": 2, "formats": ["svd"]}, ValueError, "unknown format"),
+        ({"ratio": 2, "objective": "speed"}, ValueError, "objective"),
+        ({"ratio": 1e6}, ValueError, "below the smallest"),
+        ({"ratio": 2, "calibration": {"fc9": np.ones((2, 2))}}, KeyError, "fc9"),
+        ({"ratio": 2, "calibration": {"fc1": np.ones((2, 5))}}, ValueError, "calibration"),
+        ({"ratio": 2, "calibration": "fc1"}, TypeError, "map layer names"),
+    ],
+)
 def test_bad_input(weights, kwargs, err, match) -> None:
     with pytest.raises(err, match=match):
         tb.compress(weights, **kwargs)
@@ -158,6 +170,7 @@ def test_nan_weights_and_bad_files(weights, tmp_path) -> None:
         tb.compress(tmp_path / "w.txt", ratio=2)
     plain = tmp_path / "plain.safetensors"
     import safetensors.numpy as stn
+
     stn.save_file({"a": np.ones(3)}, str(plain))
     with pytest.raises(ValueError, match="not a tensorbond"):
         tb.load_compressed(plain)
@@ -166,10 +179,12 @@ def test_nan_weights_and_bad_files(weights, tmp_path) -> None:
 def test_npz_and_safetensors_files(weights, tmp_path) -> None:
     np.savez(tmp_path / "w.npz", **weights)
     import safetensors.numpy as stn
-    stn.save_file({k: np.ascontiguousarray(v) for k, v in weights.items()},
-                  str(tmp_path / "w.safetensors"))
-    a, ra = tb.compress(tmp_path / "w.npz", ratio=3)
-    b, rb = tb.compress(tmp_path / "w.safetensors", ratio=3)
+
+    stn.save_file(
+        {k: np.ascontiguousarray(v) for k, v in weights.items()}, str(tmp_path / "w.safetensors")
+    )
+    _a, ra = tb.compress(tmp_path / "w.npz", ratio=3)
+    _b, rb = tb.compress(tmp_path / "w.safetensors", ratio=3)
     assert ra.to_dict() == rb.to_dict()
 
 
@@ -189,12 +204,19 @@ def test_ratio_of_layers_counts_only_the_chosen_layers(weights) -> None:
 
 def test_layer_patterns_stay_within_one_name_part() -> None:
     rng = np.random.default_rng(0)
-    names = ["enc.0.output.dense", "enc.0.attention.output.dense", "enc.1.output.dense",
-             "enc.10.output.dense"]
+    names = [
+        "enc.0.output.dense",
+        "enc.0.attention.output.dense",
+        "enc.1.output.dense",
+        "enc.10.output.dense",
+    ]
     w = {n: rng.standard_normal((16, 8)) for n in names}
     _, rep = tb.compress(w, ratio=2, layers=["enc.*.output.dense"], ratio_of="layers")
-    assert [l.name for l in rep.layers] == ["enc.0.output.dense", "enc.1.output.dense",
-                                            "enc.10.output.dense"]
+    assert [l.name for l in rep.layers] == [
+        "enc.0.output.dense",
+        "enc.1.output.dense",
+        "enc.10.output.dense",
+    ]
     _, rep = tb.compress(w, ratio=2, layers=["enc.?.output.dense"], ratio_of="layers")
     assert len(rep.layers) == 2
     _, rep = tb.compress(w, ratio=2, layers=["**.output.dense"], ratio_of="layers")
@@ -263,8 +285,14 @@ def test_output_error_candidates_are_the_optimal_fits_to_the_outputs() -> None:
 def test_compress_arrays_with_output_error(weights) -> None:
     rng = np.random.default_rng(2)
     calib = {"fc1": _anisotropic_inputs(rng, 300, 32), "fc2": _anisotropic_inputs(rng, 300, 64)}
-    small, report = tb.compress(weights, ratio=3, layers=["fc1", "fc2"], ratio_of="layers",
-                                calibration=calib, error_metric="output")
+    small, report = tb.compress(
+        weights,
+        ratio=3,
+        layers=["fc1", "fc2"],
+        ratio_of="layers",
+        calibration=calib,
+        error_metric="output",
+    )
     assert report.error_metric == "output" and report.layers_ratio >= 3
     assert "rel. output error" in report.to_markdown()
     for layer in report.layers:
@@ -274,8 +302,9 @@ def test_compress_arrays_with_output_error(weights) -> None:
         measured = np.linalg.norm(x @ (w - dense).T) / np.linalg.norm(x @ w.T)
         assert layer.rel_error == pytest.approx(measured, rel=1e-3, abs=1e-6)
     # Allocating by output error beats allocating by weight error on the outputs.
-    by_weight, _ = tb.compress(weights, ratio=3, layers=["fc1", "fc2"], ratio_of="layers",
-                               calibration=calib)
+    by_weight, _ = tb.compress(
+        weights, ratio=3, layers=["fc1", "fc2"], ratio_of="layers", calibration=calib
+    )
 
     def rms_output_error(model: dict) -> float:
         errs = []
@@ -290,22 +319,27 @@ def test_compress_arrays_with_output_error(weights) -> None:
     with pytest.raises(ValueError, match="calibration"):
         tb.compress(weights, ratio=3, error_metric="output")
     with pytest.raises(ValueError, match="missing: fc2"):
-        tb.compress(weights, ratio=3, layers=["fc1", "fc2"], calibration={"fc1": calib["fc1"]},
-                    error_metric="output")
+        tb.compress(
+            weights,
+            ratio=3,
+            layers=["fc1", "fc2"],
+            calibration={"fc1": calib["fc1"]},
+            error_metric="output",
+        )
     with pytest.raises(ValueError, match="error_metric"):
         tb.compress(weights, ratio=3, error_metric="outputs")
     bad = {"fc1": np.full((4, 32), np.nan), "fc2": calib["fc2"]}
     with pytest.raises(ValueError, match="NaN"):
-        tb.compress(weights, ratio=3, layers=["fc1", "fc2"], calibration=bad,
-                    error_metric="output")
+        tb.compress(weights, ratio=3, layers=["fc1", "fc2"], calibration=bad, error_metric="output")
 
 
 def test_output_error_with_complex_inputs_keeps_real_weights_real() -> None:
     rng = np.random.default_rng(3)
     w = rng.standard_normal((20, 12))
     x = _anisotropic_inputs(rng, 200, 12) + 1j * _anisotropic_inputs(rng, 200, 12)
-    small, report = tb.compress({"a": w}, ratio=3, calibration={"a": x}, error_metric="output",
-                                formats=("lowrank",))
+    small, report = tb.compress(
+        {"a": w}, ratio=3, calibration={"a": x}, error_metric="output", formats=("lowrank",)
+    )
     dense = small["a"].to_dense()
     assert not np.iscomplexobj(dense)
     measured = np.linalg.norm(x @ (w - dense).T) / np.linalg.norm(x @ w.T)
@@ -328,8 +362,12 @@ def test_bfloat16_and_float16_safetensors(tmp_path) -> None:
     from tensorbond.compress.io import read_safetensors
 
     torch.manual_seed(0)
-    src = {"fc1.weight": torch.randn(64, 32).bfloat16(), "fc1.bias": torch.randn(64).bfloat16(),
-           "fc2.weight": torch.randn(16, 64).half(), "step": torch.tensor([7])}
+    src = {
+        "fc1.weight": torch.randn(64, 32).bfloat16(),
+        "fc1.bias": torch.randn(64).bfloat16(),
+        "fc2.weight": torch.randn(16, 64).half(),
+        "step": torch.tensor([7]),
+    }
     path = tmp_path / "half.safetensors"
     st.save_file(src, str(path))
     got = read_safetensors(path)

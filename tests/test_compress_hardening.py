@@ -13,14 +13,15 @@ def test_report_lists_skipped_torch_modules() -> None:
     torch = pytest.importorskip("torch")
     nn = torch.nn
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 64),
-                          nn.Linear(64, 10))
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3), nn.Flatten(), nn.Linear(4 * 6 * 6, 64), nn.Linear(64, 10)
+    )
     _, rep = tb.compress(model, ratio=1.5)
     skipped = {n: (t, r) for n, t, r in rep.skipped}
     assert skipped["0"] == ("Conv2d", "Conv2d: not a Linear")
     assert "Not compressed" in rep.to_markdown() and "Conv2d: not a Linear" in str(rep)
     _, rep = tb.compress(model, ratio=1.2, layers=["2"])
-    assert dict((n, r) for n, _, r in rep.skipped)["3"] == "excluded by layers="
+    assert {n: r for n, _, r in rep.skipped}["3"] == "excluded by layers="
 
 
 def test_report_lists_skipped_arrays_and_flags_high_error() -> None:
@@ -68,7 +69,9 @@ def test_tt_candidates_reuse_inner_svds(monkeypatch) -> None:
     # passes a cut's full rank the same SVD recurs and must not be recomputed.
     shapes = []
     orig = np.linalg.svd
-    monkeypatch.setattr(np.linalg, "svd", lambda a, *p, **k: shapes.append(a.shape) or orig(a, *p, **k))
+    monkeypatch.setattr(
+        np.linalg, "svd", lambda a, *p, **k: shapes.append(a.shape) or orig(a, *p, **k)
+    )
     rng = np.random.default_rng(0)
     candidates(rng.standard_normal((256, 512)), formats=("tt",))
     assert shapes.count((256, 512)) <= 2  # the 2-core first cut and one 4-core inner cut

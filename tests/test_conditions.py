@@ -10,7 +10,7 @@ qiskit = pytest.importorskip("qiskit")
 
 
 def test_loose_bit_before_a_register() -> None:
-    from qiskit.circuit import Clbit, ClassicalRegister, QuantumCircuit, QuantumRegister
+    from qiskit.circuit import ClassicalRegister, Clbit, QuantumCircuit, QuantumRegister
 
     qc = QuantumCircuit(QuantumRegister(2, "q"), [Clbit()], ClassicalRegister(2, "c"))
     qc.x(0)

@@ -23,8 +23,11 @@ def _embed(m: np.ndarray, qubits: tuple[int, ...], n: int) -> np.ndarray:
     t = m.reshape((2,) * (2 * k))
     full = np.eye(2**n, dtype=complex).reshape((2,) * (2 * n))
     # Contract m's input legs with the identity's output legs on those qubits.
-    out = np.moveaxis(np.tensordot(t, full, axes=(list(range(k, 2 * k)), list(qubits))),
-                      list(range(k)), list(qubits))
+    out = np.moveaxis(
+        np.tensordot(t, full, axes=(list(range(k, 2 * k)), list(qubits))),
+        list(range(k)),
+        list(qubits),
+    )
     return out.reshape(2**n, 2**n)
 
 
@@ -41,8 +44,9 @@ def _exact(circuit: tb.Circuit, noise: tb.NoiseModel | None = None) -> dict[str,
         return sum(bits[c] << i for i, c in enumerate(op.condition.clbits)) == op.condition.value
 
     for op in circuit.operations:
-        new: dict[tuple[int, ...], np.ndarray] = defaultdict(lambda: np.zeros((2**n, 2**n),
-                                                                               complex))
+        new: dict[tuple[int, ...], np.ndarray] = defaultdict(
+            lambda: np.zeros((2**n, 2**n), complex)
+        )
         for bits, rho in ens.items():
             if not holds(op, bits) or op.kind == "barrier":
                 new[bits] += rho
@@ -50,9 +54,8 @@ def _exact(circuit: tb.Circuit, noise: tb.NoiseModel | None = None) -> dict[str,
             if op.kind == "gate":
                 u = _embed(op.unitary(), op.qubits, n)
                 rho = u @ rho @ u.conj().T
-                for ch, qs in (noise.channels_after(op.name, op.qubits) if noise else []):
-                    rho = sum(_embed(k, qs, n) @ rho @ _embed(k, qs, n).conj().T
-                              for k in ch.kraus)
+                for ch, qs in noise.channels_after(op.name, op.qubits) if noise else []:
+                    rho = sum(_embed(k, qs, n) @ rho @ _embed(k, qs, n).conj().T for k in ch.kraus)
                 new[bits] += rho
             elif op.kind == "reset":
                 q = op.qubits
@@ -97,8 +100,10 @@ def _exact_sv(circuit: tb.Circuit) -> dict[str, float]:
         new = []
         for bits, psi in ens:
             cond = op.condition
-            if op.kind == "barrier" or (cond is not None and sum(
-                    bits[c] << i for i, c in enumerate(cond.clbits)) != cond.value):
+            if op.kind == "barrier" or (
+                cond is not None
+                and sum(bits[c] << i for i, c in enumerate(cond.clbits)) != cond.value
+            ):
                 new.append((bits, psi))
             elif op.kind == "gate":
                 new.append((bits, _apply_sv(psi, op.unitary(), op.qubits)))
@@ -124,8 +129,9 @@ def _key(circuit: tb.Circuit, bits: tuple[int, ...]) -> str:
     regs = sorted(circuit.cregs.items(), key=lambda kv: kv[1][0])
     if not regs:
         return "".join(str(b) for b in reversed(bits))
-    return " ".join("".join(str(bits[c]) for c in range(s + m - 1, s - 1, -1))
-                    for _, (s, m) in reversed(regs))
+    return " ".join(
+        "".join(str(bits[c]) for c in range(s + m - 1, s - 1, -1)) for _, (s, m) in reversed(regs)
+    )
 
 
 def _tvd(counts: dict[str, int], exact: dict[str, float]) -> float:
@@ -222,17 +228,43 @@ def test_memory_and_result_metadata() -> None:
     assert again.counts == r.counts and again.memory == r.memory  # seeded
 
 
-@pytest.mark.parametrize("name, build", [
-    ("depolarizing", lambda: tb.NoiseModel().add(tb.depolarizing(0.08))
-     .add(tb.depolarizing(0.1, 2), gates=["cx"])),
-    ("damping", lambda: tb.NoiseModel().add(tb.amplitude_damping(0.15))
-     .add(tb.phase_damping(0.2), gates=["h"])),
-    ("flips+readout", lambda: tb.NoiseModel().add(tb.bit_flip(0.05), qubits=[0, 2])
-     .add(tb.phase_flip(0.1)).add_readout_error(0.03, 0.08)),
-    ("kraus2", lambda: tb.NoiseModel().add(tb.kraus(
-        [np.kron(k0, k1) for k0 in tb.amplitude_damping(0.2).kraus
-         for k1 in tb.phase_damping(0.3).kraus]), gates=["cx"])),
-])
+@pytest.mark.parametrize(
+    "name, build",
+    [
+        (
+            "depolarizing",
+            lambda: tb.NoiseModel()
+            .add(tb.depolarizing(0.08))
+            .add(tb.depolarizing(0.1, 2), gates=["cx"]),
+        ),
+        (
+            "damping",
+            lambda: tb.NoiseModel()
+            .add(tb.amplitude_damping(0.15))
+            .add(tb.phase_damping(0.2), gates=["h"]),
+        ),
+        (
+            "flips+readout",
+            lambda: tb.NoiseModel()
+            .add(tb.bit_flip(0.05), qubits=[0, 2])
+            .add(tb.phase_flip(0.1))
+            .add_readout_error(0.03, 0.08),
+        ),
+        (
+            "kraus2",
+            lambda: tb.NoiseModel().add(
+                tb.kraus(
+                    [
+                        np.kron(k0, k1)
+                        for k0 in tb.amplitude_damping(0.2).kraus
+                        for k1 in tb.phase_damping(0.3).kraus
+                    ]
+                ),
+                gates=["cx"],
+            ),
+        ),
+    ],
+)
 def test_noise_trajectories_match_the_density_matrix(name: str, build) -> None:
     noise = build()
     c = tb.Circuit(3, num_clbits=3).h(0).cx(0, 1).ry(0.9, 2).cx(1, 2).h(1)
@@ -247,7 +279,8 @@ def test_noise_trajectories_match_the_density_matrix(name: str, build) -> None:
         assert abs(result.counts.get(k, 0) / 20_000 - p) < 4 * se + 1e-9, (name, k)
     # Observables: each bit's <Z> = P(0) - P(1), within 3 standard errors.
     for bit in range(3):
-        def z(counts: dict[str, float]) -> float:
+
+        def z(counts: dict[str, float], bit: int = bit) -> float:
             total = sum(counts.values())
             return sum(v * (1 if k[-1 - bit] == "0" else -1) for k, v in counts.items()) / total
 
@@ -274,9 +307,14 @@ def test_bad_input() -> None:
         tb.run(c, noise="depolarizing")
 
 
-@pytest.mark.parametrize("name, expect", [("ipea_n2", {"0011": 1.0}),
-                                          ("inverseqft_n4", {"0 0 0 0": 1.0}),
-                                          ("qec9xz_n17", {"00000000": 1.0})])
+@pytest.mark.parametrize(
+    "name, expect",
+    [
+        ("ipea_n2", {"0011": 1.0}),
+        ("inverseqft_n4", {"0 0 0 0": 1.0}),
+        ("qec9xz_n17", {"00000000": 1.0}),
+    ],
+)
 def test_qasmbench_dynamic_files_give_their_deterministic_outcome(name: str, expect) -> None:
     path = next(QASMBENCH.glob(f"*/{name}.qasm"), None)
     if path is None:
@@ -304,9 +342,11 @@ def test_cli_simulates_a_dynamic_file(tmp_path: Path, capsys: pytest.CaptureFixt
     from tensorbond.cli import main
 
     qasm = tmp_path / "tele.qasm"
-    qasm.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[1];\ncreg d[1];\n'
-                    "h q[0];\nmeasure q[0] -> c[0];\nif (c == 1) x q[1];\n"
-                    "measure q[1] -> d[0];\n")
+    qasm.write_text(
+        'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[1];\ncreg d[1];\n'
+        "h q[0];\nmeasure q[0] -> c[0];\nif (c == 1) x q[1];\n"
+        "measure q[1] -> d[0];\n"
+    )
     assert main(["simulate", str(qasm), "--shots", "500", "--seed", "1", "--json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     assert doc["dynamic"] and doc["branches"] == 2
@@ -314,8 +354,9 @@ def test_cli_simulates_a_dynamic_file(tmp_path: Path, capsys: pytest.CaptureFixt
     assert doc["registers"] == [["d", 1], ["c", 1]]
 
 
-@pytest.mark.parametrize("name", ["shor_n5", "qec_sm_n5", "qaoa_n3", "qpe_n9", "bb84_n8",
-                                  "seca_n11", "qf21_n15"])
+@pytest.mark.parametrize(
+    "name", ["shor_n5", "qec_sm_n5", "qaoa_n3", "qpe_n9", "bb84_n8", "seca_n11", "qf21_n15"]
+)
 def test_qasmbench_dynamic_files_match_the_exact_distribution(name: str) -> None:
     """Every dynamic QASMBench file whose exact branching state vector takes
     seconds (the three larger ones take minutes; cc_n12 and the deterministic

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 import tensorbond as tb
 
 NAN = float("nan")
@@ -114,9 +115,7 @@ def test_non_finite_params(bad):
 
 
 def test_unitary_not_unitary():
-    with pytest.raises(
-        ValueError, match=r"matrix is not unitary: max \|U U\^dag - I\| = 1"
-    ):
+    with pytest.raises(ValueError, match=r"matrix is not unitary: max \|U U\^dag - I\| = 1"):
         tb.Circuit(2).unitary(np.array([[1, 1], [0, 1]]), [0])
     with pytest.raises(ValueError, match=r"not unitary"):
         tb.Circuit(2).unitary(2 * np.eye(4), [0, 1])
@@ -143,16 +142,12 @@ def test_unitary_shapes():
 def test_unitary_non_finite():
     m = np.eye(2, dtype=complex)
     m[0, 1] = NAN
-    with pytest.raises(
-        ValueError, match=r"unitary matrix contains NaN or infinite values"
-    ):
+    with pytest.raises(ValueError, match=r"unitary matrix contains NaN or infinite values"):
         tb.Circuit(1).unitary(m, [0])
 
 
 def test_measure_and_condition_clbits():
-    with pytest.raises(
-        IndexError, match=r"measure to classical bit 1: the circuit has 1"
-    ):
+    with pytest.raises(IndexError, match=r"measure to classical bit 1: the circuit has 1"):
         tb.Circuit(2, num_clbits=1).measure(0, 1)
     with pytest.raises(IndexError, match=r"measure on qubit 2"):
         tb.Circuit(2, num_clbits=1).measure(2, 0)
@@ -190,9 +185,7 @@ def test_mps_num_qubits():
         tb.MPS(2.0)
 
 
-@pytest.mark.parametrize(
-    "dtype", ["float32", "float64", np.float32, "int64", "complex256"]
-)
+@pytest.mark.parametrize("dtype", ["float32", "float64", np.float32, "int64", "complex256"])
 def test_bad_dtype(dtype):
     if dtype == "complex256" and not hasattr(np, "complex256"):
         pytest.skip("no complex256 on this platform")
@@ -205,9 +198,7 @@ def test_bad_dtype(dtype):
 
 
 def test_unknown_dtype_name():
-    with pytest.raises(
-        TypeError, match=r"dtype must be complex64 or complex128, got 'cplx'"
-    ):
+    with pytest.raises(TypeError, match=r"dtype must be complex64 or complex128, got 'cplx'"):
         tb.MPS(2, dtype="cplx")
 
 
@@ -217,9 +208,7 @@ def test_to_dense_beyond_30_qubits():
         ValueError, match=r"to_dense of 31 qubits would need 32 GiB; refusing beyond 30"
     ):
         psi.to_dense()
-    with pytest.raises(
-        ValueError, match=r"to_dense of 40 qubits .*refusing beyond 30 qubits"
-    ):
+    with pytest.raises(ValueError, match=r"to_dense of 40 qubits .*refusing beyond 30 qubits"):
         tb.MPS(40, dtype="complex64").to_dense()
 
 
@@ -314,9 +303,7 @@ def test_entropy_bad_bond(psi, bond):
 def test_entropy_bond_type_and_single_qubit(psi):
     with pytest.raises(TypeError, match=r"bond must be an int, got float"):
         psi.entropy(1.0)
-    with pytest.raises(
-        IndexError, match=r"bond 0 is out of range: 1 qubits have bonds 0..-1"
-    ):
+    with pytest.raises(IndexError, match=r"bond 0 is out of range: 1 qubits have bonds 0..-1"):
         tb.MPS(1).entropy(0)
 
 
@@ -340,9 +327,7 @@ def test_shots_type(psi):
 
 @pytest.mark.parametrize("seed", ["7", 1.5, [1, 2], True, np.random.RandomState(1)])
 def test_bad_seed_type(psi, seed):
-    with pytest.raises(
-        TypeError, match=r"seed must be an int, a numpy Generator or None"
-    ):
+    with pytest.raises(TypeError, match=r"seed must be an int, a numpy Generator or None"):
         psi.sample(5, seed=seed)
 
 
@@ -362,9 +347,7 @@ def test_apply_gate_errors(psi):
         psi.apply_gate(np.array([[1, 1], [0, 1]]), [0])
     bad = np.eye(2, dtype=complex)
     bad[1, 1] = NAN
-    with pytest.raises(
-        ValueError, match=r"gate matrix contains NaN or infinite values"
-    ):
+    with pytest.raises(ValueError, match=r"gate matrix contains NaN or infinite values"):
         psi.apply_gate(bad, [0])
     with pytest.raises(ValueError, match=r"gate applied to repeated qubits \(2, 2\)"):
         psi.apply_gate(np.eye(4), [2, 2])
@@ -441,9 +424,7 @@ def test_initial_state_mismatch():
 
 def test_reset_has_no_single_state_and_points_to_run():
     circ = tb.Circuit(3).h(0).reset(1).cx(0, 1)
-    with pytest.raises(
-        tb.NotImplementedError, match=r"reset of qubit 1 \(operation 1\)"
-    ):
+    with pytest.raises(tb.NotImplementedError, match=r"reset of qubit 1 \(operation 1\)"):
         tb.simulate(circ)
     with pytest.raises(
         NotImplementedError, match=r"no single final state: run its shots with tensorbond.run"

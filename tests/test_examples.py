@@ -38,13 +38,17 @@ def test_docstring_sentences_skip_tests_and_keep_prose(tmp_path: Path) -> None:
         '"""Module docs. This sentence is long enough to be kept as prose."""\n'
         "def f():\n"
         '    """Return the value computed from the inputs given here.\n\n'
-        '    x = f(1, 2) + g[3] * 4 / 5 == 6 and so on it goes.\n    """\n')
+        '    x = f(1, 2) + g[3] * 4 / 5 == 6 and so on it goes.\n    """\n'
+    )
     (pkg / "tests" / "test_core.py").write_text(
-        '"""A test module sentence that must never be kept."""\n')
+        '"""A test module sentence that must never be kept."""\n'
+    )
     (pkg / "bad.py").write_text("def broken(:\n")  # unparsable files are skipped
     got = mod._docstring_sentences(pkg, ("tests",))
-    assert got == ("Return the value computed from the inputs given here.",
-                   "This sentence is long enough to be kept as prose.")
+    assert got == (
+        "Return the value computed from the inputs given here.",
+        "This sentence is long enough to be kept as prose.",
+    )
 
 
 def test_cached_teacher_runs_the_model_once_per_batch() -> None:
@@ -58,8 +62,13 @@ def test_cached_teacher_runs_the_model_once_per_batch() -> None:
             return (input_ids * attention_mask).float().cumsum(-1)
 
     teacher = mod.CachedTeacher(Model())
-    data = [{"input_ids": torch.arange(6).reshape(2, 3) + k,
-             "attention_mask": torch.ones(2, 3, dtype=torch.long)} for k in range(3)]
+    data = [
+        {
+            "input_ids": torch.arange(6).reshape(2, 3) + k,
+            "attention_mask": torch.ones(2, 3, dtype=torch.long),
+        }
+        for k in range(3)
+    ]
     first = [teacher(**b) for b in data]
     again = [teacher(**b) for b in data]
     assert len(calls) == 3

@@ -39,13 +39,30 @@ def test_version_falls_back_to_dunder_version(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_python_dash_m_runs_the_cli() -> None:
-    p = subprocess.run([sys.executable, "-m", "tensorbond", "--version"],
-                       capture_output=True, text=True, timeout=120)
+    p = subprocess.run(
+        [sys.executable, "-m", "tensorbond", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert p.stdout.strip() == f"tensorbond {metadata.version('tensorbond')}"
-    p = subprocess.run([sys.executable, "-m", "tensorbond", "simulate", "--example", "ghz",
-                        "--qubits", "5", "--json"], capture_output=True, text=True,
-                       timeout=120)
+    p = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tensorbond",
+            "simulate",
+            "--example",
+            "ghz",
+            "--qubits",
+            "5",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert p.returncode == 0, p.stderr
     assert '"qubits": 5' in p.stdout
 
@@ -62,8 +79,7 @@ def test_simulate_help_names_qasm_2_and_3(capsys: pytest.CaptureFixture[str]) ->
     assert "OpenQASM 2 or 3 circuit" in " ".join(capsys.readouterr().out.split())
 
 
-def test_simulate_a_directory_says_so(tmp_path: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_a_directory_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "is a directory" in err and str(tmp_path) in err
@@ -161,9 +177,9 @@ def test_progress_bar_absent_off_a_terminal(instant_bar: None) -> None:
     assert not cli._Progress(100, False, file=_Terminal()).active
 
 
-def test_simulate_shows_progress_on_a_terminal(instant_bar: None,
-                                               monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_shows_progress_on_a_terminal(
+    instant_bar: None, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     term = _Terminal()
     monkeypatch.setattr(sys, "stderr", term)
     assert main(["simulate", "--example", "brick", "--qubits", "12", "--max-bond", "8"]) == 0
@@ -174,8 +190,9 @@ def test_simulate_shows_progress_on_a_terminal(instant_bar: None,
     assert "qubits             12" in capsys.readouterr().out
 
 
-def test_simulate_prints_no_bar_off_a_terminal(instant_bar: None,
-                                              capsys: pytest.CaptureFixture[str]) -> None:
+def test_simulate_prints_no_bar_off_a_terminal(
+    instant_bar: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["simulate", "--example", "brick", "--qubits", "12", "--max-bond", "8"]) == 0
     captured = capsys.readouterr()
     assert captured.err == ""
@@ -190,8 +207,10 @@ def _pyproject() -> dict:
 
 def test_test_and_bench_extras_pin_one_tensorly() -> None:
     extras = _pyproject()["project"]["optional-dependencies"]
-    pins = {name: [d for d in deps if re.match(r"tensorly\s*[=<>~!]", d)]
-            for name, deps in extras.items()}
+    pins = {
+        name: [d for d in deps if re.match(r"tensorly\s*[=<>~!]", d)]
+        for name, deps in extras.items()
+    }
     assert pins["test"] and pins["test"] == pins["bench"]
 
 
@@ -205,16 +224,20 @@ def test_license_and_changelog_ship() -> None:
     assert "## [Unreleased]" in changelog and "## [0.1.0]" in changelog
 
 
-def test_sdist_and_wheel_metadata_carry_the_license(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_sdist_and_wheel_metadata_carry_the_license(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import tarfile
 
     skbuild = pytest.importorskip("scikit_build_core.build")
     monkeypatch.chdir(ROOT)
     sdist = skbuild.build_sdist(str(tmp_path))
     with tarfile.open(tmp_path / sdist) as tar:
-        names = {Path(n).relative_to(Path(n).parts[0]).as_posix() for n in tar.getnames()
-                 if len(Path(n).parts) > 1}
+        names = {
+            Path(n).relative_to(Path(n).parts[0]).as_posix()
+            for n in tar.getnames()
+            if len(Path(n).parts) > 1
+        }
     assert {"LICENSE", "CHANGELOG.md", "README.md", "pyproject.toml"} <= names
     info = tmp_path / skbuild.prepare_metadata_for_build_wheel(str(tmp_path))
     assert (info / "licenses" / "LICENSE").is_file()

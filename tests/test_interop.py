@@ -115,8 +115,7 @@ def test_quimb_round_trip(routing: str) -> None:
     np.testing.assert_allclose(back.to_dense(), psi, atol=1e-12)
     # quimb's own random state, and one qubit.
     r = qtn.MPS_rand_state(7, bond_dim=5, dtype="complex128", seed=3)
-    np.testing.assert_allclose(tb.MPS.from_quimb(r).to_dense(), r.to_dense().ravel(),
-                               atol=1e-12)
+    np.testing.assert_allclose(tb.MPS.from_quimb(r).to_dense(), r.to_dense().ravel(), atol=1e-12)
     one = tb.MPS.from_bitstring("1")
     np.testing.assert_allclose(tb.MPS.from_quimb(one.to_quimb()).to_dense(), [0, 1])
 
@@ -166,6 +165,7 @@ def test_bad_input(tmp_path) -> None:
 
 # ------------------------------------------------ from_qiskit: names, definitions
 
+
 def _overlap(c: tb.Circuit, qc) -> float:
     """|<tensorbond | qiskit>|: 1 when the states agree up to a global phase."""
     return abs(np.vdot(_qiskit_big_endian(qc), tb.simulate(c).to_dense()))
@@ -191,8 +191,9 @@ def _fake(name: str, n: int):
     return sub.to_gate()
 
 
-@pytest.mark.parametrize(("name", "n", "params"), [("h", 1, []), ("cz", 2, []),
-                                                   ("rx", 1, [0.4]), ("cx", 2, [])])
+@pytest.mark.parametrize(
+    ("name", "n", "params"), [("h", 1, []), ("cz", 2, []), ("rx", 1, [0.4]), ("cx", 2, [])]
+)
 def test_from_qiskit_does_not_trust_gate_names(name: str, n: int, params: list) -> None:
     qc = _prepared(3, 1)
     g = _fake(name, n)
@@ -211,8 +212,14 @@ def test_from_qiskit_does_not_trust_gate_names(name: str, n: int, params: list) 
 
 
 def _composites():
-    from qiskit.circuit.library import (DiagonalGate, MCXGate, MSGate, QFTGate,
-                                        StatePreparation, quantum_volume)
+    from qiskit.circuit.library import (
+        DiagonalGate,
+        MCXGate,
+        MSGate,
+        QFTGate,
+        StatePreparation,
+        quantum_volume,
+    )
 
     rng = np.random.default_rng(5)
 
@@ -260,8 +267,7 @@ def _composites():
     def ms(qc):
         qc.append(MSGate(3, 0.4), [1, 3, 0])
 
-    return {f.__name__: f for f in (two, three, controlled, state_prep, diagonal, mcx, qft,
-                                     qv, ms)}
+    return {f.__name__: f for f in (two, three, controlled, state_prep, diagonal, mcx, qft, qv, ms)}
 
 
 @pytest.mark.parametrize("case", sorted(_composites()))
@@ -334,7 +340,7 @@ def test_from_qiskit_definition_depth_limit_and_opaque_refusal() -> None:
 
     opaque = qiskit.QuantumCircuit(2)
     opaque.append(qiskit.circuit.Gate("mystery", 2, []), [0, 1])
-    with pytest.raises(ValueError, match="'mystery' on 2 qubit.*neither a matrix"):
+    with pytest.raises(ValueError, match=r"'mystery' on 2 qubit.*neither a matrix"):
         tb.Circuit.from_qiskit(opaque)
     wide = qiskit.QuantumCircuit(5)
     sub = qiskit.QuantumCircuit(5)

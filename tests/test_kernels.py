@@ -12,9 +12,10 @@ import zlib
 
 import numpy as np
 import pytest
-import tensorbond as tb
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+import tensorbond as tb
 from tensorbond import _core
 from tensorbond.linalg import singular_values
 
@@ -414,16 +415,11 @@ def test_einsum_dtype_promotion():
     assert r.dtype == np.float64
     np.testing.assert_array_equal(r, (i @ i.T).astype(np.float64))
     assert tb.einsum("ij,jk->ik", f32, np.ones((2, 2), np.float16)).dtype == np.float32
-    assert (
-        tb.einsum("ij,jk->ik", f32, np.ones((2, 2), np.complex64)).dtype == np.complex64
-    )
+    assert tb.einsum("ij,jk->ik", f32, np.ones((2, 2), np.complex64)).dtype == np.complex64
     assert tb.einsum("ij,jk->ik", f32, np.ones((2, 2))).dtype == np.float64
     b = np.ones((2, 2), bool)
     np.testing.assert_array_equal(tb.einsum("ij,jk", b, b), np.full((2, 2), 2.0))
-    assert (
-        tb.tensordot(np.ones(2, np.float16), np.ones(2, np.float16), 1).dtype
-        == np.float32
-    )
+    assert tb.tensordot(np.ones(2, np.float16), np.ones(2, np.float16), 1).dtype == np.float32
 
 
 @st.composite
@@ -446,10 +442,7 @@ def pair_contractions(draw):
 def test_einsum_random_pairs(case, which, seed):
     eq, sizes = case
     rng = np.random.default_rng(seed)
-    ops = [
-        rand(rng, tuple(sizes[c] for c in t), which)
-        for t in eq.split("->")[0].split(",")
-    ]
+    ops = [rand(rng, tuple(sizes[c] for c in t), which) for t in eq.split("->")[0].split(",")]
     ref, scale = einsum_reference(eq, ops, which)
     assert_close(tb.einsum(eq, *ops), ref, which, scale)
 
@@ -564,9 +557,7 @@ def check_orthonormal_columns(q, dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize(
-    "shape", [(1, 1), (1, 7), (7, 1), (6, 6), (9, 4), (4, 9), (40, 25)]
-)
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (6, 6), (9, 4), (4, 9), (40, 25)])
 def test_svd_untruncated(shape, dtype):
     rng = np.random.default_rng(9)
     a = rand(rng, shape, dtype)

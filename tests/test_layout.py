@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import statevector as sv
-from test_simulate import random_case
 
+import statevector as sv
 import tensorbond as tb
+from test_simulate import random_case
 
 
 def _pauli_dense(psi: np.ndarray, n: int, term: dict[int, str]) -> complex:
-    mats = {"X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
-            "Z": np.diag([1, -1])}
+    mats = {
+        "X": np.array([[0, 1], [1, 0]]),
+        "Y": np.array([[0, -1j], [1j, 0]]),
+        "Z": np.diag([1, -1]),
+    }
     phi = psi.copy()
     for q, p in term.items():
         phi = sv.apply(phi, mats[p].astype(complex), [q], n)
@@ -79,9 +82,7 @@ def test_samples_in_qubit_order(moved) -> None:
 def test_expectations(moved) -> None:
     psi, ref, n = moved
     for term in ({0: "Z"}, {0: "X", 5: "Y"}, {8: "Z", 2: "X", 4: "Z"}):
-        assert psi.expectation(term) == pytest.approx(
-            _pauli_dense(ref, n, term).real, abs=1e-10
-        )
+        assert psi.expectation(term) == pytest.approx(_pauli_dense(ref, n, term).real, abs=1e-10)
 
 
 def test_entropy_in_qubit_order_leaves_layout(moved) -> None:

@@ -23,7 +23,7 @@ def saved(tmp_path: Path) -> tuple[Path, dict[str, np.ndarray], dict[str, str]]:
 
     with safe_open(str(path), framework="numpy") as f:
         meta = dict(f.metadata())
-        tensors = {k: f.get_tensor(k) for k in f.keys()}
+        tensors = {k: f.get_tensor(k) for k in f.keys()}  # noqa: SIM118 (not a dict)
     return path, tensors, meta
 
 
@@ -56,7 +56,7 @@ def test_bad_metadata(saved, tmp_path: Path, mutate) -> None:
 
 
 def test_missing_tensor(saved, tmp_path: Path) -> None:
-    path, tensors, meta = saved
+    _path, tensors, meta = saved
     bad = _rewrite(tmp_path, dict(list(tensors.items())[1:]), meta)
     with pytest.raises(ValueError, match=r"bad\.safetensors is not a readable"):
         tb.load_compressed(bad)

@@ -9,8 +9,12 @@ import pytest
 import tensorbond as tb
 from tensorbond.ir.pauli import parse_term
 
-_P = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
-      "Z": np.diag([1.0, -1.0])}
+_P = {
+    "I": np.eye(2),
+    "X": np.array([[0, 1], [1, 0]]),
+    "Y": np.array([[0, -1j], [1j, 0]]),
+    "Z": np.diag([1.0, -1.0]),
+}
 
 
 def _state(seed: int, n: int = 7, routing: str = "auto") -> tb.MPS:

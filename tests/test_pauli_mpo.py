@@ -9,8 +9,12 @@ import pytest
 import tensorbond as tb
 from tensorbond.ir.pauli import parse_term
 
-_P = {"I": np.eye(2), "X": np.array([[0, 1], [1, 0]]), "Y": np.array([[0, -1j], [1j, 0]]),
-      "Z": np.diag([1.0, -1.0])}
+_P = {
+    "I": np.eye(2),
+    "X": np.array([[0, 1], [1, 0]]),
+    "Y": np.array([[0, -1j], [1j, 0]]),
+    "Z": np.diag([1.0, -1.0]),
+}
 
 
 def _dense(terms, n: int) -> np.ndarray:
@@ -30,8 +34,9 @@ def test_identity_duplicate_complex_and_long_terms_equal_dense(n: int) -> None:
     terms: list = [(0.5, {}), (0.25 - 1j, {})]  # identity terms, twice
     for _ in range(60):
         qs = sorted(rng.choice(n, int(rng.integers(1, n + 1)), replace=False))
-        terms.append((complex(rng.normal(), rng.normal()),
-                      {int(q): "XYZ"[int(rng.integers(3))] for q in qs}))
+        terms.append(
+            (complex(rng.normal(), rng.normal()), {int(q): "XYZ"[int(rng.integers(3))] for q in qs})
+        )
     terms += terms[2:12]  # duplicates add up
     mpo = tb.MPO.from_pauli_sum(terms, n)
     np.testing.assert_allclose(mpo.to_dense(), _dense(terms, n), atol=1e-10)

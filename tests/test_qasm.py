@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import tensorbond as tb
 from tensorbond import Circuit, Condition
 from tensorbond import qasm as tbqasm
@@ -79,9 +80,7 @@ def _manifest() -> list[tuple[str, int, int | None]]:
 _ROWS = _manifest()
 
 
-@pytest.mark.parametrize(
-    "row", _ROWS or [None], ids=[r[0] for r in _ROWS] or ["qasmbench-absent"]
-)
+@pytest.mark.parametrize("row", _ROWS or [None], ids=[r[0] for r in _ROWS] or ["qasmbench-absent"])
 def test_qasmbench(row: tuple[str, int, int | None] | None) -> None:
     if row is None:
         pytest.skip(f"QASMBench not found at {QASMBENCH}")
@@ -109,9 +108,7 @@ def test_qasmbench_manifest_is_complete() -> None:
 
 # ========================================================== structure and registers
 def test_registers_numbered_in_declaration_order() -> None:
-    circ = parse(
-        "qreg a[2];\ncreg m[1];\nqreg b[3];\ncreg n[2];\nx a[1];\nx b[0];\nx b[2];"
-    )
+    circ = parse("qreg a[2];\ncreg m[1];\nqreg b[3];\ncreg n[2];\nx a[1];\nx b[0];\nx b[2];")
     assert circ.num_qubits == 5
     assert circ.num_clbits == 3
     assert circ.qregs == {"a": (0, 2), "b": (2, 3)}
@@ -164,9 +161,7 @@ def test_builtin_gate_names(name: str) -> None:
     params = ",".join(["0.25"] * spec.num_params)
     args = ",".join(f"q[{i}]" for i in range(spec.num_qubits))
     circ = parse(f"qreg q[3];\n{name}({params}) {args};")
-    assert ops(circ) == [
-        (name, tuple(range(spec.num_qubits)), (0.25,) * spec.num_params)
-    ]
+    assert ops(circ) == [(name, tuple(range(spec.num_qubits)), (0.25,) * spec.num_params)]
 
 
 # ===================================================================== expressions
@@ -211,9 +206,7 @@ def test_expression_values(expr: str, value: float) -> None:
 
 def test_expressions_with_gate_parameters() -> None:
     circ = parse(
-        "qreg q[1];\n"
-        "gate g(a, b) x { u3(a*b, -a^2, sin(b)/2) x; rz(2^a^b) x; }\n"
-        "g(2, 0.5) q[0];"
+        "qreg q[1];\ngate g(a, b) x { u3(a*b, -a^2, sin(b)/2) x; rz(2^a^b) x; }\ng(2, 0.5) q[0];"
     )
     assert ops(circ) == [
         ("u3", (0,), (1.0, -4.0, math.sin(0.5) / 2)),
@@ -291,16 +284,13 @@ def test_nested_gate_definitions_with_parameters() -> None:
 
 def test_gate_definition_without_parameters_and_empty_body() -> None:
     circ = parse(
-        "qreg q[2];\ngate nothing a { }\ngate g() a, b { CX a, b; }\n"
-        "nothing q[0];\ng q[0], q[1];"
+        "qreg q[2];\ngate nothing a { }\ngate g() a, b { CX a, b; }\nnothing q[0];\ng q[0], q[1];"
     )
     assert ops(circ) == [("CX", (0, 1), ())]
 
 
 def test_barrier_inside_gate_body() -> None:
-    circ = parse(
-        "qreg q[3];\ngate g a, b { h a; barrier a, b; cx a, b; }\ng q[2], q[0];"
-    )
+    circ = parse("qreg q[3];\ngate g a, b { h a; barrier a, b; cx a, b; }\ng q[2], q[0];")
     assert [(op.kind, op.qubits) for op in circ] == [
         ("gate", (2,)),
         ("barrier", (2, 0)),
@@ -324,9 +314,7 @@ def test_file_definition_overrides_builtin() -> None:
 
 def test_redefinition_that_ignores_its_parameter() -> None:
     # as QASMBench's dnn/qugan files do: the file's body is what is applied
-    circ = parse(
-        "qreg q[2];\ngate ryy(param0) q0,q1 { rz(4.0860617) q1; }\nryy(0.1) q[0], q[1];"
-    )
+    circ = parse("qreg q[2];\ngate ryy(param0) q0,q1 { rz(4.0860617) q1; }\nryy(0.1) q[0], q[1];")
     assert ops(circ) == [("rz", (1,), (4.0860617,))]
 
 
@@ -343,9 +331,7 @@ def test_body_uses_builtin_when_redefining_it() -> None:
         ("c4x", 5, controlled(np.array([[0, 1], [1, 0]], dtype=complex), 4)),
     ],
 )
-def test_qelib1_multi_controlled_gates_are_exact(
-    name: str, n: int, target: np.ndarray
-) -> None:
+def test_qelib1_multi_controlled_gates_are_exact(name: str, n: int, target: np.ndarray) -> None:
     args = ",".join(f"q[{i}]" for i in range(n))
     circ = parse(f"qreg q[{n}];\n{name} {args};")
     np.testing.assert_allclose(dense_unitary(circ), target, rtol=0, atol=1e-12)
@@ -400,10 +386,7 @@ def test_if_condition_recorded() -> None:
 
 
 def test_if_applies_to_every_expanded_gate() -> None:
-    circ = parse(
-        "qreg q[2];\ncreg c[1];\ngate g a, b { h a; cx a, b; }\n"
-        "if (c == 1) g q[1], q[0];"
-    )
+    circ = parse("qreg q[2];\ncreg c[1];\ngate g a, b { h a; cx a, b; }\nif (c == 1) g q[1], q[0];")
     cond = Condition(clbits=(0,), value=1, register="c")
     assert [(op.name, op.qubits, op.condition) for op in circ] == [
         ("h", (1,), cond),
@@ -412,10 +395,7 @@ def test_if_applies_to_every_expanded_gate() -> None:
 
 
 def test_if_measure_and_reset() -> None:
-    circ = parse(
-        "qreg q[2];\ncreg c[2];\n"
-        "if (c == 2) measure q[1] -> c[0];\nif (c == 3) reset q;"
-    )
+    circ = parse("qreg q[2];\ncreg c[2];\nif (c == 2) measure q[1] -> c[0];\nif (c == 3) reset q;")
     got = [(op.kind, op.qubits, op.clbits, op.condition) for op in circ]
     assert got == [
         ("measure", (1,), (0,), Condition((0, 1), 2, "c")),
@@ -431,9 +411,7 @@ def test_opaque_declaration_is_accepted() -> None:
 
 
 def test_applying_opaque_gate_is_an_error() -> None:
-    err = error(
-        HEADER + "qreg q[2];\nopaque mystery(a) x, y;\nmystery(0.1) q[0], q[1];"
-    )
+    err = error(HEADER + "qreg q[2];\nopaque mystery(a) x, y;\nmystery(0.1) q[0], q[1];")
     assert (err.line, err.column) == (5, 1)
     assert "'mystery' is opaque" in err.reason
 
@@ -465,8 +443,9 @@ def test_opaque_delay_is_the_identity() -> None:
     assert "opaque delay(param0) q0;" in text and "delay(100.0) q[0];" in text
     assert ops(parse_qasm(text)) == [("h", (0,), ()), ("cx", (0, 1), ())]
     # by hand: broadcast, and inside a gate body
-    circ = parse("qreg q[2];\nopaque delay(t) a;\ngate g a { delay(5) a; x a; }\n"
-                 "delay(1) q;\ng q[1];")
+    circ = parse(
+        "qreg q[2];\nopaque delay(t) a;\ngate g a { delay(5) a; x a; }\ndelay(1) q;\ng q[1];"
+    )
     assert ops(circ) == [("x", (1,), ())]
     err = error(HEADER + "qreg q[1];\nopaque delay(t) a;\ndelay q[0];")
     assert "takes 1 parameter(s), got 0" in err.reason
@@ -487,9 +466,7 @@ def test_include_relative_to_including_file(tmp_path: Path) -> None:
 def test_include_missing_file(tmp_path: Path) -> None:
     main = tmp_path / "main.qasm"
     main.write_text('qreg q[1];\ninclude "nothere.inc";\n')
-    with pytest.raises(
-        QasmError, match=r"cannot find include file 'nothere\.inc'"
-    ) as info:
+    with pytest.raises(QasmError, match=r"cannot find include file 'nothere\.inc'") as info:
         tb.Circuit.from_qasm(main)
     err = info.value
     assert (err.filename, err.line, err.column) == (str(main), 2, 9)
@@ -771,7 +748,7 @@ def test_expansion_limit_names_the_limit_and_the_count() -> None:
         "10,000,000 (tensorbond.qasm.MAX_OPERATIONS)"
     )
     # applications that add up past it are refused at the one that crosses it
-    lines = lines[:22] + ["h q[0];", "g20 q[0];", "g20 q;"]  # 1 + 2^20 + 20 * 2^20
+    lines = [*lines[:22], "h q[0];", "g20 q[0];", "g20 q;"]  # 1 + 2^20 + 20 * 2^20
     err = error("\n".join(lines))
     assert (err.line, err.column) == (25, 1)
     assert err.reason == (
@@ -847,8 +824,7 @@ def test_operations_are_what_circuit_append_makes() -> None:
     assert len(circ) == 3 * g3 + 1 + g3 + 3 * g1
     assert [repr(op) for op in again] == [repr(op) for op in circ.operations]
     assert all(type(v) is float for op in circ for v in op.params)
-    assert {op.condition for op in circ if op.kind == "gate"} == {
-        None, Condition((0, 1), 1, "c")}
+    assert {op.condition for op in circ if op.kind == "gate"} == {None, Condition((0, 1), 1, "c")}
 
 
 def test_compiled_expansion_equals_interpreted(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -42,8 +42,7 @@ def test_qiskit_qasm3_dumps_of_qasmbench_load(path: Path) -> None:
     text = qasm3.dumps(c.to_qiskit())
     c3 = tb.Circuit.from_qasm(text)
     assert c3.num_qubits == c.num_qubits and c3.num_clbits == c.num_clbits
-    assert [op.kind for op in c3 if op.kind != "gate"] == \
-        [op.kind for op in c if op.kind != "gate"]
+    assert [op.kind for op in c3 if op.kind != "gate"] == [op.kind for op in c if op.kind != "gate"]
     np.testing.assert_allclose(_probabilities(c3), _probabilities(c), atol=1e-10)
     if any(op.condition is not None or op.kind == "reset" for op in c):
         a = tb.run(c, shots=4000, seed=2).probabilities()
@@ -89,31 +88,43 @@ def test_hand_written_program_with_loops_and_bit_conditions() -> None:
     want.h(3).h(1)
     gates = [(op.name, op.qubits, op.params) for op in c if op.kind == "gate"]
     head = [(op.name, op.qubits, op.params) for op in want]
-    assert gates[:len(head)] == head
+    assert gates[: len(head)] == head
     conds = [(op.name, op.condition) for op in c if op.condition is not None]
-    assert conds == [("x", tb.Condition((4,), 1, "flag")), ("z", tb.Condition((4,), 0, "flag")),
-                     ("p", tb.Condition((4,), 0, "flag"))]
+    assert conds == [
+        ("x", tb.Condition((4,), 1, "flag")),
+        ("z", tb.Condition((4,), 0, "flag")),
+        ("p", tb.Condition((4,), 0, "flag")),
+    ]
     counts = tb.run(c, shots=4000, seed=3).counts
     flags = {k.split()[0] for k in counts}  # 'flag' register is declared last: leftmost
     assert flags == {"0", "1"}
 
 
-@pytest.mark.parametrize("text, line, match", [
-    ("OPENQASM 3;\nqubit[2] q;\nint x = 3;\n", 3, "integer variables"),
-    ("OPENQASM 3;\nqubit[2] q;\nctrl @ x q[0], q[1];\n", 3, "modifiers"),
-    ("OPENQASM 3;\nqubit[2] q;\nbit[2] c;\nc[0] = q[0];\n", 4, "measure"),
-    ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:1] { h q[i + 2]; }\n", 3, "out of range"),
-    ("OPENQASM 3;\nqubit[2] q;\nh q[0:1];\n", 3, "slices"),
-    ("OPENQASM 3;\nqubit[2] q;\nbit[2] c;\nif (c == 1) { x q[0]; } else { x q[1]; }\n", 4,
-     "else"),
-    ("OPENQASM 3;\nqubit[2] q;\nfoo q[0];\n", 3, "unknown gate 'foo'"),
-    ("OPENQASM 3;\nqubit[2] q;\nh q[0]\n", 3, "';'"),
-    # Bounded work whatever the text: no powers, no giant loops, no runaway nesting.
-    ("OPENQASM 3;\nqubit[2] q;\nh q[9**9**9];\n", 3, "only integers"),
-    ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:10000000000] { h q[0]; }\n", 3, "at most"),
-    ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:999999] { for j in [0:999999] { x q[0]; } }\n",
-     3, "unrolls to more than"),
-])
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        ("OPENQASM 3;\nqubit[2] q;\nint x = 3;\n", 3, "integer variables"),
+        ("OPENQASM 3;\nqubit[2] q;\nctrl @ x q[0], q[1];\n", 3, "modifiers"),
+        ("OPENQASM 3;\nqubit[2] q;\nbit[2] c;\nc[0] = q[0];\n", 4, "measure"),
+        ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:1] { h q[i + 2]; }\n", 3, "out of range"),
+        ("OPENQASM 3;\nqubit[2] q;\nh q[0:1];\n", 3, "slices"),
+        (
+            "OPENQASM 3;\nqubit[2] q;\nbit[2] c;\nif (c == 1) { x q[0]; } else { x q[1]; }\n",
+            4,
+            "else",
+        ),
+        ("OPENQASM 3;\nqubit[2] q;\nfoo q[0];\n", 3, "unknown gate 'foo'"),
+        ("OPENQASM 3;\nqubit[2] q;\nh q[0]\n", 3, "';'"),
+        # Bounded work whatever the text: no powers, no giant loops, no runaway nesting.
+        ("OPENQASM 3;\nqubit[2] q;\nh q[9**9**9];\n", 3, "only integers"),
+        ("OPENQASM 3;\nqubit[2] q;\nfor i in [0:10000000000] { h q[0]; }\n", 3, "at most"),
+        (
+            "OPENQASM 3;\nqubit[2] q;\nfor i in [0:999999] { for j in [0:999999] { x q[0]; } }\n",
+            3,
+            "unrolls to more than",
+        ),
+    ],
+)
 def test_errors_name_the_line(text: str, line: int, match: str) -> None:
     with pytest.raises(tb.QasmError, match=match) as info:
         tb.Circuit.from_qasm(text)
@@ -121,9 +132,11 @@ def test_errors_name_the_line(text: str, line: int, match: str) -> None:
 
 
 def test_gphase_is_an_exact_global_phase() -> None:
-    text = ("OPENQASM 3;\ninclude \"stdgates.inc\";\nqubit[2] q;\n"
-            "gate g(t) a, b { gphase(t / 2); cx a, b; }\nh q[0];\ngphase(0.3);\n"
-            "g(0.8) q[0], q[1];\n")
+    text = (
+        'OPENQASM 3;\ninclude "stdgates.inc";\nqubit[2] q;\n'
+        "gate g(t) a, b { gphase(t / 2); cx a, b; }\nh q[0];\ngphase(0.3);\n"
+        "g(0.8) q[0], q[1];\n"
+    )
     psi = tb.simulate(tb.Circuit.from_qasm(text)).to_dense()
     bell = np.array([1, 0, 0, 1]) / np.sqrt(2)
     np.testing.assert_allclose(psi, np.exp(1j * 0.7) * bell, atol=1e-12)
@@ -150,8 +163,13 @@ def test_transpiled_circuit_with_physical_qubits_and_delay() -> None:
     qc.ccx(0, 1, 2)
     qc.ry(0.7, 1)
     qc.append(GlobalPhaseGate(0.3), [])
-    t = transpile(qc, basis_gates=["rz", "sx", "x", "cx", "delay"], optimization_level=0,
-                  coupling_map=CouplingMap.from_line(5), initial_layout=[4, 1, 2])
+    t = transpile(
+        qc,
+        basis_gates=["rz", "sx", "x", "cx", "delay"],
+        optimization_level=0,
+        coupling_map=CouplingMap.from_line(5),
+        initial_layout=[4, 1, 2],
+    )
     text = qasm3.dumps(t)
     assert "$4" in text and "delay[" in text and "$0" not in text
     c = tb.Circuit.from_qasm(text)
@@ -160,8 +178,13 @@ def test_transpiled_circuit_with_physical_qubits_and_delay() -> None:
     assert abs(np.vdot(_qiskit_state(t), psi)) == pytest.approx(1, abs=1e-10)
     # a measured transpiled circuit: '$k' in measure statements too
     qc.measure_all()
-    t = transpile(qc, basis_gates=["rz", "sx", "x", "cx"], optimization_level=0,
-                  coupling_map=CouplingMap.from_line(3), seed_transpiler=1)
+    t = transpile(
+        qc,
+        basis_gates=["rz", "sx", "x", "cx"],
+        optimization_level=0,
+        coupling_map=CouplingMap.from_line(3),
+        seed_transpiler=1,
+    )
     c = tb.Circuit.from_qasm(qasm3.dumps(t))
     assert c.num_qubits == 3 and c.num_clbits == 3
     assert sorted(op.qubits[0] for op in c if op.kind == "measure") == [0, 1, 2]
@@ -182,32 +205,43 @@ def test_qiskit_global_phase_gate_is_applied() -> None:
 
 
 def test_gate_on_no_qubits_applies_its_global_phases() -> None:
-    text = ("OPENQASM 3;\ninclude \"stdgates.inc\";\n"
-            "gate ph(a, b) { gphase(a); gphase(b / 2); }\ngate ph2 { ph(0.1, 0.2); }\n"
-            "qubit[1] q;\nx q[0];\nph(0.5, 1) ;\nph2;\ndelay[20ns] q[0];\n")
+    text = (
+        'OPENQASM 3;\ninclude "stdgates.inc";\n'
+        "gate ph(a, b) { gphase(a); gphase(b / 2); }\ngate ph2 { ph(0.1, 0.2); }\n"
+        "qubit[1] q;\nx q[0];\nph(0.5, 1) ;\nph2;\ndelay[20ns] q[0];\n"
+    )
     psi = tb.simulate(tb.Circuit.from_qasm(text)).to_dense()
     np.testing.assert_allclose(psi, np.exp(1j * 1.2) * np.array([0, 1]), atol=1e-12)
 
 
 def test_physical_qubits_by_hand() -> None:
-    text = ("OPENQASM 3;\ninclude \"stdgates.inc\";\nbit[2] c;\nh $2;\ncx $2, $0;\n"
-            "barrier $0, $2;\nc[0] = measure $2;\nmeasure $0 -> c[1];\n")
+    text = (
+        'OPENQASM 3;\ninclude "stdgates.inc";\nbit[2] c;\nh $2;\ncx $2, $0;\n'
+        "barrier $0, $2;\nc[0] = measure $2;\nmeasure $0 -> c[1];\n"
+    )
     c = tb.Circuit.from_qasm(text)
     assert c.num_qubits == 3
     assert [(op.name, op.qubits) for op in c] == [
-        ("h", (2,)), ("cx", (2, 0)), ("barrier", (0, 2)), ("measure", (2,)),
-        ("measure", (0,))]
+        ("h", (2,)),
+        ("cx", (2, 0)),
+        ("barrier", (0, 2)),
+        ("measure", (2,)),
+        ("measure", (0,)),
+    ]
 
 
-@pytest.mark.parametrize("text, line, match", [
-    ("OPENQASM 3;\nqubit[2] q;\nh $0;\n", 2, "physical qubit \\$0 \\(line 3\\)"),
-    ("OPENQASM 3;\nh $0;\nh $x;\n", 3, "'\\$' and a number"),
-    ("OPENQASM 3;\nh $0;\n$0;\n", 3, "physical qubit"),
-    ("OPENQASM 3;\ngate g a { h $0; }\nh $0;\n", 2, "not on physical qubits"),
-    ("OPENQASM 3;\ngate g(t) { h q; }\nqubit q;\n", 2, "acts on no qubits"),
-    ("OPENQASM 3;\ngate g(t) { gphase(t); }\nqubit q;\ng(1, 2);\n", 4, "takes 1"),
-    ("OPENQASM 3;\nh $99999999;\n", 2, "beyond the limit"),
-])
+@pytest.mark.parametrize(
+    "text, line, match",
+    [
+        ("OPENQASM 3;\nqubit[2] q;\nh $0;\n", 2, "physical qubit \\$0 \\(line 3\\)"),
+        ("OPENQASM 3;\nh $0;\nh $x;\n", 3, "'\\$' and a number"),
+        ("OPENQASM 3;\nh $0;\n$0;\n", 3, "physical qubit"),
+        ("OPENQASM 3;\ngate g a { h $0; }\nh $0;\n", 2, "not on physical qubits"),
+        ("OPENQASM 3;\ngate g(t) { h q; }\nqubit q;\n", 2, "acts on no qubits"),
+        ("OPENQASM 3;\ngate g(t) { gphase(t); }\nqubit q;\ng(1, 2);\n", 4, "takes 1"),
+        ("OPENQASM 3;\nh $99999999;\n", 2, "beyond the limit"),
+    ],
+)
 def test_physical_qubit_and_phase_gate_errors(text: str, line: int, match: str) -> None:
     with pytest.raises(tb.QasmError, match=match) as info:
         tb.Circuit.from_qasm(text)

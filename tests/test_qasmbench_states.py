@@ -6,6 +6,7 @@ import csv
 
 import numpy as np
 import pytest
+
 import statevector as sv
 import tensorbond as tb
 from conftest import SHARED
@@ -61,9 +62,7 @@ def test_qasmbench_state_matches_dense(file, shared):
     assert kinds <= {"gate", "barrier", "measure"}
     # the reference reads gates by name with its own matrices
     unknown = (
-        {op.name for op in circ.operations if op.kind == "gate"}
-        - set(sv.GATE_DEFS)
-        - {"unitary"}
+        {op.name for op in circ.operations if op.kind == "gate"} - set(sv.GATE_DEFS) - {"unitary"}
     )
     assert not unknown, f"parsed gates the reference does not know: {unknown}"
     ref = sv.simulate_ops(n, circ.operations)

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
 import statevector as sv
 import tensorbond as tb
 from conftest import DATA, SHARED
@@ -79,9 +80,7 @@ def random_circuit(n: int, depth: int, rng: np.random.Generator) -> tb.Circuit:
         qs = [int(q) for q in rng.permutation(n)[: g.num_qubits]]
         circ.append(str(name), qs, rng.uniform(-2 * np.pi, 2 * np.pi, g.num_params))
     for k in (1, 2, 3):
-        circ.unitary(
-            sv.random_unitary(2**k, rng), [int(q) for q in rng.permutation(n)[:k]]
-        )
+        circ.unitary(sv.random_unitary(2**k, rng), [int(q) for q in rng.permutation(n)[:k]])
     return circ
 
 
@@ -120,9 +119,7 @@ def test_quimb_labels_are_our_gates(name, qtn, rng):
     spec = tb.GATES[name]
     ps = tuple(rng.uniform(-2 * np.pi, 2 * np.pi, spec.num_params))
     k = spec.num_qubits
-    theirs = np.asarray(Gate(QUIMB_LABELS[name], ps, tuple(range(k))).array).reshape(
-        2**k, 2**k
-    )
+    theirs = np.asarray(Gate(QUIMB_LABELS[name], ps, tuple(range(k))).array).reshape(2**k, 2**k)
     np.testing.assert_allclose(tb.gate_matrix(name, ps), theirs, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(sv.gate(name, ps), theirs, rtol=1e-12, atol=1e-12)
 
@@ -139,9 +136,7 @@ def test_qubit_order_matches_quimb(qtn):
 @pytest.mark.parametrize("n", [3, 6, 10])
 def test_random_circuit_matches_quimb(n, dtype, tol, rng, qtn):
     circ = random_circuit(n, 30, rng)
-    qc = qtn.CircuitMPS(
-        n, max_bond=None, cutoff=0.0, gate_opts={"cutoff_mode": "rsum2"}
-    )
+    qc = qtn.CircuitMPS(n, max_bond=None, cutoff=0.0, gate_opts={"cutoff_mode": "rsum2"})
     apply_to_quimb(qc, circ.operations)
     psi = tb.simulate(circ, dtype=dtype, cutoff=0.0)
     np.testing.assert_allclose(psi.to_dense(), quimb_dense(qc), **tol(dtype))
@@ -169,11 +164,9 @@ def test_random_circuit_matches_exact_quimb_circuit(rng, qtn):
 def test_qasm_file_matches_quimb(name, dtype, tol, qtn):
     """Exact states: ours against quimb's exact Circuit contraction."""
     path = SMALL / f"{name}.qasm"
-    ours = tb.simulate(
-        tb.Circuit.from_qasm(path), dtype=dtype, max_bond=None, cutoff=0.0
-    )
+    ours = tb.simulate(tb.Circuit.from_qasm(path), dtype=dtype, max_bond=None, cutoff=0.0)
     ref = qtn.Circuit.from_openqasm2_str(quimb_qasm_text(path))
-    assert ref.N == ours.num_qubits
+    assert ours.num_qubits == ref.N
     np.testing.assert_allclose(ours.to_dense(), quimb_dense(ref), **tol(dtype))
 
 
@@ -185,9 +178,7 @@ def test_qasm_file_matches_quimb_mps(name, dtype, tol, qtn):
     ``swap_sites_with_compress`` and loses ~1e-5 of the state on qft_12 even
     with ``cutoff=0``; the exact Circuit above covers those files.)"""
     path = SMALL / f"{name}.qasm"
-    ours = tb.simulate(
-        tb.Circuit.from_qasm(path), dtype=dtype, max_bond=None, cutoff=0.0
-    )
+    ours = tb.simulate(tb.Circuit.from_qasm(path), dtype=dtype, max_bond=None, cutoff=0.0)
     ref = quimb_from_file(qtn, path, max_bond=None, cutoff=0.0)
     np.testing.assert_allclose(ours.to_dense(), quimb_dense(ref), **tol(dtype))
 
@@ -218,9 +209,7 @@ def test_truncated_like_quimb(name, chi, dtype, tol, qtn):
     circ = tb.Circuit.from_qasm(path)
     exact = tb.simulate(circ, cutoff=0.0).to_dense()
     trunc = tb.Truncation(max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2")
-    ours = tb.simulate(
-        circ, max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2", dtype=dtype
-    )
+    ours = tb.simulate(circ, max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2", dtype=dtype)
     ref = quimb_from_file(qtn, path, **quimb_opts(trunc))
     theirs = quimb_dense(ref)
     assert 1 - _fidelity(ours.to_dense(), theirs) <= tol(dtype, "fidelity")
@@ -304,6 +293,4 @@ def test_qft_30_bond_not_above_quimb(qtn, shared):
     rng = np.random.default_rng(3)
     for _ in range(20):
         bits = "".join(map(str, rng.integers(0, 2, 30)))
-        assert ours.amplitude(bits) == pytest.approx(
-            complex(ref.psi.amplitude(bits)), abs=1e-6
-        )
+        assert ours.amplitude(bits) == pytest.approx(complex(ref.psi.amplitude(bits)), abs=1e-6)

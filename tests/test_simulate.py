@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 import statevector as sv
 import tensorbond as tb
 
@@ -43,9 +44,7 @@ def random_spec(
         else:
             g = tb.GATES[name]
             qs = tuple(int(q) for q in rng.permutation(n)[: g.num_qubits])
-            spec.append(
-                (name, qs, tuple(rng.uniform(-2 * np.pi, 2 * np.pi, g.num_params)))
-            )
+            spec.append((name, qs, tuple(rng.uniform(-2 * np.pi, 2 * np.pi, g.num_params))))
     return spec
 
 
@@ -171,7 +170,7 @@ RANK_DEFICIENT_SPEC = [
     ('cx', (8, 3), ()),
     ('u', (5,), (-2.328209591414935, -1.6057187832715272, -2.9311091751779963)),
     ('rzz', (3, 11), (-2.1061115288846146,)),
-    ("unitary", (0, 4), np.array([[(0.02443770928248723+0.39375061470163286j), (0.22456950164895428-0.47278943355465974j), (0.3903246598480992+0.11465455617444067j), (-0.5645160244550311+0.29364024423043594j)], [(0.603116757037334+0.4867563711144324j), (-0.11377590287584827+0.5641942994933227j), (0.08259744779257225+0.20630074778051474j), (-0.10102180983920828-0.0920353514931491j)], [(-0.23533529597057812-0.37505371554278033j), (-0.4964301725030139+0.37136776678206673j), (0.29808265935735606-0.08989791953245928j), (-0.5656985047446108+0.05143314627570109j)], [(-0.051388792737394814-0.21211521693734803j), (-0.0952823756249494+0.03664507213013795j), (-0.11339454615335955+0.8217818596824328j), (0.12373403091369173+0.4883143208035822j)]])),
+    ("unitary", (0, 4), np.array([[(0.02443770928248723+0.39375061470163286j), (0.22456950164895428-0.47278943355465974j), (0.3903246598480992+0.11465455617444067j), (-0.5645160244550311+0.29364024423043594j)], [(0.603116757037334+0.4867563711144324j), (-0.11377590287584827+0.5641942994933227j), (0.08259744779257225+0.20630074778051474j), (-0.10102180983920828-0.0920353514931491j)], [(-0.23533529597057812-0.37505371554278033j), (-0.4964301725030139+0.37136776678206673j), (0.29808265935735606-0.08989791953245928j), (-0.5656985047446108+0.05143314627570109j)], [(-0.051388792737394814-0.21211521693734803j), (-0.0952823756249494+0.03664507213013795j), (-0.11339454615335955+0.8217818596824328j), (0.12373403091369173+0.4883143208035822j)]])),  # noqa: E501
     ('id', (12,), ()),
     ('cz', (0, 10), ()),
     ('rxx', (3, 6), (3.4742906954365935,)),
@@ -210,7 +209,7 @@ def test_routings_truncated_agree(routing):
     rng = np.random.default_rng(5)
     n = 12
     spec = []
-    for layer in range(6):
+    for _layer in range(6):
         for q in range(n):
             spec.append(("u3", (q,), tuple(rng.uniform(0, 2 * np.pi, 3))))
         for _ in range(4):
@@ -240,9 +239,7 @@ def test_long_range_gates_both_orders(rng):
         ("unitary", (3, 9), sv.random_unitary(4, rng)),
     ]  # fmt: skip
     psi = tb.simulate(build(n, spec), cutoff=0.0)
-    np.testing.assert_allclose(
-        psi.to_dense(), reference(n, spec), rtol=1e-10, atol=1e-12
-    )
+    np.testing.assert_allclose(psi.to_dense(), reference(n, spec), rtol=1e-10, atol=1e-12)
 
 
 def test_compiled_circuit_reuse(rng):
@@ -357,15 +354,13 @@ def test_pauli_sums(case, rng):
     n, psi, ref = case
     terms = [_random_term(n, rng) for _ in range(5)]
     coeffs = rng.normal(size=5)
-    exact = sum(c * sv.expectation(ref, t, n) for c, t in zip(coeffs, terms))
-    as_list = [(float(c), _as_string(t)) for c, t in zip(coeffs, terms)]
+    exact = sum(c * sv.expectation(ref, t, n) for c, t in zip(coeffs, terms, strict=False))
+    as_list = [(float(c), _as_string(t)) for c, t in zip(coeffs, terms, strict=False)]
     val = psi.expectation(as_list)
     assert isinstance(val, float)
     assert val == pytest.approx(exact.real, abs=1e-10)
-    as_dict = {_as_string(t): float(c) for c, t in zip(coeffs, terms)}
-    exact_d = sum(
-        c * sv.expectation(ref, dict(_parse(s)), n) for s, c in as_dict.items()
-    )
+    as_dict = {_as_string(t): float(c) for c, t in zip(coeffs, terms, strict=False)}
+    exact_d = sum(c * sv.expectation(ref, dict(_parse(s)), n) for s, c in as_dict.items())
     assert psi.expectation(as_dict) == pytest.approx(exact_d.real, abs=1e-10)
     # complex coefficients give a complex value
     cval = psi.expectation([(1j, _as_string(terms[0])), (2.0, _as_string(terms[1]))])
@@ -451,9 +446,7 @@ def test_from_bitstring(bits, dtype):
     want = np.zeros(2 ** len(bits))
     want[index(bits)] = 1
     np.testing.assert_array_equal(psi.to_dense(), want)
-    np.testing.assert_array_equal(
-        tb.MPS.from_bitstring([int(b) for b in bits]).to_dense(), want
-    )
+    np.testing.assert_array_equal(tb.MPS.from_bitstring([int(b) for b in bits]).to_dense(), want)
     assert psi.amplitude(bits) == 1
     assert psi.bond_dims == [1] * (len(bits) - 1)
 
@@ -520,9 +513,7 @@ def test_initial_state_entangled(rng):
     first = tb.simulate(build(n, s1), cutoff=0.0)
     before = first.to_dense()
     both = tb.simulate(build(n, s2), initial_state=first, cutoff=0.0)
-    np.testing.assert_allclose(
-        both.to_dense(), reference(n, s1 + s2), rtol=1e-10, atol=1e-12
-    )
+    np.testing.assert_allclose(both.to_dense(), reference(n, s1 + s2), rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(first.to_dense(), before)
 
 
@@ -530,9 +521,7 @@ def test_initial_state_entangled(rng):
 def test_progress_callback(chunk, rng):
     circ, ref = generic_case(6, rng, extra=30)
     calls: list[tuple[int, int]] = []
-    psi = tb.simulate(
-        circ, cutoff=0.0, progress=lambda d, t: calls.append((d, t)), chunk=chunk
-    )
+    psi = tb.simulate(circ, cutoff=0.0, progress=lambda d, t: calls.append((d, t)), chunk=chunk)
     total = circ.num_gates
     assert calls, "progress was never called"
     assert all(t == total for _, t in calls)
@@ -595,9 +584,7 @@ def test_samples_shape_and_content(state10):
     assert s.bits.shape == (500, 10) and s.bits.dtype == np.uint8
     assert set(np.unique(s.bits)) <= {0, 1}
     strings = list(s)
-    assert len(strings) == 500 and all(
-        len(b) == 10 and set(b) <= {"0", "1"} for b in strings
-    )
+    assert len(strings) == 500 and all(len(b) == 10 and set(b) <= {"0", "1"} for b in strings)
     assert s[0] == strings[0] and s[499] == strings[-1]
     assert "".join(map(str, s.bits[7])) == s[7]
     counts = s.counts()
@@ -633,15 +620,7 @@ def test_sampling_deterministic_states():
     basis = tb.MPS.from_bitstring("1101001")
     assert basis.sample(50, seed=0).counts() == {"1101001": 50}
     ghz = tb.simulate(
-        tb.Circuit(8)
-        .h(0)
-        .cx(0, 1)
-        .cx(1, 2)
-        .cx(2, 3)
-        .cx(3, 4)
-        .cx(4, 5)
-        .cx(5, 6)
-        .cx(6, 7)
+        tb.Circuit(8).h(0).cx(0, 1).cx(1, 2).cx(2, 3).cx(3, 4).cx(4, 5).cx(5, 6).cx(6, 7)
     )
     counts = ghz.sample(2000, seed=5).counts()
     assert set(counts) == {"0" * 8, "1" * 8}
@@ -678,9 +657,7 @@ def brick16():
 
 def true_fidelity(psi: tb.MPS, exact: np.ndarray) -> float:
     v = psi.to_dense().astype(complex)
-    return float(
-        abs(np.vdot(exact, v)) ** 2 / np.vdot(v, v).real / np.vdot(exact, exact).real
-    )
+    return float(abs(np.vdot(exact, v)) ** 2 / np.vdot(v, v).real / np.vdot(exact, exact).real)
 
 
 @pytest.mark.parametrize("chi", [8, 12, 16, 24, 32])
@@ -707,9 +684,7 @@ def test_truncated_fidelity_estimate(brick16, chi):
 
 def test_truncation_improves_with_bond(brick16):
     _, circ, exact = brick16
-    fids = [
-        true_fidelity(tb.simulate(circ, max_bond=chi), exact) for chi in (4, 16, 64)
-    ]
+    fids = [true_fidelity(tb.simulate(circ, max_bond=chi), exact) for chi in (4, 16, 64)]
     assert fids[0] < fids[1] < fids[2]
     assert fids[2] > 0.999
 

@@ -36,8 +36,9 @@ def _check(a: np.ndarray, tol: float) -> None:
 
 
 @pytest.mark.parametrize("dtype", list(TOL))
-@pytest.mark.parametrize("shape", [(1, 1), (2, 1), (1, 5), (4, 2), (2, 4), (8, 8), (16, 8),
-                                   (8, 64), (3, 7)])
+@pytest.mark.parametrize(
+    "shape", [(1, 1), (2, 1), (1, 5), (4, 2), (2, 4), (8, 8), (16, 8), (8, 64), (3, 7)]
+)
 def test_random_small(dtype: type, shape: tuple[int, int]) -> None:
     rng = np.random.default_rng(sum(shape))
     _check(_random(rng, shape, dtype), TOL[dtype])

@@ -20,9 +20,9 @@ def _stub_names() -> tuple[set[str], dict[str, set[str]]]:
             top.add(node.name)
         elif isinstance(node, ast.ClassDef):
             top.add(node.name)
-            members[node.name] = {
-                n.name for n in node.body if isinstance(n, ast.FunctionDef)
-            } - {"__init__"}
+            members[node.name] = {n.name for n in node.body if isinstance(n, ast.FunctionDef)} - {
+                "__init__"
+            }
     return top, members
 
 

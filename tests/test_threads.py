@@ -90,7 +90,7 @@ def test_threads_querying_one_state_match_serial() -> None:
     for res in out:
         assert res[0] == serial[0]  # bit-identical
         assert res[1] == serial[1]
-        for a, b in zip(res[2:], serial[2:]):
+        for a, b in zip(res[2:], serial[2:], strict=False):
             np.testing.assert_array_equal(a, b)
     assert psi.center == center
 

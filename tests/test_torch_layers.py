@@ -21,8 +21,10 @@ def _one_thread():
 
 def _tt(rng, out_modes=(4, 3, 2), in_modes=(2, 5, 3), ranks=(3, 2), dtype=np.float64):
     r = [1, *ranks, 1]
-    cores = [rng.standard_normal((r[k], out_modes[k], in_modes[k], r[k + 1])).astype(dtype)
-             for k in range(len(in_modes))]
+    cores = [
+        rng.standard_normal((r[k], out_modes[k], in_modes[k], r[k + 1])).astype(dtype)
+        for k in range(len(in_modes))
+    ]
     return tb.TTMatrix.from_cores(cores)
 
 
@@ -46,8 +48,9 @@ def test_lowranklinear_equals_dense() -> None:
     lr = tb.LowRank.from_factors(rng.standard_normal((12, 3)), rng.standard_normal((3, 9)))
     layer = tb.LowRankLinear(lr, np.ones(12))
     x = rng.standard_normal((5, 9))
-    np.testing.assert_allclose(layer(torch.as_tensor(x)).detach().numpy(),
-                               x @ lr.to_dense().T + 1, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        layer(torch.as_tensor(x)).detach().numpy(), x @ lr.to_dense().T + 1, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_gradients_reach_the_cores() -> None:
@@ -67,9 +70,13 @@ def test_gradients_reach_the_cores() -> None:
 
 def _mlp(seed=0):
     torch.manual_seed(seed)
-    return torch.nn.Sequential(torch.nn.Linear(32, 64), torch.nn.ReLU(),
-                               torch.nn.Linear(64, 64), torch.nn.ReLU(),
-                               torch.nn.Linear(64, 8)).double()
+    return torch.nn.Sequential(
+        torch.nn.Linear(32, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 64),
+        torch.nn.ReLU(),
+        torch.nn.Linear(64, 8),
+    ).double()
 
 
 def test_compress_module_replaces_layers_and_matches_dense() -> None:
@@ -93,10 +100,12 @@ def test_compress_module_replaces_layers_and_matches_dense() -> None:
         w = model.get_submodule(layer.name).weight.detach().numpy()
         w2 = dense.get_submodule(layer.name).weight.detach().numpy()
         assert np.linalg.norm(w - w2) / np.linalg.norm(w) == pytest.approx(
-            layer.rel_error, rel=1e-6, abs=1e-9)
+            layer.rel_error, rel=1e-6, abs=1e-9
+        )
         # Biases are copied, never rounded.
-        assert torch.equal(small.get_submodule(layer.name).bias,
-                           model.get_submodule(layer.name).bias)
+        assert torch.equal(
+            small.get_submodule(layer.name).bias, model.get_submodule(layer.name).bias
+        )
 
 
 class _TwoBranches(torch.nn.Module):
@@ -121,8 +130,9 @@ def test_heal_reduces_distillation_loss_and_save_load(tmp_path) -> None:
     teacher = _mlp()
     x = torch.randn(256, 32, dtype=torch.float64)
     student, _ = tb.compress(teacher, ratio=6, healing=True)
-    report = tb.heal(student, teacher, x[:200], epochs=15, lr=3e-3, eval_data=x[200:],
-                     progress=False)
+    report = tb.heal(
+        student, teacher, x[:200], epochs=15, lr=3e-3, eval_data=x[200:], progress=False
+    )
     assert report.after < 0.8 * report.before
     assert len(report.history) == 15
     kl = tb.heal(student, teacher, x[:200], epochs=1, loss="kl", progress=False)
@@ -150,7 +160,7 @@ def test_torch_bad_input() -> None:
         tb.heal(_mlp(), _mlp(), torch.zeros(4, 32), epochs=-1)
     with pytest.raises(ValueError, match="loss"):
         tb.heal(_mlp(), _mlp(), torch.zeros(4, 32, dtype=torch.float64), loss="l1")
-    with pytest.raises(ValueError, match="no nn.Linear"):
+    with pytest.raises(ValueError, match=r"no nn\.Linear"):
         tb.compress(torch.nn.ReLU(), ratio=2)
 
 
@@ -158,8 +168,9 @@ def test_heal_refuses_one_shot_iterators() -> None:
     batches = (torch.zeros(4, 32, dtype=torch.float64) for _ in range(3))
     with pytest.raises(TypeError, match="re-iterable"):
         tb.heal(_mlp(), _mlp(), batches, epochs=2, progress=False)
-    report = tb.heal(_mlp(1), _mlp(), [torch.randn(4, 32, dtype=torch.float64)] * 3,
-                     epochs=2, progress=False)
+    report = tb.heal(
+        _mlp(1), _mlp(), [torch.randn(4, 32, dtype=torch.float64)] * 3, epochs=2, progress=False
+    )
     assert len(report.history) == 2 and report.history[1] > 0
 
 
@@ -172,8 +183,16 @@ def test_heal_train_mode_controls_dropout() -> None:
     for train_mode in (True, False):
         student = torch.nn.Sequential(torch.nn.Linear(8, 8), torch.nn.Dropout(0.5)).double()
         student.load_state_dict(teacher.state_dict())
-        report = tb.heal(student, teacher, x, epochs=1, lr=1e-9, batch_size=16,
-                         train_mode=train_mode, progress=False)
+        report = tb.heal(
+            student,
+            teacher,
+            x,
+            epochs=1,
+            lr=1e-9,
+            batch_size=16,
+            train_mode=train_mode,
+            progress=False,
+        )
         assert (report.history[0] > 0.01) == train_mode
         assert not student.training  # handed back in eval mode either way
 
@@ -214,24 +233,36 @@ def test_keyword_calibration_and_cosine_healing() -> None:
     model = _KeywordModel()
     x = torch.randn(64, 32, dtype=torch.float64)
     batch = {"features": x, "scale": torch.ones(64, dtype=torch.float64)}
-    student, report = tb.compress(model, ratio=4, calibration=batch, healing=True,
-                                  layers=["mlp.*"], ratio_of="layers")
+    student, report = tb.compress(
+        model, ratio=4, calibration=batch, healing=True, layers=["mlp.*"], ratio_of="layers"
+    )
     assert report.layers_ratio >= 4
     assert all(l.sensitivity > 0 for l in report.layers)
-    positional, _ = tb.compress(model, ratio=4, calibration=(x, batch["scale"]),
-                                layers=["mlp.*"], ratio_of="layers", healing=True)
+    positional, _ = tb.compress(
+        model,
+        ratio=4,
+        calibration=(x, batch["scale"]),
+        layers=["mlp.*"],
+        ratio_of="layers",
+        healing=True,
+    )
     with torch.no_grad():  # the same choice from positional calibration inputs
-        np.testing.assert_allclose(positional(**batch)["last_hidden_state"].numpy(),
-                                   student(**batch)["last_hidden_state"].numpy())
-    data = [{"features": x[i:i + 16], "scale": batch["scale"][i:i + 16]}
-            for i in range(0, 48, 16)]
+        np.testing.assert_allclose(
+            positional(**batch)["last_hidden_state"].numpy(),
+            student(**batch)["last_hidden_state"].numpy(),
+        )
+    data = [
+        {"features": x[i : i + 16], "scale": batch["scale"][i : i + 16]} for i in range(0, 48, 16)
+    ]
     held = [{"features": x[48:], "scale": batch["scale"][48:]}]
-    healed = tb.heal(student, model, data, epochs=20, lr=3e-3, loss="cosine",
-                     eval_data=held, progress=False)
+    healed = tb.heal(
+        student, model, data, epochs=20, lr=3e-3, loss="cosine", eval_data=held, progress=False
+    )
     assert 0 <= healed.after < 0.7 * healed.before
     with torch.no_grad():
         cos = torch.nn.functional.cosine_similarity(
-            student(**held[0])["last_hidden_state"], model(**held[0])["last_hidden_state"])
+            student(**held[0])["last_hidden_state"], model(**held[0])["last_hidden_state"]
+        )
     assert float(1 - cos.mean()) == pytest.approx(healed.after, rel=1e-9)
     with pytest.raises(TypeError, match="calibration"):
         tb.compress(model, ratio=4, calibration={"features": "text"})
@@ -242,13 +273,18 @@ def test_compress_module_by_output_error_fits_the_layer_outputs() -> None:
     gen = torch.Generator().manual_seed(3)
     scales = torch.logspace(1, -1, 32, dtype=torch.float64)
     x = torch.randn(400, 32, generator=gen, dtype=torch.float64) * scales
-    small, report = tb.compress(model, ratio=3, calibration=x, error_metric="output",
-                                formats=("dense", "lowrank"))
+    small, report = tb.compress(
+        model, ratio=3, calibration=x, error_metric="output", formats=("dense", "lowrank")
+    )
     assert report.error_metric == "output"
     assert any(l.format == "lowrank" for l in report.layers)
     inputs: dict[str, torch.Tensor] = {}
-    hooks = [model.get_submodule(l.name).register_forward_hook(
-        lambda _m, inp, _o, n=l.name: inputs.__setitem__(n, inp[0])) for l in report.layers]
+    hooks = [
+        model.get_submodule(l.name).register_forward_hook(
+            lambda _m, inp, _o, n=l.name: inputs.__setitem__(n, inp[0])
+        )
+        for l in report.layers
+    ]
     with torch.no_grad():
         model(x)
     for h in hooks:
@@ -258,8 +294,10 @@ def test_compress_module_by_output_error_fits_the_layer_outputs() -> None:
             a = inputs[l.name]
             y = model.get_submodule(l.name)(a)
             got = small.get_submodule(l.name)(a)
-            measured = float(torch.linalg.vector_norm(got - y) / torch.linalg.vector_norm(
-                y - model.get_submodule(l.name).bias))
+            measured = float(
+                torch.linalg.vector_norm(got - y)
+                / torch.linalg.vector_norm(y - model.get_submodule(l.name).bias)
+            )
             assert l.rel_error == pytest.approx(measured, rel=1e-3, abs=1e-6)
     # Fitting the outputs beats fitting the weights on the model's output.
     by_weight, _ = tb.compress(model, ratio=3, calibration=x, formats=("dense", "lowrank"))
@@ -284,8 +322,12 @@ class _Skips(torch.nn.Module):
 
 def test_output_error_needs_every_layer_to_run() -> None:
     with pytest.raises(ValueError, match="'unused' did not run"):
-        tb.compress(_Skips(), ratio=2, calibration=torch.ones(4, 8, dtype=torch.float64),
-                    error_metric="output")
+        tb.compress(
+            _Skips(),
+            ratio=2,
+            calibration=torch.ones(4, 8, dtype=torch.float64),
+            error_metric="output",
+        )
 
 
 def test_calibration_may_be_a_list_of_batches() -> None:
@@ -403,5 +445,6 @@ def test_heal_refuses_mismatched_outputs_and_non_finite_data() -> None:
         tb.heal(torch.nn.Linear(4, 3), torch.nn.Linear(4, 3), bad, epochs=1, progress=False)
     # Clean held-out data does not hide non-finite training data.
     with pytest.raises(ValueError, match="teacher's outputs contain NaN or infinite"):
-        tb.heal(torch.nn.Linear(4, 3), torch.nn.Linear(4, 3), bad, eval_data=x, epochs=1,
-                progress=False)
+        tb.heal(
+            torch.nn.Linear(4, 3), torch.nn.Linear(4, 3), bad, eval_data=x, epochs=1, progress=False
+        )

@@ -14,6 +14,7 @@ import threading
 
 import numpy as np
 import pytest
+
 import tensorbond as tb
 from conftest import TOLERANCES
 
@@ -59,9 +60,7 @@ def dense_reference(cores):
 def assert_close(got, ref, dtype, scale=1.0):
     """got ~= ref with the dtype's tolerances; atol grows with `scale` (long sums)."""
     t = TOLERANCES[np.dtype(dtype).name]
-    np.testing.assert_allclose(
-        got, ref, rtol=t["rtol"], atol=t["atol"] + t["rtol"] * scale
-    )
+    np.testing.assert_allclose(got, ref, rtol=t["rtol"], atol=t["atol"] + t["rtol"] * scale)
 
 
 def cut_values_reference(w, out_modes, in_modes):
@@ -188,8 +187,13 @@ def test_properties_match_numpy(rng, dtype):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize(
     ("max_bond", "cutoff", "mode"),
-    [(None, 1e-3, "rsum2"), (3, 0.0, "rsum2"), (None, 0.02, "abs"), (None, 0.05, "rel"),
-     (None, 1e-3, "sum2")],
+    [
+        (None, 1e-3, "rsum2"),
+        (3, 0.0, "rsum2"),
+        (None, 0.02, "abs"),
+        (None, 0.05, "rel"),
+        (None, 1e-3, "sum2"),
+    ],
 )
 def test_error_within_discarded_bound(rng, dtype, max_bond, cutoff, mode):
     # a TT of ranks (3, 3) plus noise: spectra with a clear tail to cut
@@ -270,12 +274,20 @@ def test_macs_match_formula(rng):
     r = [1, *ranks, 1]
     d = 3
     rtl = sum(
-        math.prod(in_modes[:k]) * in_modes[k] * r[k + 1] * r[k] * out_modes[k]
+        math.prod(in_modes[:k])
+        * in_modes[k]
+        * r[k + 1]
+        * r[k]
+        * out_modes[k]
         * math.prod(out_modes[k + 1 :])
         for k in range(d)
     )
     ltr = sum(
-        math.prod(out_modes[:k]) * r[k] * in_modes[k] * out_modes[k] * r[k + 1]
+        math.prod(out_modes[:k])
+        * r[k]
+        * in_modes[k]
+        * out_modes[k]
+        * r[k + 1]
         * math.prod(in_modes[k + 1 :])
         for k in range(d)
     )
@@ -369,7 +381,9 @@ def block_sum(a, b):
 @pytest.mark.parametrize("dtype", [np.float64, np.complex128])
 def test_round_finds_true_ranks(rng, dtype):
     a = random_cores(rng, (3, 4, 2, 3), (2, 2, 3, 4), (2, 3, 4), dtype)
-    doubled = tb.TTMatrix.from_cores(block_sum(a, [c * (2 if k == 0 else 1) for k, c in enumerate(a)]))
+    doubled = tb.TTMatrix.from_cores(
+        block_sum(a, [c * (2 if k == 0 else 1) for k, c in enumerate(a)])
+    )
     assert doubled.ranks == (4, 6, 8)
     rounded = doubled.round(cutoff=1e-13)
     assert rounded.ranks == (2, 3, 4)
@@ -407,8 +421,13 @@ def test_round_matches_svd_recompression(rng, dtype):
 @pytest.mark.reference
 @pytest.mark.parametrize(
     ("max_bond", "cutoff", "mode"),
-    [(None, 1e-3, "rsum2"), (None, 1e-6, "rsum2"), (6, 1e-8, "rsum2"), (None, 0.05, "rel"),
-     (None, 0.2, "abs")],
+    [
+        (None, 1e-3, "rsum2"),
+        (None, 1e-6, "rsum2"),
+        (6, 1e-8, "rsum2"),
+        (None, 0.05, "rel"),
+        (None, 0.2, "abs"),
+    ],
 )
 def test_matches_quimb_mpo_from_dense(rng, qtn, max_bond, cutoff, mode):
     d = 5  # 32 x 32, binary digits as quimb's dims=2
@@ -425,7 +444,8 @@ def test_matches_quimb_mpo_from_dense(rng, qtn, max_bond, cutoff, mode):
     np.testing.assert_allclose(ours.to_dense(), ref_dense, rtol=1e-10, atol=1e-12)
     assert abs(ours.error(w) - np.linalg.norm(w - ref_dense) / np.linalg.norm(w)) < 1e-8
     for got, want in zip(
-        ours.bond_singular_values(), cut_values_reference(ref_dense, (2,) * d, (2,) * d),
+        ours.bond_singular_values(),
+        cut_values_reference(ref_dense, (2,) * d, (2,) * d),
         strict=True,
     ):
         np.testing.assert_allclose(got, want[: len(got)], rtol=1e-8, atol=1e-11)
@@ -525,7 +545,10 @@ def test_lowrank_factors_and_round(rng):
     ("kwargs", "match"),
     [
         ({"in_modes": (3, 5)}, r"in_modes \(3, 5\) multiply to 15, but the matrix has 16 columns"),
-        ({"out_modes": (4, 4, 2)}, r"out_modes \(4, 4, 2\) multiply to 32, but the matrix has 12 rows"),
+        (
+            {"out_modes": (4, 4, 2)},
+            r"out_modes \(4, 4, 2\) multiply to 32, but the matrix has 12 rows",
+        ),
         ({"in_modes": (4, 4), "out_modes": (2, 2, 3)}, r"has 3 modes but in_modes \(4, 4\) has 2"),
         ({"in_modes": (2, 2, 2, 2), "out_modes": None}, r"cannot split 12 into 4 modes >= 2"),
         ({"num_cores": 2, "in_modes": (2, 2, 4)}, r"num_cores=2 disagrees with the 3 modes"),
@@ -543,7 +566,9 @@ def test_from_dense_errors(rng, kwargs, match):
 def test_bad_weights():
     w = np.ones((8, 8))
     w[2, 3] = np.nan
-    with pytest.raises(ValueError, match=r"w contains 1 NaN or infinite value\(s\), the first at index \(2, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"w contains 1 NaN or infinite value\(s\), the first at index \(2, 3\)"
+    ):
         tb.TTMatrix.from_dense(w)
     with pytest.raises(ValueError, match=r"NaN or infinite"):
         tb.LowRank.from_dense(np.full((3, 3), np.inf))
@@ -583,7 +608,9 @@ def test_product_errors(rng):
     tt = tb.TTMatrix.from_dense(rand(rng, (12, 16)), (4, 4), (3, 4))
     with pytest.raises(ValueError, match=r"x has 15 rows but the matrix has 16 columns"):
         tt @ np.ones(15)
-    with pytest.raises(ValueError, match=r"x must have shape \(16,\) or \(16, k\), got \(2, 16, 3\)"):
+    with pytest.raises(
+        ValueError, match=r"x must have shape \(16,\) or \(16, k\), got \(2, 16, 3\)"
+    ):
         tt @ np.ones((2, 16, 3))
     with pytest.raises(ValueError, match=r"forward: x must have shape \(\.\.\., 16\)"):
         tt.forward(np.ones((3, 12)))

@@ -80,7 +80,13 @@ from .paths import default_out_dir, default_shared, find_shared
 from .plots import PLOT_NAMES, make_plots
 from .report import render_markdown, write_outputs, write_part
 from .runner import METHOD, Settings, run_suite
-from .workloads import KernelCase, default_workloads, load_inputs, make_kernel_case, select_workloads
+from .workloads import (
+    KernelCase,
+    default_workloads,
+    load_inputs,
+    make_kernel_case,
+    select_workloads,
+)
 
 __all__ = [
     "CONTESTANTS",

@@ -23,38 +23,67 @@ DESCRIPTION = (
 
 def add_arguments(b: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Add the suite's options to ``b``; returns it."""
-    b.add_argument("--quick", action="store_true",
-                   help="a small subset (under 2 minutes); results get a -quick suffix "
-                   "and leave the latest.* files alone")
-    b.add_argument("--out", help="results folder (default <repo>/bench/results in a "
-                   "checkout, else ./bench-results)")
-    b.add_argument("--suite", choices=["all", "circuits", "dynamic", "compression"],
-                   default="all",
-                   help="circuits (MPS simulation against quimb and qiskit-aer), dynamic "
-                   "(shots/s of mid-circuit measurement and noise against qiskit-aer), "
-                   "compression (TT-matrix forward and TT-SVD against the GEMM rate, "
-                   "tensorly and tensorly-torch; compress objectives) or all (default)")
-    b.add_argument("--only", nargs="+", metavar="NAME",
-                   help="run only workloads whose name, family or group matches "
-                   "(shell globs, e.g. brick_50x20 'kernel:*' qasmbench); results get "
-                   "a -partial suffix and leave the latest.* files alone")
-    b.add_argument("--repeats", type=int, default=3,
-                   help="timed repetitions per contestant (default 3)")
-    b.add_argument("--time-limit", type=float, default=None, metavar="S",
-                   help="seconds one run may take before the contestant is recorded "
-                   "as timed out (default 60, 5 with --quick)")
-    b.add_argument("--contestants", nargs="+", metavar="NAME",
-                   choices=["tensorbond", "quimb", "aer", "aer_lapack"],
-                   help="run only these contestants")
-    b.add_argument("--no-memory", action="store_true",
-                   help="do not measure the peak memory of the first run")
+    b.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small subset (under 2 minutes); results get a -quick suffix "
+        "and leave the latest.* files alone",
+    )
+    b.add_argument(
+        "--out",
+        help="results folder (default <repo>/bench/results in a checkout, else ./bench-results)",
+    )
+    b.add_argument(
+        "--suite",
+        choices=["all", "circuits", "dynamic", "compression"],
+        default="all",
+        help="circuits (MPS simulation against quimb and qiskit-aer), dynamic "
+        "(shots/s of mid-circuit measurement and noise against qiskit-aer), "
+        "compression (TT-matrix forward and TT-SVD against the GEMM rate, "
+        "tensorly and tensorly-torch; compress objectives) or all (default)",
+    )
+    b.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only workloads whose name, family or group matches "
+        "(shell globs, e.g. brick_50x20 'kernel:*' qasmbench); results get "
+        "a -partial suffix and leave the latest.* files alone",
+    )
+    b.add_argument(
+        "--repeats", type=int, default=3, help="timed repetitions per contestant (default 3)"
+    )
+    b.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        metavar="S",
+        help="seconds one run may take before the contestant is recorded "
+        "as timed out (default 60, 5 with --quick)",
+    )
+    b.add_argument(
+        "--contestants",
+        nargs="+",
+        metavar="NAME",
+        choices=["tensorbond", "quimb", "aer", "aer_lapack"],
+        help="run only these contestants",
+    )
+    b.add_argument(
+        "--no-memory", action="store_true", help="do not measure the peak memory of the first run"
+    )
     b.add_argument("--no-plots", action="store_true", help="write no PNG plots")
-    b.add_argument("--shared", help="folder with circuits/ and qasmbench/ (default "
-                   "$TENSORBOND_SHARED, else the shared folder beside the repository "
-                   "checkout, <repo>/../shared)")
+    b.add_argument(
+        "--shared",
+        help="folder with circuits/ and qasmbench/ (default "
+        "$TENSORBOND_SHARED, else the shared folder beside the repository "
+        "checkout, <repo>/../shared)",
+    )
     b.add_argument("--list", action="store_true", help="list the workloads and exit")
-    b.add_argument("--json", action="store_true",
-                   help="print the results as JSON instead of the markdown tables")
+    b.add_argument(
+        "--json",
+        action="store_true",
+        help="print the results as JSON instead of the markdown tables",
+    )
     b.add_argument("--no-progress", action="store_true", help="no progress bar")
     return b
 
@@ -70,8 +99,11 @@ def run(args: argparse.Namespace) -> int:
         print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
         return 2
     if args.suite in ("compression", "dynamic") and (args.only or args.contestants):
-        print("tensorbond bench: --only and --contestants select circuit workloads; "
-              "use --suite circuits or all", file=sys.stderr)
+        print(
+            "tensorbond bench: --only and --contestants select circuit workloads; "
+            "use --suite circuits or all",
+            file=sys.stderr,
+        )
         return 2
     docs: dict[str, Any] = {}
     if args.suite in ("all", "circuits"):
@@ -94,8 +126,9 @@ def _bench_part(args: argparse.Namespace, name: str, **run_args: Any) -> dict[st
     from .paths import default_out_dir
 
     part = {"dynamic": dynamic, "tt": tt}[name]
-    doc = part.run(quick=args.quick, repeats=None if args.repeats == 3 else args.repeats,
-                   **run_args)
+    doc = part.run(
+        quick=args.quick, repeats=None if args.repeats == 3 else args.repeats, **run_args
+    )
     written = part.write(doc, args.out or default_out_dir())
     if not args.json:
         print(part.render_markdown(doc))
@@ -116,22 +149,27 @@ def _bench_circuits(args: argparse.Namespace) -> dict[str, Any]:
         for w in workloads:
             print(f"{w.name:45s} {w.group:10s} {w.source}")
         return {}
-    limit = args.time_limit if args.time_limit is not None else (5.0 if args.quick
-                                                                  else 60.0)
+    limit = args.time_limit if args.time_limit is not None else (5.0 if args.quick else 60.0)
     settings = Settings(
-        quick=args.quick, repeats=args.repeats, time_limit_s=limit,
-        reference_budget_s=10.0 if args.quick else 60.0, memory=not args.no_memory,
+        quick=args.quick,
+        repeats=args.repeats,
+        time_limit_s=limit,
+        reference_budget_s=10.0 if args.quick else 60.0,
+        memory=not args.no_memory,
         contestants=tuple(args.contestants or CONTESTANT_NAMES),
-        only=tuple(args.only or ()))
+        only=tuple(args.only or ()),
+    )
     doc = run_suite(workloads, settings=settings, progress=not args.no_progress)
     written = write_outputs(doc, args.out or default_out_dir(), plots=not args.no_plots)
     if written["plot_error"]:
         print(f"tensorbond bench: {written['plot_error']}", file=sys.stderr)
     if not args.json:
         print(render_markdown(doc))
-    print(f"wrote {written['json']}, {written['md']}"
-          + (f" and {len(written['plots'])} plots" if written["plots"] else ""),
-          file=sys.stderr)
+    print(
+        f"wrote {written['json']}, {written['md']}"
+        + (f" and {len(written['plots'])} plots" if written["plots"] else ""),
+        file=sys.stderr,
+    )
     return doc
 
 
@@ -148,8 +186,16 @@ def main(argv: Sequence[str] | None = None, *, prog: str = "tensorbond bench") -
         # The reader (e.g. `| head`) has closed the pipe: stop quietly.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
-    except (ValueError, TypeError, IndexError, KeyError, NotImplementedError, OSError,
-            ArithmeticError, ImportError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        NotImplementedError,
+        OSError,
+        ArithmeticError,
+        ImportError,
+    ) as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

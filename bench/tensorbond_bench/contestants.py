@@ -60,6 +60,7 @@ QUIMB_GATE_NAMES = {
     "cswap": "CSWAP",
 }
 
+
 def quimb_gates(circuit: Any) -> tuple[list[Any], list[str]]:
     """The circuit's gates as quimb ``Gate`` objects, and the names passed raw.
 
@@ -96,9 +97,7 @@ def _check_static(circuit: Any, tool: str) -> None:
         if op.kind == "reset":
             raise Unsupported(f"{tool} runs no reset (operation {i})")
         if op.condition is not None:
-            raise Unsupported(
-                f"{tool} runs no classically controlled gate (operation {i})"
-            )
+            raise Unsupported(f"{tool} runs no classically controlled gate (operation {i})")
         if op.kind == "measure":
             measured.update(op.qubits)
         elif op.kind == "gate" and measured.intersection(op.qubits):
@@ -258,9 +257,7 @@ def prepare_quimb(w: Workload, inputs: Inputs) -> Prepared:
     if w.kind == "sampling":
         circ = build()
         seeds = iter(range(10**9))
-        notes.append(
-            "list(CircuitMPS.sample(shots)) of the prepared state (bitstrings)"
-        )
+        notes.append("list(CircuitMPS.sample(shots)) of the prepared state (bitstrings)")
         return Prepared(
             run=lambda _: list(circ.sample(w.shots, seed=next(seeds))),
             inspect=lambda _: inspect(circ),
@@ -309,9 +306,7 @@ def prepare_aer(w: Workload, inputs: Inputs, *, lapack: bool = False) -> Prepare
     foreign = sorted({inst.operation.name for inst in qc.data} - basis)
     if foreign:
         qc = transpile(qc, sim, optimization_level=0)
-        notes.append(
-            f"transpiled (optimization_level=0) to unroll {', '.join(foreign)}"
-        )
+        notes.append(f"transpiled (optimization_level=0) to unroll {', '.join(foreign)}")
 
     def inspect_saved(res: Any) -> dict[str, Any]:
         saved = res.data(0)["matrix_product_state"]

@@ -69,11 +69,15 @@ def _aer_runner(circuit: tb.Circuit, noise: Any, shots: int, max_bond: int) -> A
     from qiskit import transpile
     from qiskit_aer import AerSimulator
 
-    sim = AerSimulator(method="matrix_product_state",
-                       matrix_product_state_max_bond_dimension=max_bond,
-                       matrix_product_state_truncation_threshold=1e-10,
-                       max_parallel_threads=1, max_parallel_experiments=1,
-                       max_parallel_shots=1, noise_model=noise)
+    sim = AerSimulator(
+        method="matrix_product_state",
+        matrix_product_state_max_bond_dimension=max_bond,
+        matrix_product_state_truncation_threshold=1e-10,
+        max_parallel_threads=1,
+        max_parallel_experiments=1,
+        max_parallel_shots=1,
+        noise_model=noise,
+    )
     qc = circuit.to_qiskit()
     basis = set(sim.configuration().basis_gates) | {"measure", "barrier", "reset", "if_else"}
     if {inst.operation.name for inst in qc.data} - basis:  # aer's target caps qubits at 63
@@ -86,10 +90,22 @@ def _aer_runner(circuit: tb.Circuit, noise: Any, shots: int, max_bond: int) -> A
     return once
 
 
-def _case(name: str, circuit: tb.Circuit, noise: Any, aer_noise: Any, *, shots: int,
-          max_bond: int, repeats: int) -> dict[str, Any]:
-    row: dict[str, Any] = {"case": name, "qubits": circuit.num_qubits, "shots": shots,
-                           "max_bond": max_bond}
+def _case(
+    name: str,
+    circuit: tb.Circuit,
+    noise: Any,
+    aer_noise: Any,
+    *,
+    shots: int,
+    max_bond: int,
+    repeats: int,
+) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "case": name,
+        "qubits": circuit.num_qubits,
+        "shots": shots,
+        "max_bond": max_bond,
+    }
     try:
         aer = _aer_runner(circuit, aer_noise, shots, max_bond)
     except ImportError as exc:
@@ -110,25 +126,41 @@ def _case(name: str, circuit: tb.Circuit, noise: Any, aer_noise: Any, *, shots: 
                 row["aer"], aer = {"status": counts}, None
     assert res is not None
     t = statistics.median(ours)
-    row["tensorbond"] = {"seconds": t, "shots_per_s": shots / t, "branches": res.branches,
-                         "mean_ones": mean_ones(res.counts),
-                         "ones_stderr": ones_stderr(res.counts),
-                         "fidelity_estimate": res.fidelity_estimate}
+    row["tensorbond"] = {
+        "seconds": t,
+        "shots_per_s": shots / t,
+        "branches": res.branches,
+        "mean_ones": mean_ones(res.counts),
+        "ones_stderr": ones_stderr(res.counts),
+        "fidelity_estimate": res.fidelity_estimate,
+    }
     if aer is not None and theirs:
         ta = statistics.median(theirs)
-        row["aer"] = {"seconds": ta, "shots_per_s": shots / ta, "mean_ones": mean_ones(counts),
-                      "ones_stderr": ones_stderr(counts)}
+        row["aer"] = {
+            "seconds": ta,
+            "shots_per_s": shots / ta,
+            "mean_ones": mean_ones(counts),
+            "ones_stderr": ones_stderr(counts),
+        }
         row["speedup"] = ta / t
         # How far apart the two means are, in standard errors of their difference.
         se = (row["tensorbond"]["ones_stderr"] ** 2 + row["aer"]["ones_stderr"] ** 2) ** 0.5
         row["ones_z"] = abs(row["tensorbond"]["mean_ones"] - row["aer"]["mean_ones"]) / max(
-            se, 1e-300)
+            se, 1e-300
+        )
     return row
 
 
-def run(*, quick: bool = False, shared: str | os.PathLike[str] | None = None,
-        shots: int | None = None, repeats: int | None = None, max_bond: int = 32,
-        p1: float = 0.001, p2: float = 0.01) -> dict[str, Any]:
+def run(
+    *,
+    quick: bool = False,
+    shared: str | os.PathLike[str] | None = None,
+    shots: int | None = None,
+    repeats: int | None = None,
+    max_bond: int = 32,
+    p1: float = 0.001,
+    p2: float = 0.01,
+) -> dict[str, Any]:
     """Run the dynamic-circuit benchmarks; returns the JSON-ready results.
 
     Defaults: 200 shots, 3 repeats (aer takes about 100 s per run of the
@@ -141,8 +173,17 @@ def run(*, quick: bool = False, shared: str | os.PathLike[str] | None = None,
     rows = []
     qasm = find_shared(shared) / "qasmbench" / "large" / "cc_n64.qasm"
     if qasm.exists():
-        rows.append(_case("cc_n64", tb.Circuit.from_qasm(qasm), None, None, shots=shots,
-                          max_bond=max_bond, repeats=repeats))
+        rows.append(
+            _case(
+                "cc_n64",
+                tb.Circuit.from_qasm(qasm),
+                None,
+                None,
+                shots=shots,
+                max_bond=max_bond,
+                repeats=repeats,
+            )
+        )
     else:
         notes.append(f"{qasm} not found: cc_n64 skipped")
     n, depth = (20, 6) if quick else (50, 10)
@@ -151,36 +192,65 @@ def run(*, quick: bool = False, shared: str | os.PathLike[str] | None = None,
         aer_nm = _aer_noise(p1, p2)
     except ImportError:
         aer_nm = None
-    rows.append(_case(f"brick_{n}x{depth} depolarizing p1={p1:g} p2={p2:g}", circuit, noise,
-                      aer_nm, shots=shots, max_bond=max_bond, repeats=repeats))
-    return {"machine": environment.machine_info(), "quick": quick, "shots": shots, "repeats": repeats,
-            "max_bond": max_bond, "rows": rows, "notes": notes}
+    rows.append(
+        _case(
+            f"brick_{n}x{depth} depolarizing p1={p1:g} p2={p2:g}",
+            circuit,
+            noise,
+            aer_nm,
+            shots=shots,
+            max_bond=max_bond,
+            repeats=repeats,
+        )
+    )
+    return {
+        "machine": environment.machine_info(),
+        "quick": quick,
+        "shots": shots,
+        "repeats": repeats,
+        "max_bond": max_bond,
+        "rows": rows,
+        "notes": notes,
+    }
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
     """The results as a markdown table."""
-    md = ["# Dynamic and noisy circuits: shots per second", "",
-          f"`tensorbond bench --suite dynamic`{' --quick' if doc['quick'] else ''}: "
-          f"{doc['shots']} shots, max_bond {doc['max_bond']}, cutoff 1e-10, one thread, "
-          f"median of {doc['repeats']} interleaved runs, qiskit-aer's matrix_product_state "
-          "method with the same noise model. Mean ones per shot: both tools sample the same "
-          "distribution when the means agree within a few standard errors of their "
-          "difference (z).", "",
-          "| case | qubits | tensorbond shots/s | branches | aer shots/s | speed-up "
-          "| mean ones tb / aer | z |", "|---|---|---|---|---|---|---|---|"]
+    md = [
+        "# Dynamic and noisy circuits: shots per second",
+        "",
+        f"`tensorbond bench --suite dynamic`{' --quick' if doc['quick'] else ''}: "
+        f"{doc['shots']} shots, max_bond {doc['max_bond']}, cutoff 1e-10, one thread, "
+        f"median of {doc['repeats']} interleaved runs, qiskit-aer's matrix_product_state "
+        "method with the same noise model. Mean ones per shot: both tools sample the same "
+        "distribution when the means agree within a few standard errors of their "
+        "difference (z).",
+        "",
+        "| case | qubits | tensorbond shots/s | branches | aer shots/s | speed-up "
+        "| mean ones tb / aer | z |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for r in doc["rows"]:
         o, a = r["tensorbond"], r["aer"]
         rate = f"{a['shots_per_s']:.1f}" if "shots_per_s" in a else a.get("status", "-")
         sp = f"{r['speedup']:.1f}x" if "speedup" in r else "-"
-        md.append(f"| {r['case']} | {r['qubits']} | {o['shots_per_s']:.1f} | {o['branches']} "
-                  f"| {rate} | {sp} | {o['mean_ones']:.3f} / "
-                  f"{a.get('mean_ones', float('nan')):.3f} | {r.get('ones_z', float('nan')):.1f} |")
+        md.append(
+            f"| {r['case']} | {r['qubits']} | {o['shots_per_s']:.1f} | {o['branches']} "
+            f"| {rate} | {sp} | {o['mean_ones']:.3f} / "
+            f"{a.get('mean_ones', float('nan')):.3f} | {r.get('ones_z', float('nan')):.1f} |"
+        )
     m = doc["machine"]
     git = m.get("git") or {}
-    rev = (git.get("short", "?") + ("+dirty" if git.get("dirty") else "")
-           if isinstance(git, dict) else str(git))
-    md += ["", f"Machine: {m.get('cpu_model')}, {m.get('cpu_count')} cores, Python "
-           f"{m.get('python')}, tensorbond git {rev}."]
+    rev = (
+        git.get("short", "?") + ("+dirty" if git.get("dirty") else "")
+        if isinstance(git, dict)
+        else str(git)
+    )
+    md += [
+        "",
+        f"Machine: {m.get('cpu_model')}, {m.get('cpu_count')} cores, Python "
+        f"{m.get('python')}, tensorbond git {rev}.",
+    ]
     md += [f"- {n}" for n in doc["notes"]]
     return "\n".join(md) + "\n"
 

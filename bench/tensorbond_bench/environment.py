@@ -62,20 +62,16 @@ def _import_tools(tools: Iterable[str] = CONTESTANT_NAMES) -> dict[str, str | No
     if "quimb" in tools:
         try:
             import quimb.tensor  # type: ignore[import-untyped]  # noqa: F401
-        except Exception as exc:  # noqa: BLE001 (ImportError, or a broken install)
-            out["quimb"] = (
-                f"quimb is not importable ({exc}); pip install tensorbond[bench]"
-            )
+        except Exception as exc:
+            out["quimb"] = f"quimb is not importable ({exc}); pip install tensorbond[bench]"
         else:
             out["quimb"] = None
     if tools & {"aer", "aer_lapack"}:
         try:
             import qiskit  # type: ignore[import-untyped]  # noqa: F401
             import qiskit_aer  # type: ignore[import-untyped]  # noqa: F401
-        except Exception as exc:  # noqa: BLE001 (recorded as the reason)
-            reason = (
-                f"qiskit-aer is not importable ({exc}); pip install tensorbond[bench]"
-            )
+        except Exception as exc:
+            reason = f"qiskit-aer is not importable ({exc}); pip install tensorbond[bench]"
             out["aer"] = out["aer_lapack"] = reason
         else:
             out["aer"] = out["aer_lapack"] = None
@@ -106,7 +102,7 @@ def machine_info() -> dict[str, Any]:
             from importlib.metadata import version
 
             versions[pkg] = version(pkg)
-        except Exception:  # noqa: BLE001 (not installed: no version)
+        except Exception:
             versions[pkg] = None
     info["versions"] = versions
     try:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .model import Inputs, Workload
 
+
 def svd_floor(
     shapes: Iterable[Sequence[int]], *, dtype: Any = np.complex128, seed: int = 0
 ) -> float:

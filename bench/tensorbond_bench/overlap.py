@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+
 def mps_site_tensors(state: Any) -> list[np.ndarray]:
     """Site tensors ``(chi_left, 2, chi_right)`` of a tensorbond MPS in qubit order.
 
@@ -40,11 +41,9 @@ def mps_overlap(a: Any, b: Any) -> complex:
     if len(ta) != len(tb_):
         raise ValueError(f"MPS of {len(ta)} and {len(tb_)} sites have no overlap")
     env = np.ones((1, 1), dtype=np.complex128)
-    for x, y in zip(ta, tb_):
+    for x, y in zip(ta, tb_, strict=False):
         if x.ndim != 3 or y.ndim != 3 or x.shape[1] != y.shape[1]:
-            raise ValueError(
-                f"site tensors of shapes {x.shape} and {y.shape} do not match"
-            )
+            raise ValueError(f"site tensors of shapes {x.shape} and {y.shape} do not match")
         t = np.tensordot(env, y, axes=(1, 0))  # (la, s, rb)
         env = np.tensordot(x.conj(), t, axes=([0, 1], [0, 1]))  # (ra, rb)
     if env.shape != (1, 1):

@@ -54,7 +54,7 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
     fig, axes = plt.subplots(
         1, max(1, len(sweeps)), figsize=(5 * max(1, len(sweeps)), 4), squeeze=False
     )
-    for ax, (fam, ws) in zip(axes[0], sweeps.items()):
+    for ax, (fam, ws) in zip(axes[0], sweeps.items(), strict=False):
         ws = sorted(ws, key=lambda wd: wd["workload"]["max_bond"])
         for c in names:
             pts = [
@@ -63,14 +63,10 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
                 if c in wd["results"] and wd["results"][c]["status"] == "ok"
             ]
             if pts:
-                ax.plot(*zip(*pts), "o-", label=c, color=_COLORS.get(c))
-        pts = [
-            (wd["workload"]["max_bond"], wd["floor_s"])
-            for wd in ws
-            if wd.get("floor_s")
-        ]
+                ax.plot(*zip(*pts, strict=False), "o-", label=c, color=_COLORS.get(c))
+        pts = [(wd["workload"]["max_bond"], wd["floor_s"]) for wd in ws if wd.get("floor_s")]
         if pts:
-            ax.plot(*zip(*pts), "k--", label="SVD floor")
+            ax.plot(*zip(*pts, strict=False), "k--", label="SVD floor")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("max_bond")
@@ -112,9 +108,7 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
     # fidelity vs time: the circuit sweeps as lines, the other circuits as points
     path = Path(f"{prefix}-fidelity_vs_time.png")
     circ_sweeps = {
-        f: ws
-        for f, ws in sweeps.items()
-        if all(wd["workload"]["kind"] == "circuit" for wd in ws)
+        f: ws for f, ws in sweeps.items() if all(wd["workload"]["kind"] == "circuit" for wd in ws)
     }
     panels = [
         *circ_sweeps.items(),
@@ -128,10 +122,8 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
             ],
         ),
     ]
-    fig, axes = plt.subplots(
-        1, len(panels), figsize=(5 * len(panels), 4.2), squeeze=False
-    )
-    for ax, (title, ws) in zip(axes[0], panels):
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 4.2), squeeze=False)
+    for ax, (title, ws) in zip(axes[0], panels, strict=False):
         ws = sorted(ws, key=lambda wd: wd["workload"]["max_bond"] or 0)
         for c in names:
             true_pts, est_pts = [], []
@@ -142,17 +134,15 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
                 if r.get("true_fidelity") is not None:
                     true_pts.append((r["median_s"], max(1e-16, 1 - r["true_fidelity"])))
                 elif c == "tensorbond" and r.get("fidelity_estimate") is not None:
-                    est_pts.append(
-                        (r["median_s"], max(1e-16, 1 - r["fidelity_estimate"]))
-                    )
+                    est_pts.append((r["median_s"], max(1e-16, 1 - r["fidelity_estimate"])))
             style = "o-" if title in circ_sweeps else "o"
             if true_pts:
                 ax.plot(
-                    *zip(*true_pts), style, label=c, color=_COLORS.get(c), alpha=0.8
+                    *zip(*true_pts, strict=False), style, label=c, color=_COLORS.get(c), alpha=0.8
                 )
             if est_pts:
                 ax.plot(
-                    *zip(*est_pts),
+                    *zip(*est_pts, strict=False),
                     "o",
                     mfc="none",
                     color=_COLORS.get(c),

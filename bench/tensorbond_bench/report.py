@@ -12,6 +12,7 @@ from typing import Any
 from .model import _RELIABLE_REFERENCE, CONTESTANT_NAMES, _describe, _jsonable
 from .plots import PLOT_NAMES, make_plots
 
+
 def _fmt_t(t: float | None) -> str:
     if t is None:
         return "-"
@@ -47,9 +48,7 @@ def _table(header: Sequence[str], rows: Iterable[Sequence[str]]) -> list[str]:
     return out
 
 
-def render_markdown(
-    doc: dict[str, Any], *, plots: Sequence[tuple[str, str]] = ()
-) -> str:
+def render_markdown(doc: dict[str, Any], *, plots: Sequence[tuple[str, str]] = ()) -> str:
     """The results as markdown: header, time, accuracy and memory tables, failures.
 
     ``plots`` are ``(title, relative path)`` pairs embedded at the end.
@@ -139,9 +138,7 @@ def render_markdown(
     for wd in wls:
         row = [wd["workload"]["name"]]
         row += [
-            _fmt_f(ok(wd, c, "fidelity_estimate"))
-            for c in names
-            if c in ("tensorbond", "quimb")
+            _fmt_f(ok(wd, c, "fidelity_estimate")) for c in names if c in ("tensorbond", "quimb")
         ]
         ref = wd.get("reference")
         mark = " †" if ref and ref["fidelity_estimate"] < _RELIABLE_REFERENCE else ""
@@ -252,9 +249,7 @@ def write_outputs(
     stem = f"{doc['created'][:10]}-{git.get('short') or 'nogit'}"
     if st.get("quick"):
         stem += "-quick"
-    partial = bool(st.get("only")) or set(st.get("contestants", ())) != set(
-        CONTESTANT_NAMES
-    )
+    partial = bool(st.get("only")) or set(st.get("contestants", ())) != set(CONTESTANT_NAMES)
     if partial:
         stem += "-partial"
     if latest is None:
@@ -266,7 +261,7 @@ def write_outputs(
             pngs = make_plots(doc, out / stem)
         except ImportError as exc:
             written["plot_error"] = f"no plots: {exc} (pip install matplotlib)"
-        except Exception as exc:  # noqa: BLE001 (a plot must not lose the results)
+        except Exception as exc:
             written["plot_error"] = f"plotting failed: {_describe(exc)}"
     titles = dict(
         zip(
@@ -276,15 +271,14 @@ def write_outputs(
                 "time ratio per workload",
                 "fidelity against time",
             ),
+            strict=False,
         )
     )
     jpath = out / f"{stem}.json"
     jpath.write_text(json.dumps(_jsonable(doc), indent=1) + "\n", encoding="utf-8")
     mpath = out / f"{stem}.md"
     mpath.write_text(
-        render_markdown(
-            doc, plots=[(titles[p.name[len(stem) + 1 : -4]], p.name) for p in pngs]
-        ),
+        render_markdown(doc, plots=[(titles[p.name[len(stem) + 1 : -4]], p.name) for p in pngs]),
         encoding="utf-8",
     )
     written["json"], written["md"] = str(jpath), str(mpath)
@@ -312,8 +306,9 @@ def write_outputs(
     return written
 
 
-def write_part(doc: dict[str, Any], out_dir: str | os.PathLike[str], stem: str,
-               markdown: str) -> dict[str, Path]:
+def write_part(
+    doc: dict[str, Any], out_dir: str | os.PathLike[str], stem: str, markdown: str
+) -> dict[str, Path]:
     """Write a suite part's ``<stem>.md`` and ``<stem>.json`` (``-quick``
     suffixed for quick runs) to ``out_dir``; returns their paths."""
     out = Path(out_dir)

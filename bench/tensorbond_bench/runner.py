@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import math
 import shutil
@@ -110,9 +111,7 @@ def run_suite(
         raise ValueError(f"repeats must be at least 1, got {st.repeats}")
     unknown = set(st.contestants) - set(CONTESTANTS)
     if unknown:
-        raise ValueError(
-            f"unknown contestants {sorted(unknown)}; known: {list(CONTESTANTS)}"
-        )
+        raise ValueError(f"unknown contestants {sorted(unknown)}; known: {list(CONTESTANTS)}")
     t_start = time.perf_counter()
     pin_notes = environment.pin_threads(["tensorbond"])  # the parent runs the floor and references
     avail: dict[str, str | None] = {}
@@ -204,7 +203,7 @@ def _run_workload(
     else:
         try:
             inputs = load_inputs(w)
-        except Exception as exc:  # noqa: BLE001 (recorded as the reason)
+        except Exception as exc:
             for name in st.contestants:
                 rep.results[name] = Result(name, "error", f"inputs: {_describe(exc)}")
             return rep
@@ -240,20 +239,14 @@ def _run_workload(
             res.notes = list(ready.get("notes") or [])
             pools.setdefault(name, ready.get("threadpools"))
             if w.kind == "kernel" and name == "tensorbond":
-                try:  # the other tools start from the same tensors
-                    workers[name].call(
-                        "save_inputs", st.prepare_limit_s, path=str(kernel_path)
-                    )
-                except _WorkerFailed:
-                    pass
+                with contextlib.suppress(_WorkerFailed):  # the others start from these tensors
+                    workers[name].call("save_inputs", st.prepare_limit_s, path=str(kernel_path))
         # first run: warm-up, peak memory, the time limit
         for name in list(workers):
             res = rep.results[name]
             bar.set_postfix_str(f"first run {name}")
             try:
-                msg = workers[name].call(
-                    "run", st.time_limit_s, "one run", memory=st.memory
-                )
+                msg = workers[name].call("run", st.time_limit_s, "one run", memory=st.memory)
             except _WorkerFailed as f:
                 fail(name, f)
                 continue
@@ -380,7 +373,7 @@ def _true_fidelities(
                     "time_s": dt,
                 }
                 del ref
-            except Exception as exc:  # noqa: BLE001 (recorded as the reason)
+            except Exception as exc:
                 rep.reference_note = f"reference run failed: {_describe(exc)}"
     for name, res in rep.results.items():
         if res.status != "ok":
@@ -390,9 +383,7 @@ def _true_fidelities(
             continue
         path = tmp / f"{name}-state.npz"
         try:
-            msg = workers[name].call(
-                "tensors", 300.0, "saving the state", path=str(path)
-            )
+            msg = workers[name].call("tensors", 300.0, "saving the state", path=str(path))
         except _WorkerFailed as f:
             res.true_fidelity_note = f"the state could not be read: {f.reason}"
             continue
@@ -403,7 +394,7 @@ def _true_fidelities(
             with np.load(path) as z:
                 ts = [z[f"t{i}"] for i in range(int(msg["num_sites"]))]
             res.true_fidelity = state_fidelity(ref_t, ts)
-        except Exception as exc:  # noqa: BLE001 (recorded as the reason)
+        except Exception as exc:
             res.true_fidelity_note = f"overlap failed: {_describe(exc)}"
         finally:
             path.unlink(missing_ok=True)

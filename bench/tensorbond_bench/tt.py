@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 import tensorbond as tb
 
 from . import environment
@@ -95,7 +96,11 @@ def tltorch_layer(modes, cores, impl):
         return None, f"tensorly-torch not importable ({exc.name})"
     torch.set_num_threads(1)
     layer = tltorch.FactorizedLinear(
-        modes, modes, bias=False, factorization="blocktt", rank=cores[0].shape[3],
+        modes,
+        modes,
+        bias=False,
+        factorization="blocktt",
+        rank=cores[0].shape[3],
         implementation=impl,
     )
     with torch.no_grad():
@@ -160,18 +165,31 @@ def bench_forward(dtype, repeats, quick):
                     err_tl = float(np.abs(yt - y).max() / np.abs(y).max())
                 else:
                     err_tl = None
-                rows.append({
-                    "modes": list(modes), "rank": rank, "batch": batch,
-                    "num_params": tt.num_params, "lowrank_rank": lr_rank,
-                    "plan": [plan.sweep, [list(g) for g in plan.groups]],
-                    "macs": plan.macs, "gemm_rate_macs_per_s": rate, "ideal_s": ideal,
-                    "tb_s": med["tb"], "dense_s": med["dense"], "lowrank_s": med["lowrank"],
-                    "tltorch_factorized_s": med.get("tltorch_factorized"),
-                    "tltorch_reconstructed_s": med.get("tltorch_reconstructed"),
-                    "max_rel_diff_vs_dense": err, "max_rel_diff_tltorch": err_tl,
-                })
-                print(f"forward {modes} r={rank} batch={batch}: tb {med['tb'] * 1e3:.3f} ms, "
-                      f"ideal {ideal * 1e3:.3f} ms ({med['tb'] / ideal:.2f}x)", flush=True)
+                rows.append(
+                    {
+                        "modes": list(modes),
+                        "rank": rank,
+                        "batch": batch,
+                        "num_params": tt.num_params,
+                        "lowrank_rank": lr_rank,
+                        "plan": [plan.sweep, [list(g) for g in plan.groups]],
+                        "macs": plan.macs,
+                        "gemm_rate_macs_per_s": rate,
+                        "ideal_s": ideal,
+                        "tb_s": med["tb"],
+                        "dense_s": med["dense"],
+                        "lowrank_s": med["lowrank"],
+                        "tltorch_factorized_s": med.get("tltorch_factorized"),
+                        "tltorch_reconstructed_s": med.get("tltorch_reconstructed"),
+                        "max_rel_diff_vs_dense": err,
+                        "max_rel_diff_tltorch": err_tl,
+                    }
+                )
+                print(
+                    f"forward {modes} r={rank} batch={batch}: tb {med['tb'] * 1e3:.3f} ms, "
+                    f"ideal {ideal * 1e3:.3f} ms ({med['tb'] / ideal:.2f}x)",
+                    flush=True,
+                )
     return rows, notes
 
 
@@ -202,23 +220,34 @@ def bench_svd(repeats, quick):
         med = interleaved({"tb": run_tb, "tensorly": run_tl}, repeats, warmup=False)
         factors = [np.asarray(f) for f in theirs["tt"].factors]
         tl_err = ours["tt"].error(tb.TTMatrix.from_cores(factors).to_dense())
-        rows.append({
-            "shape": [n, n], "modes": list(modes), "rank": rank,
-            "ranks": list(ours["tt"].ranks),
-            "tensorly_ranks": [f.shape[3] for f in factors[:-1]],
-            "tb_s": med["tb"], "tensorly_s": med["tensorly"],
-            "tb_rel_error": ours["tt"].error(w),
-            "tensorly_rel_error": tb.TTMatrix.from_cores(factors).error(w),
-            "rel_diff_of_reconstructions": tl_err,
-        })
-        print(f"tt-svd {modes} r={rank}: tb {med['tb']:.2f} s, tensorly "
-              f"{med['tensorly']:.2f} s", flush=True)
+        rows.append(
+            {
+                "shape": [n, n],
+                "modes": list(modes),
+                "rank": rank,
+                "ranks": list(ours["tt"].ranks),
+                "tensorly_ranks": [f.shape[3] for f in factors[:-1]],
+                "tb_s": med["tb"],
+                "tensorly_s": med["tensorly"],
+                "tb_rel_error": ours["tt"].error(w),
+                "tensorly_rel_error": tb.TTMatrix.from_cores(factors).error(w),
+                "rel_diff_of_reconstructions": tl_err,
+            }
+        )
+        print(
+            f"tt-svd {modes} r={rank}: tb {med['tb']:.2f} s, tensorly {med['tensorly']:.2f} s",
+            flush=True,
+        )
     return rows, []
 
 
 def machine():
-    info = {"python": platform.python_version(), "machine": platform.machine(),
-            "numpy": np.__version__, "tensorbond": tb.__version__}
+    info = {
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "numpy": np.__version__,
+        "tensorbond": tb.__version__,
+    }
     try:
         info["cpu"] = next(
             line.split(":", 1)[1].strip()
@@ -245,21 +274,28 @@ def markdown(fwd, svd, objectives, notes, info, dtype):
     out = [
         "# TT-matrix figures",
         "",
-        (f"`tensorbond bench --suite compression` on {info.get('cpu', '?')} ({info.get('cores')} cores), "
-        f"git {info.get('git')}, numpy {info['numpy']}, tensorly {info['tensorly']}, "
-        f"torch {info['torch']}, tensorly-torch {info['tltorch']}. Single-threaded, "
-        "medians of interleaved samples (each the mean of back-to-back calls lasting "
-        ">= 2 ms, warm caches; the TT-SVD samples are single calls)."),
+        (
+            f"`tensorbond bench --suite compression` on {info.get('cpu', '?')} "
+            f"({info.get('cores')} cores), "
+            f"git {info.get('git')}, numpy {info['numpy']}, tensorly {info['tensorly']}, "
+            f"torch {info['torch']}, tensorly-torch {info['tltorch']}. Single-threaded, "
+            "medians of interleaved samples (each the mean of back-to-back calls lasting "
+            ">= 2 ms, warm caches; the TT-SVD samples are single calls)."
+        ),
         "",
         f"## Forward pass, 1024x1024, {dtype}, y = x @ W.T for x (batch, 1024)",
         "",
-        ("ideal = multiply-adds of tensorbond's plan / GEMM rate (numpy x @ W.T, "
-        "256x1024x1024, same run). Times in ms. tltorch f / r = tensorly-torch "
-        "BlockTT layer, factorized / reconstructed implementation, same cores. "
-        "LowRank: rank chosen for the TT's parameter count."),
+        (
+            "ideal = multiply-adds of tensorbond's plan / GEMM rate (numpy x @ W.T, "
+            "256x1024x1024, same run). Times in ms. tltorch f / r = tensorly-torch "
+            "BlockTT layer, factorized / reconstructed implementation, same cores. "
+            "LowRank: rank chosen for the TT's parameter count."
+        ),
         "",
-        ("| modes | rank | batch | params | plan | MACs | GEMM GMAC/s | ideal | tensorbond "
-        "| tb/ideal | dense | tltorch f | tltorch r | tltorch best/tb | LowRank (rank) |"),
+        (
+            "| modes | rank | batch | params | plan | MACs | GEMM GMAC/s | ideal | tensorbond "
+            "| tb/ideal | dense | tltorch f | tltorch r | tltorch best/tb | LowRank (rank) |"
+        ),
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in fwd:
@@ -276,13 +312,17 @@ def markdown(fwd, svd, objectives, notes, info, dtype):
         )
     out += [
         "",
-        ("Plan: L/R = left-to-right / right-to-left sweep; groups of cores merged before "
-        "the sweep, e.g. (0,1,2) = the dense product (merging costs MACs once per call)."),
+        (
+            "Plan: L/R = left-to-right / right-to-left sweep; groups of cores merged before "
+            "the sweep, e.g. (0,1,2) = the dense product (merging costs MACs once per call)."
+        ),
         "",
         "## TT-SVD, 4096x4096 float64, max_bond = rank",
         "",
-        ("| modes | rank | ranks | tensorbond s | tensorly s | tensorly/tb | tb rel. error "
-        "| tensorly rel. error |"),
+        (
+            "| modes | rank | ranks | tensorbond s | tensorly s | tensorly/tb | tb rel. error "
+            "| tensorly rel. error |"
+        ),
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in svd:
@@ -296,12 +336,16 @@ def markdown(fwd, svd, objectives, notes, info, dtype):
             "",
             "## compress(objective=...) at ratio 4, four 1024x1024 layers",
             "",
-            ("Two layers with a 1/k spectrum, two Kronecker-like (TT rank 4) plus 5% "
-             "noise; float32. MACs: the chosen formats' multiply-adds per row (at the "
-             "batch compress was told); times in ms for all four layers."),
+            (
+                "Two layers with a 1/k spectrum, two Kronecker-like (TT rank 4) plus 5% "
+                "noise; float32. MACs: the chosen formats' multiply-adds per row (at the "
+                "batch compress was told); times in ms for all four layers."
+            ),
             "",
-            ("| objective | batch | formats | ratio | weighted error | MACs/row (dense) "
-             "| dense ms | compressed ms | speed-up |"),
+            (
+                "| objective | batch | formats | ratio | weighted error | MACs/row (dense) "
+                "| dense ms | compressed ms | speed-up |"
+            ),
             "|---|---|---|---|---|---|---|---|---|",
         ]
         for r in objectives:
@@ -309,7 +353,8 @@ def markdown(fwd, svd, objectives, notes, info, dtype):
                 f"| {r['objective']} | {r['batch']} | {' '.join(r['formats'])} | "
                 f"{r['ratio']:.2f} | {r['weighted_error']:.4f} | {r['macs'] / 1e6:.2f}M "
                 f"({r['dense_macs'] / 1e6:.2f}M) | {fmt(r['dense_s'])} | "
-                f"{fmt(r['compressed_s'])} | {r['dense_s'] / r['compressed_s']:.2f}x |")
+                f"{fmt(r['compressed_s'])} | {r['dense_s'] / r['compressed_s']:.2f}x |"
+            )
     if notes:
         out += ["", "Not run: " + "; ".join(notes) + "."]
     return "\n".join(out) + "\n"
@@ -335,39 +380,55 @@ def bench_objectives(dtype: Any, repeats: int, quick: bool) -> list[dict[str, An
     rows = []
     for objective in ("size", "latency"):
         for batch in batches:
-            small, rep = tb.compress(weights, ratio=4, objective=objective, batch=batch,
-                                     formats=("dense", "lowrank", "tt"))
+            small, rep = tb.compress(
+                weights,
+                ratio=4,
+                objective=objective,
+                batch=batch,
+                formats=("dense", "lowrank", "tt"),
+            )
             x = rng.standard_normal((batch, n)).astype(dtype)
             dense_layers = list(weights.values())
             comp_layers = [small[k] for k in weights]
 
-            def dense_fwd(x: np.ndarray = x) -> None:
+            def dense_fwd(x: np.ndarray = x, dense_layers: list = dense_layers) -> None:
                 for w in dense_layers:
                     x @ w.T
 
-            def comp_fwd(x: np.ndarray = x) -> None:
+            def comp_fwd(x: np.ndarray = x, comp_layers: list = comp_layers) -> None:
                 for layer in comp_layers:
                     layer.forward(x) if hasattr(layer, "forward") else x @ layer.T
 
-            med = interleaved({"dense": dense_fwd, "compressed": comp_fwd},
-                              max(3, repeats // 2) if quick else repeats)
-            rows.append({
-                "objective": objective, "batch": batch, "ratio": rep.ratio,
-                "weighted_error": rep.weighted_error,
-                "formats": [f"{l.format}{l.ranks if l.ranks else ''}" for l in rep.layers],
-                "macs": sum(l.macs for l in rep.layers),
-                "dense_macs": sum(l.dense_macs for l in rep.layers),
-                "dense_s": med["dense"], "compressed_s": med["compressed"],
-            })
-            print(f"objective={objective} batch={batch}: {rows[-1]['formats']} "
-                  f"{med['dense'] / med['compressed']:.2f}x faster than dense", flush=True)
+            med = interleaved(
+                {"dense": dense_fwd, "compressed": comp_fwd},
+                max(3, repeats // 2) if quick else repeats,
+            )
+            rows.append(
+                {
+                    "objective": objective,
+                    "batch": batch,
+                    "ratio": rep.ratio,
+                    "weighted_error": rep.weighted_error,
+                    "formats": [f"{l.format}{l.ranks if l.ranks else ''}" for l in rep.layers],
+                    "macs": sum(l.macs for l in rep.layers),
+                    "dense_macs": sum(l.dense_macs for l in rep.layers),
+                    "dense_s": med["dense"],
+                    "compressed_s": med["compressed"],
+                }
+            )
+            print(
+                f"objective={objective} batch={batch}: {rows[-1]['formats']} "
+                f"{med['dense'] / med['compressed']:.2f}x faster than dense",
+                flush=True,
+            )
             if quick:
                 break
     return rows
 
 
-def run(*, quick: bool = False, dtype: str = "float32", repeats: int | None = None
-        ) -> dict[str, Any]:
+def run(
+    *, quick: bool = False, dtype: str = "float32", repeats: int | None = None
+) -> dict[str, Any]:
     """Run the compression benchmarks; returns the JSON-ready results."""
     pin_notes = environment.pin_threads(())
     try:
@@ -382,14 +443,27 @@ def run(*, quick: bool = False, dtype: str = "float32", repeats: int | None = No
     svd, svd_notes = bench_svd(svd_rep, quick)  # before tltorch changes backends
     objectives = bench_objectives(dt, fwd_rep, quick)
     fwd, notes = bench_forward(dt, fwd_rep, quick)
-    return {"machine": machine(), "dtype": dt.name, "quick": quick, "forward": fwd,
-            "tt_svd": svd, "objective": objectives, "notes": pin_notes + notes + svd_notes}
+    return {
+        "machine": machine(),
+        "dtype": dt.name,
+        "quick": quick,
+        "forward": fwd,
+        "tt_svd": svd,
+        "objective": objectives,
+        "notes": pin_notes + notes + svd_notes,
+    }
 
 
 def render_markdown(doc: dict[str, Any]) -> str:
     """The results as markdown tables."""
-    return markdown(doc["forward"], doc["tt_svd"], doc.get("objective", []), doc["notes"],
-                    doc["machine"], doc["dtype"])
+    return markdown(
+        doc["forward"],
+        doc["tt_svd"],
+        doc.get("objective", []),
+        doc["notes"],
+        doc["machine"],
+        doc["dtype"],
+    )
 
 
 def write(doc: dict[str, Any], out_dir: str | os.PathLike[str]) -> dict[str, Path]:

@@ -26,6 +26,7 @@ from .floor import recorded_shapes
 from .model import Prepared, Timed, Unsupported, Workload, _describe, _jsonable
 from .workloads import load_inputs
 
+
 def _proc_status() -> dict[str, int]:
     out = {}
     with open("/proc/self/status", encoding="ascii") as f:
@@ -46,8 +47,7 @@ def _reset_peak() -> tuple[int | None, str]:
         pass
     try:
         return _proc_status()["VmHWM"], (
-            "VmHWM growth of the run's fresh process (the "
-            "peak could not be reset: a lower bound)"
+            "VmHWM growth of the run's fresh process (the peak could not be reset: a lower bound)"
         )
     except OSError:
         return None, "not measured (no /proc)"
@@ -117,7 +117,7 @@ def _worker_main() -> int:
     except NotImplementedError as exc:
         reply({"status": "unsupported", "reason": _describe(exc)})
         return 0
-    except Exception as exc:  # noqa: BLE001 (recorded as the reason)
+    except Exception as exc:
         reply({"status": "error", "reason": f"preparing: {_describe(exc)}"})
         return 0
     reply({"status": "ok", "notes": prep.notes, "threadpools": _threadpools()})
@@ -157,7 +157,7 @@ def _worker_main() -> int:
                 break
             else:
                 reply({"status": "error", "reason": f"unknown command {cmd!r}"})
-        except Exception as exc:  # noqa: BLE001 (recorded as the reason)
+        except Exception as exc:
             reply({"status": "error", "reason": _describe(exc)})
     return 0
 
@@ -187,7 +187,7 @@ class _Worker:
     def __init__(self, name: str, spec: dict[str, Any], log_dir: Path) -> None:
         self.name = name
         env = dict(os.environ)
-        env.update({v: "1" for v in _THREAD_ENV})
+        env.update(dict.fromkeys(_THREAD_ENV, "1"))
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_package_root(), env.get("PYTHONPATH")) if p
         )
@@ -234,9 +234,7 @@ class _Worker:
         line = self._readline(timeout)
         if line is None:
             self.kill()
-            raise _WorkerFailed(
-                "timeout", f"{what} took over the limit of {timeout:.3g} s"
-            )
+            raise _WorkerFailed("timeout", f"{what} took over the limit of {timeout:.3g} s")
         if line == "":
             rc = self.proc.wait()
             raise _WorkerFailed(
@@ -248,9 +246,7 @@ class _Worker:
             raise _WorkerFailed(msg["status"], msg.get("reason") or "")
         return msg
 
-    def call(
-        self, cmd: str, timeout: float, what: str = "", **kw: Any
-    ) -> dict[str, Any]:
+    def call(self, cmd: str, timeout: float, what: str = "", **kw: Any) -> dict[str, Any]:
         """Send a command and wait for its answer (see :meth:`receive`)."""
         self._send({"cmd": cmd, **kw})
         return self.receive(timeout, what or cmd)
@@ -260,9 +256,7 @@ class _Worker:
             self._log.flush()
             self._log.seek(0)
             lines = [
-                ln
-                for ln in self._log.read().decode(errors="replace").splitlines()
-                if ln.strip()
+                ln for ln in self._log.read().decode(errors="replace").splitlines() if ln.strip()
             ]
         except OSError:
             return ""

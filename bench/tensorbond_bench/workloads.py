@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-try:  # the example circuits (brick, ghz, ...): tensorbond.sim.examples, formerly tensorbond.examples
+try:  # the example circuits (brick, ghz, ...); tensorbond.examples before 0.2
     from tensorbond.sim import examples
 except ImportError:  # pragma: no cover (an older tensorbond)
     from tensorbond import examples  # type: ignore[no-redef]
@@ -151,19 +151,14 @@ def default_workloads(shared: Path, *, quick: bool = False) -> list[Workload]:
     return out
 
 
-def select_workloads(
-    workloads: Sequence[Workload], only: Sequence[str] | None
-) -> list[Workload]:
+def select_workloads(workloads: Sequence[Workload], only: Sequence[str] | None) -> list[Workload]:
     """Workloads whose name, family or group matches one of ``only`` (globs)."""
     if not only:
         return list(workloads)
     out = [
         w
         for w in workloads
-        if any(
-            fnmatch(w.name, p) or fnmatch(w.family, p) or fnmatch(w.group, p)
-            for p in only
-        )
+        if any(fnmatch(w.name, p) or fnmatch(w.family, p) or fnmatch(w.group, p) for p in only)
     ]
     if not out:
         names = ", ".join(w.name for w in workloads)

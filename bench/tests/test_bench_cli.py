@@ -7,13 +7,26 @@ import sys
 from pathlib import Path
 
 import pytest
+
 import tensorbond.cli as tb_cli
 from tensorbond.cli import main
 
 BENCH = Path(__file__).resolve().parents[1]
-OPTIONS = ("--quick", "--only", "--repeats", "--out", "--shared", "--no-plots", "--json",
-           "--suite", "--time-limit", "--contestants", "--no-memory", "--list",
-           "--no-progress")
+OPTIONS = (
+    "--quick",
+    "--only",
+    "--repeats",
+    "--out",
+    "--shared",
+    "--no-plots",
+    "--json",
+    "--suite",
+    "--time-limit",
+    "--contestants",
+    "--no-memory",
+    "--list",
+    "--no-progress",
+)
 
 
 def test_bench_help_lists_the_suite_options(capsys: pytest.CaptureFixture[str]) -> None:
@@ -63,7 +76,11 @@ def test_suite_entries_list_workloads(tmp_path: Path, cmd: list[str]) -> None:
     (tmp_path / "circuits").mkdir()
     r = subprocess.run(
         [sys.executable, *cmd, "--list", "--quick", "--shared", str(tmp_path)],
-        capture_output=True, text=True, timeout=300, cwd=BENCH, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=BENCH,
+        check=False,
     )
     assert r.returncode == 0, r.stderr
     assert "ghz_100" in r.stdout and "kernel:chi=16" in r.stdout

@@ -9,13 +9,8 @@ neural-network compression (TT-matrices).
 
 import scipy_openblas32 as _scipy_openblas32  # noqa: F401  (loads the BLAS _core links)
 
-from . import _core
+from . import _core  # noqa: F401  (tb._core: the compiled module, for diagnostics)
 from ._core import get_num_threads, set_num_threads
-from .errors import LinAlgError, NotImplementedError, QasmError  # noqa: A004
-from .ir import GATES, Condition, Operation, gate_matrix
-from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
-from .memory import available_memory, get_max_memory, set_max_memory
-from .truncation import Truncation
 from .compress import (
     Candidate,
     CompressionReport,
@@ -30,6 +25,10 @@ from .compress import (
     to_dense,
 )
 from .compress.heal import HealReport, heal
+from .errors import LinAlgError, NotImplementedError, QasmError
+from .ir import GATES, Condition, Operation, gate_matrix
+from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
+from .memory import available_memory, get_max_memory, set_max_memory
 from .sim import (
     MPO,
     MPS,
@@ -50,6 +49,7 @@ from .sim import (
     run,
     simulate,
 )
+from .truncation import Truncation
 
 __version__ = "0.1.0"
 

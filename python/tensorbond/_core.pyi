@@ -7,54 +7,82 @@ import numpy as np
 import numpy.typing as npt
 
 class LinAlgError(ArithmeticError): ...
-class NotImplementedError(builtins_NotImplementedError): ...  # noqa: A001
+class NotImplementedError(builtins_NotImplementedError): ...
 
 def set_num_threads(n: int) -> None: ...
 def get_num_threads() -> int: ...
-
 def permute_float32(a: npt.NDArray[np.float32], perm: Sequence[int]) -> npt.NDArray[np.float32]: ...
 def contract_pair_float32(
-    a: npt.NDArray[np.float32], labels_a: Sequence[int], b: npt.NDArray[np.float32], labels_b: Sequence[int],
+    a: npt.NDArray[np.float32],
+    labels_a: Sequence[int],
+    b: npt.NDArray[np.float32],
+    labels_b: Sequence[int],
     labels_out: Sequence[int],
 ) -> npt.NDArray[np.float32]: ...
 def svd_float32(
     a: npt.NDArray[np.float32], max_bond: int, cutoff: float, cutoff_mode: str, renormalize: bool
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32], float, float]: ...
+) -> tuple[
+    npt.NDArray[np.float32], npt.NDArray[np.float32], npt.NDArray[np.float32], float, float
+]: ...
 def singular_values_float32(a: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
-def qr_float32(a: npt.NDArray[np.float32]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
-
+def qr_float32(
+    a: npt.NDArray[np.float32],
+) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]: ...
 def permute_float64(a: npt.NDArray[np.float64], perm: Sequence[int]) -> npt.NDArray[np.float64]: ...
 def contract_pair_float64(
-    a: npt.NDArray[np.float64], labels_a: Sequence[int], b: npt.NDArray[np.float64], labels_b: Sequence[int],
+    a: npt.NDArray[np.float64],
+    labels_a: Sequence[int],
+    b: npt.NDArray[np.float64],
+    labels_b: Sequence[int],
     labels_out: Sequence[int],
 ) -> npt.NDArray[np.float64]: ...
 def svd_float64(
     a: npt.NDArray[np.float64], max_bond: int, cutoff: float, cutoff_mode: str, renormalize: bool
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], float, float]: ...
+) -> tuple[
+    npt.NDArray[np.float64], npt.NDArray[np.float64], npt.NDArray[np.float64], float, float
+]: ...
 def singular_values_float64(a: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]: ...
-def qr_float64(a: npt.NDArray[np.float64]) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
-
-def permute_complex64(a: npt.NDArray[np.complex64], perm: Sequence[int]) -> npt.NDArray[np.complex64]: ...
+def qr_float64(
+    a: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]: ...
+def permute_complex64(
+    a: npt.NDArray[np.complex64], perm: Sequence[int]
+) -> npt.NDArray[np.complex64]: ...
 def contract_pair_complex64(
-    a: npt.NDArray[np.complex64], labels_a: Sequence[int], b: npt.NDArray[np.complex64], labels_b: Sequence[int],
+    a: npt.NDArray[np.complex64],
+    labels_a: Sequence[int],
+    b: npt.NDArray[np.complex64],
+    labels_b: Sequence[int],
     labels_out: Sequence[int],
 ) -> npt.NDArray[np.complex64]: ...
 def svd_complex64(
     a: npt.NDArray[np.complex64], max_bond: int, cutoff: float, cutoff_mode: str, renormalize: bool
-) -> tuple[npt.NDArray[np.complex64], npt.NDArray[np.float32], npt.NDArray[np.complex64], float, float]: ...
+) -> tuple[
+    npt.NDArray[np.complex64], npt.NDArray[np.float32], npt.NDArray[np.complex64], float, float
+]: ...
 def singular_values_complex64(a: npt.NDArray[np.complex64]) -> npt.NDArray[np.float32]: ...
-def qr_complex64(a: npt.NDArray[np.complex64]) -> tuple[npt.NDArray[np.complex64], npt.NDArray[np.complex64]]: ...
-
-def permute_complex128(a: npt.NDArray[np.complex128], perm: Sequence[int]) -> npt.NDArray[np.complex128]: ...
+def qr_complex64(
+    a: npt.NDArray[np.complex64],
+) -> tuple[npt.NDArray[np.complex64], npt.NDArray[np.complex64]]: ...
+def permute_complex128(
+    a: npt.NDArray[np.complex128], perm: Sequence[int]
+) -> npt.NDArray[np.complex128]: ...
 def contract_pair_complex128(
-    a: npt.NDArray[np.complex128], labels_a: Sequence[int], b: npt.NDArray[np.complex128], labels_b: Sequence[int],
+    a: npt.NDArray[np.complex128],
+    labels_a: Sequence[int],
+    b: npt.NDArray[np.complex128],
+    labels_b: Sequence[int],
     labels_out: Sequence[int],
 ) -> npt.NDArray[np.complex128]: ...
 def svd_complex128(
     a: npt.NDArray[np.complex128], max_bond: int, cutoff: float, cutoff_mode: str, renormalize: bool
-) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.float64], npt.NDArray[np.complex128], float, float]: ...
+) -> tuple[
+    npt.NDArray[np.complex128], npt.NDArray[np.float64], npt.NDArray[np.complex128], float, float
+]: ...
 def singular_values_complex128(a: npt.NDArray[np.complex128]) -> npt.NDArray[np.float64]: ...
-def qr_complex128(a: npt.NDArray[np.complex128]) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.complex128]]: ...
+def qr_complex128(
+    a: npt.NDArray[np.complex128],
+) -> tuple[npt.NDArray[np.complex128], npt.NDArray[np.complex128]]: ...
 
 class Mps_complex64:
     def __init__(self, num_sites: int) -> None: ...
@@ -88,19 +116,36 @@ class Mps_complex64:
     def svd_shapes(self) -> npt.NDArray[np.int64]: ...
     def clear_svd_shapes(self) -> None: ...
     @staticmethod
-    def from_cores(tensors: Sequence[npt.NDArray[np.complex64]], layout: Sequence[int]) -> Mps_complex64: ...
-    def set_history(self, fidelity: float, discarded: float, num_truncations: int,
-                    max_bond_reached: int) -> None: ...
+    def from_cores(
+        tensors: Sequence[npt.NDArray[np.complex64]], layout: Sequence[int]
+    ) -> Mps_complex64: ...
+    def set_history(
+        self, fidelity: float, discarded: float, num_truncations: int, max_bond_reached: int
+    ) -> None: ...
     def local_density(self, qubit: int) -> npt.NDArray[np.complex128]: ...
     def apply_local_normalized(self, qubit: int, matrix: npt.NDArray[np.complex128]) -> float: ...
     def apply_gate(
-        self, qubits: Sequence[int], matrix: npt.NDArray[np.complex128], max_bond: int,
-        cutoff: float, cutoff_mode: str, renormalize: bool, routing: str = "auto",
+        self,
+        qubits: Sequence[int],
+        matrix: npt.NDArray[np.complex128],
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
+        renormalize: bool,
+        routing: str = "auto",
     ) -> None: ...
     def run(
-        self, qubits: npt.NDArray[np.int64], arity: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64], matrices: npt.NDArray[np.complex128], start: int,
-        stop: int, max_bond: int, cutoff: float, cutoff_mode: str, renormalize: bool,
+        self,
+        qubits: npt.NDArray[np.int64],
+        arity: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        matrices: npt.NDArray[np.complex128],
+        start: int,
+        stop: int,
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
+        renormalize: bool,
         routing: str = "auto",
     ) -> None: ...
     def norm_squared(self) -> float: ...
@@ -144,19 +189,36 @@ class Mps_complex128:
     def svd_shapes(self) -> npt.NDArray[np.int64]: ...
     def clear_svd_shapes(self) -> None: ...
     @staticmethod
-    def from_cores(tensors: Sequence[npt.NDArray[np.complex128]], layout: Sequence[int]) -> Mps_complex128: ...
-    def set_history(self, fidelity: float, discarded: float, num_truncations: int,
-                    max_bond_reached: int) -> None: ...
+    def from_cores(
+        tensors: Sequence[npt.NDArray[np.complex128]], layout: Sequence[int]
+    ) -> Mps_complex128: ...
+    def set_history(
+        self, fidelity: float, discarded: float, num_truncations: int, max_bond_reached: int
+    ) -> None: ...
     def local_density(self, qubit: int) -> npt.NDArray[np.complex128]: ...
     def apply_local_normalized(self, qubit: int, matrix: npt.NDArray[np.complex128]) -> float: ...
     def apply_gate(
-        self, qubits: Sequence[int], matrix: npt.NDArray[np.complex128], max_bond: int,
-        cutoff: float, cutoff_mode: str, renormalize: bool, routing: str = "auto",
+        self,
+        qubits: Sequence[int],
+        matrix: npt.NDArray[np.complex128],
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
+        renormalize: bool,
+        routing: str = "auto",
     ) -> None: ...
     def run(
-        self, qubits: npt.NDArray[np.int64], arity: npt.NDArray[np.int64],
-        offsets: npt.NDArray[np.int64], matrices: npt.NDArray[np.complex128], start: int,
-        stop: int, max_bond: int, cutoff: float, cutoff_mode: str, renormalize: bool,
+        self,
+        qubits: npt.NDArray[np.int64],
+        arity: npt.NDArray[np.int64],
+        offsets: npt.NDArray[np.int64],
+        matrices: npt.NDArray[np.complex128],
+        start: int,
+        stop: int,
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
+        renormalize: bool,
         routing: str = "auto",
     ) -> None: ...
     def norm_squared(self) -> float: ...
@@ -171,12 +233,18 @@ class Mps_complex128:
 class TtMatrix_float32:
     @staticmethod
     def from_dense(
-        w: npt.NDArray[np.float32], out_modes: Sequence[int], in_modes: Sequence[int], max_bond: int,
-        cutoff: float, cutoff_mode: str,
+        w: npt.NDArray[np.float32],
+        out_modes: Sequence[int],
+        in_modes: Sequence[int],
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
     ) -> TtMatrix_float32: ...
     @staticmethod
     def from_cores(
-        cores: Sequence[npt.NDArray[np.float32]], norm_squared: float, discarded_weight: float,
+        cores: Sequence[npt.NDArray[np.float32]],
+        norm_squared: float,
+        discarded_weight: float,
         error_bound: float,
     ) -> TtMatrix_float32: ...
     @property
@@ -203,19 +271,28 @@ class TtMatrix_float32:
         self, batch: int, batch_last: bool, order: str = "auto", bounds: Sequence[int] = ...
     ) -> tuple[str, list[int], int, int]: ...
     def forward(
-        self, x: npt.NDArray[np.float32], batch_last: bool, order: str = "auto",
+        self,
+        x: npt.NDArray[np.float32],
+        batch_last: bool,
+        order: str = "auto",
         bounds: Sequence[int] = ...,
     ) -> npt.NDArray[np.float32]: ...
 
 class TtMatrix_float64:
     @staticmethod
     def from_dense(
-        w: npt.NDArray[np.float64], out_modes: Sequence[int], in_modes: Sequence[int], max_bond: int,
-        cutoff: float, cutoff_mode: str,
+        w: npt.NDArray[np.float64],
+        out_modes: Sequence[int],
+        in_modes: Sequence[int],
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
     ) -> TtMatrix_float64: ...
     @staticmethod
     def from_cores(
-        cores: Sequence[npt.NDArray[np.float64]], norm_squared: float, discarded_weight: float,
+        cores: Sequence[npt.NDArray[np.float64]],
+        norm_squared: float,
+        discarded_weight: float,
         error_bound: float,
     ) -> TtMatrix_float64: ...
     @property
@@ -242,19 +319,28 @@ class TtMatrix_float64:
         self, batch: int, batch_last: bool, order: str = "auto", bounds: Sequence[int] = ...
     ) -> tuple[str, list[int], int, int]: ...
     def forward(
-        self, x: npt.NDArray[np.float64], batch_last: bool, order: str = "auto",
+        self,
+        x: npt.NDArray[np.float64],
+        batch_last: bool,
+        order: str = "auto",
         bounds: Sequence[int] = ...,
     ) -> npt.NDArray[np.float64]: ...
 
 class TtMatrix_complex64:
     @staticmethod
     def from_dense(
-        w: npt.NDArray[np.complex64], out_modes: Sequence[int], in_modes: Sequence[int], max_bond: int,
-        cutoff: float, cutoff_mode: str,
+        w: npt.NDArray[np.complex64],
+        out_modes: Sequence[int],
+        in_modes: Sequence[int],
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
     ) -> TtMatrix_complex64: ...
     @staticmethod
     def from_cores(
-        cores: Sequence[npt.NDArray[np.complex64]], norm_squared: float, discarded_weight: float,
+        cores: Sequence[npt.NDArray[np.complex64]],
+        norm_squared: float,
+        discarded_weight: float,
         error_bound: float,
     ) -> TtMatrix_complex64: ...
     @property
@@ -281,19 +367,28 @@ class TtMatrix_complex64:
         self, batch: int, batch_last: bool, order: str = "auto", bounds: Sequence[int] = ...
     ) -> tuple[str, list[int], int, int]: ...
     def forward(
-        self, x: npt.NDArray[np.complex64], batch_last: bool, order: str = "auto",
+        self,
+        x: npt.NDArray[np.complex64],
+        batch_last: bool,
+        order: str = "auto",
         bounds: Sequence[int] = ...,
     ) -> npt.NDArray[np.complex64]: ...
 
 class TtMatrix_complex128:
     @staticmethod
     def from_dense(
-        w: npt.NDArray[np.complex128], out_modes: Sequence[int], in_modes: Sequence[int], max_bond: int,
-        cutoff: float, cutoff_mode: str,
+        w: npt.NDArray[np.complex128],
+        out_modes: Sequence[int],
+        in_modes: Sequence[int],
+        max_bond: int,
+        cutoff: float,
+        cutoff_mode: str,
     ) -> TtMatrix_complex128: ...
     @staticmethod
     def from_cores(
-        cores: Sequence[npt.NDArray[np.complex128]], norm_squared: float, discarded_weight: float,
+        cores: Sequence[npt.NDArray[np.complex128]],
+        norm_squared: float,
+        discarded_weight: float,
         error_bound: float,
     ) -> TtMatrix_complex128: ...
     @property
@@ -320,6 +415,9 @@ class TtMatrix_complex128:
         self, batch: int, batch_last: bool, order: str = "auto", bounds: Sequence[int] = ...
     ) -> tuple[str, list[int], int, int]: ...
     def forward(
-        self, x: npt.NDArray[np.complex128], batch_last: bool, order: str = "auto",
+        self,
+        x: npt.NDArray[np.complex128],
+        batch_last: bool,
+        order: str = "auto",
         bounds: Sequence[int] = ...,
     ) -> npt.NDArray[np.complex128]: ...

@@ -20,8 +20,9 @@ def require_torch() -> Any:
 
 def is_torch_module(obj: Any) -> bool:
     """Whether ``obj`` is a ``torch.nn.Module``, without importing torch."""
-    return any(c.__name__ == "Module" and c.__module__.startswith("torch.nn")
-               for c in type(obj).__mro__)
+    return any(
+        c.__name__ == "Module" and c.__module__.startswith("torch.nn") for c in type(obj).__mro__
+    )
 
 
 def call_model(model: Any, batch: Any) -> Any:

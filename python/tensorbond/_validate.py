@@ -138,9 +138,7 @@ def as_tolerance(value: Any, name: str) -> float:
     ValueError
         Negative, NaN or infinite.
     """
-    bad = TypeError(
-        f"{name} must be a real number, got {type(value).__name__} {_shown(value)}"
-    )
+    bad = TypeError(f"{name} must be a real number, got {type(value).__name__} {_shown(value)}")
     if isinstance(value, (str, bytes, bool, np.bool_, complex, np.complexfloating)):
         raise bad
     try:

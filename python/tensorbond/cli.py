@@ -5,10 +5,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-from pathlib import Path
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 __all__ = ["main"]
@@ -58,9 +58,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--qubits", type=int, help="qubit count for --example")
     s.add_argument("--max-bond", type=int, default=None, help="bond dimension limit")
     s.add_argument("--cutoff", type=float, default=1e-12, help="singular value cutoff")
-    s.add_argument(
-        "--cutoff-mode", default="rsum2", choices=["rsum2", "sum2", "rel", "abs"]
-    )
+    s.add_argument("--cutoff-mode", default="rsum2", choices=["rsum2", "sum2", "rel", "abs"])
     s.add_argument("--dtype", default="complex128", choices=["complex128", "complex64"])
     s.add_argument("--shots", type=int, default=0, help="samples to draw (default 0)")
     s.add_argument("--seed", type=int, default=None, help="sampling seed")
@@ -90,24 +88,52 @@ def _build_parser() -> argparse.ArgumentParser:
     c.add_argument("--example", choices=["digits"], help="run the built-in demo instead")
     budget = c.add_mutually_exclusive_group()
     budget.add_argument("--ratio", type=float, help="target whole-model compression ratio")
-    budget.add_argument("--error-budget", type=float,
-                        help="target weighted RMS relative error of the layers")
-    c.add_argument("-o", "--output", help="output .safetensors file "
-                   "(default MODEL.tb.safetensors; the example writes only when given)")
-    c.add_argument("--layers", nargs="+", metavar="NAME",
-                   help="names or globs of the layers to compress (default: every 2-D weight)")
-    c.add_argument("--formats", nargs="+", choices=["dense", "lowrank", "tt"],
-                   help="formats a layer may take (default: all)")
-    c.add_argument("--objective", choices=["size", "latency"], default="size",
-                   help="latency: only formats whose forward is cheaper than dense")
-    c.add_argument("--calibration", metavar="FILE",
-                   help=".npz or .safetensors of layer inputs, one (rows, in) array per "
-                   "compressed layer name: weighs layers by sensitivity")
-    c.add_argument("--error-metric", choices=["weight", "output"], default="weight",
-                   help="output: fit each layer's outputs on its --calibration inputs "
-                   "(activation-aware low-rank) instead of its weights")
-    c.add_argument("--heal-epochs", type=int, default=100,
-                   help="healing epochs of the digits example (default 100)")
+    budget.add_argument(
+        "--error-budget", type=float, help="target weighted RMS relative error of the layers"
+    )
+    c.add_argument(
+        "-o",
+        "--output",
+        help="output .safetensors file "
+        "(default MODEL.tb.safetensors; the example writes only when given)",
+    )
+    c.add_argument(
+        "--layers",
+        nargs="+",
+        metavar="NAME",
+        help="names or globs of the layers to compress (default: every 2-D weight)",
+    )
+    c.add_argument(
+        "--formats",
+        nargs="+",
+        choices=["dense", "lowrank", "tt"],
+        help="formats a layer may take (default: all)",
+    )
+    c.add_argument(
+        "--objective",
+        choices=["size", "latency"],
+        default="size",
+        help="latency: only formats whose forward is cheaper than dense",
+    )
+    c.add_argument(
+        "--calibration",
+        metavar="FILE",
+        help=".npz or .safetensors of layer inputs, one (rows, in) array per "
+        "compressed layer name: weighs layers by sensitivity",
+    )
+    c.add_argument(
+        "--error-metric",
+        choices=["weight", "output"],
+        default="weight",
+        help="output: fit each layer's outputs on its --calibration inputs "
+        "(activation-aware low-rank) instead of its weights",
+    )
+    c.add_argument(
+        "--heal-epochs",
+        type=int,
+        default=100,
+        help="healing epochs of the digits example (default 100)",
+    )
     c.add_argument("--seed", type=int, default=0, help="seed of the digits example")
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -128,9 +154,17 @@ class _Progress:
             from tqdm import tqdm
         except ImportError:  # progress is optional
             return
-        self._bar = tqdm(total=total, unit="gate", file=file, leave=False,
-                         delay=_PROGRESS_DELAY_S, mininterval=_PROGRESS_INTERVAL_S,
-                         miniters=1, dynamic_ncols=True, disable=False)
+        self._bar = tqdm(
+            total=total,
+            unit="gate",
+            file=file,
+            leave=False,
+            delay=_PROGRESS_DELAY_S,
+            mininterval=_PROGRESS_INTERVAL_S,
+            miniters=1,
+            dynamic_ncols=True,
+            disable=False,
+        )
 
     @property
     def active(self) -> bool:
@@ -169,8 +203,10 @@ def _simulate(args: argparse.Namespace) -> int:
         source = f"example:{args.example}"
     else:
         if Path(args.file).is_dir():
-            print(f"tensorbond simulate: error: {args.file!r} is a directory, not an "
-                  "OpenQASM file", file=sys.stderr)
+            print(
+                f"tensorbond simulate: error: {args.file!r} is a directory, not an OpenQASM file",
+                file=sys.stderr,
+            )
             return 2
         circuit = tb.Circuit.from_qasm(args.file)
         source = args.file
@@ -225,13 +261,17 @@ def _simulate(args: argparse.Namespace) -> int:
     print(f"qubits             {circuit.num_qubits}")
     print(f"gates              {len(prog)}")
     print(f"wall time          {wall:.4g} s ({args.dtype})")
-    print(f"max bond reached   {state.max_bond_reached}"
-          + (f" (limit {args.max_bond})" if args.max_bond else ""))
+    print(
+        f"max bond reached   {state.max_bond_reached}"
+        + (f" (limit {args.max_bond})" if args.max_bond else "")
+    )
     print(f"fidelity estimate  {state.fidelity_estimate:.8g}")
     print(f"state memory       {state.memory_bytes / 1024:.1f} KiB")
     if args.shots:
-        print(f"samples            {args.shots} in {sample_time:.4g} s "
-              "(qubit 0 leftmost), most frequent:")
+        print(
+            f"samples            {args.shots} in {sample_time:.4g} s "
+            "(qubit 0 leftmost), most frequent:"
+        )
         width = max(1, min(circuit.num_qubits, 120))
         for bits, c in list(counts.items())[: max(0, args.top)]:
             shown = bits if len(bits) <= width else bits[:width] + "..."
@@ -244,27 +284,52 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
     import tensorbond as tb
 
     shots = args.shots or 1024
-    result = tb.run(circuit, shots=shots, seed=args.seed, max_bond=args.max_bond,
-                    cutoff=args.cutoff, cutoff_mode=args.cutoff_mode, dtype=args.dtype)
+    result = tb.run(
+        circuit,
+        shots=shots,
+        seed=args.seed,
+        max_bond=args.max_bond,
+        cutoff=args.cutoff,
+        cutoff_mode=args.cutoff_mode,
+        dtype=args.dtype,
+    )
     counts = dict(result.most_common(len(result.counts)))
     if args.json:
-        print(json.dumps({
-            "source": source, "qubits": circuit.num_qubits, "dynamic": True,
-            "gates": circuit.num_gates, "dtype": args.dtype, "max_bond": args.max_bond,
-            "cutoff": args.cutoff, "cutoff_mode": args.cutoff_mode,
-            "wall_time_s": result.seconds, "max_bond_reached": result.max_bond_reached,
-            "fidelity_estimate": result.fidelity_estimate,
-            "min_fidelity_estimate": result.min_fidelity_estimate,
-            "branches": result.branches, "shots": shots, "seed": args.seed,
-            "registers": result.registers, "counts": counts}))
+        print(
+            json.dumps(
+                {
+                    "source": source,
+                    "qubits": circuit.num_qubits,
+                    "dynamic": True,
+                    "gates": circuit.num_gates,
+                    "dtype": args.dtype,
+                    "max_bond": args.max_bond,
+                    "cutoff": args.cutoff,
+                    "cutoff_mode": args.cutoff_mode,
+                    "wall_time_s": result.seconds,
+                    "max_bond_reached": result.max_bond_reached,
+                    "fidelity_estimate": result.fidelity_estimate,
+                    "min_fidelity_estimate": result.min_fidelity_estimate,
+                    "branches": result.branches,
+                    "shots": shots,
+                    "seed": args.seed,
+                    "registers": result.registers,
+                    "counts": counts,
+                }
+            )
+        )
         return 0
     print(f"circuit            {source} (dynamic: mid-circuit measurement, reset or if)")
     print(f"qubits             {circuit.num_qubits}")
     print(f"gates              {circuit.num_gates}")
-    print(f"wall time          {result.seconds:.4g} s ({args.dtype}), {shots} shots in "
-          f"{result.branches} branch(es)")
-    print(f"max bond reached   {result.max_bond_reached}"
-          + (f" (limit {args.max_bond})" if args.max_bond else ""))
+    print(
+        f"wall time          {result.seconds:.4g} s ({args.dtype}), {shots} shots in "
+        f"{result.branches} branch(es)"
+    )
+    print(
+        f"max bond reached   {result.max_bond_reached}"
+        + (f" (limit {args.max_bond})" if args.max_bond else "")
+    )
     print(f"fidelity estimate  {result.fidelity_estimate:.8g} (shot-weighted mean)")
     regs = " ".join(name for name, _ in result.registers)
     print(f"counts             registers {regs} (QASM order), most frequent:")
@@ -294,10 +359,13 @@ def _bench_cli() -> Any:
 def _bench(args: argparse.Namespace) -> int:
     bench = _bench_cli()
     if bench is None:
-        print("tensorbond bench: the benchmark suite is not part of the installed "
-              "library; it lives in the source checkout's bench/ folder: run "
-              "`tensorbond bench` from a source checkout, or install the suite with "
-              "`pip install ./bench` (from the checkout)", file=sys.stderr)
+        print(
+            "tensorbond bench: the benchmark suite is not part of the installed "
+            "library; it lives in the source checkout's bench/ folder: run "
+            "`tensorbond bench` from a source checkout, or install the suite with "
+            "`pip install ./bench` (from the checkout)",
+            file=sys.stderr,
+        )
         return 2
     return int(bench.main(args.bench_args, prog="tensorbond bench"))
 
@@ -313,34 +381,54 @@ def _compress(args: argparse.Namespace) -> int:
     if ratio is None and budget is None:
         ratio = 15.0 if args.example else 8.0
     if args.example:
-        ignored = [flag for flag, given in (("--layers", args.layers), ("--formats", args.formats),
-                   ("--objective", args.objective != "size"),
-                   ("--calibration", args.calibration),
-                   ("--error-metric", args.error_metric != "weight")) if given]
+        ignored = [
+            flag
+            for flag, given in (
+                ("--layers", args.layers),
+                ("--formats", args.formats),
+                ("--objective", args.objective != "size"),
+                ("--calibration", args.calibration),
+                ("--error-metric", args.error_metric != "weight"),
+            )
+            if given
+        ]
         if ignored:
-            print(f"tensorbond compress: {', '.join(ignored)} apply to model files, not to "
-                  "--example", file=sys.stderr)
+            print(
+                f"tensorbond compress: {', '.join(ignored)} apply to model files, not to --example",
+                file=sys.stderr,
+            )
             return 2
         from tensorbond._optional import require_torch
         from tensorbond.compress.examples import digits_demo
 
         # A small model: torch's intra-op threads cost more than they give here.
         require_torch().set_num_threads(1)
-        out = digits_demo(ratio=ratio, error_budget=budget, heal_epochs=args.heal_epochs,
-                          seed=args.seed, progress=not args.no_progress and sys.stderr.isatty())
+        out = digits_demo(
+            ratio=ratio,
+            error_budget=budget,
+            heal_epochs=args.heal_epochs,
+            seed=args.seed,
+            progress=not args.no_progress and sys.stderr.isatty(),
+        )
         report, healed = out["report"], out["heal"]
         path = save_compressed(out["model"], args.output, report) if args.output else None
-        result = {"report": report.to_dict(), "heal": vars(healed),
-                  "dense_accuracy": out["dense_accuracy"],
-                  "compressed_accuracy": out["compressed_accuracy"],
-                  "healed_accuracy": out["healed_accuracy"], "seconds": out["seconds"],
-                  "output": str(path) if path else None}
+        result = {
+            "report": report.to_dict(),
+            "heal": vars(healed),
+            "dense_accuracy": out["dense_accuracy"],
+            "compressed_accuracy": out["compressed_accuracy"],
+            "healed_accuracy": out["healed_accuracy"],
+            "seconds": out["seconds"],
+            "output": str(path) if path else None,
+        }
         if args.json:
             print(json.dumps(result))
         else:
             print(report.to_markdown())
-            print(f"\ntest accuracy: dense {out['dense_accuracy']:.4f}, compressed "
-                  f"{out['compressed_accuracy']:.4f}, healed {out['healed_accuracy']:.4f}")
+            print(
+                f"\ntest accuracy: dense {out['dense_accuracy']:.4f}, compressed "
+                f"{out['compressed_accuracy']:.4f}, healed {out['healed_accuracy']:.4f}"
+            )
             print(healed)
             if path:
                 print(f"wrote {path}")
@@ -351,9 +439,16 @@ def _compress(args: argparse.Namespace) -> int:
     if args.error_metric == "output" and calibration is None:
         print("tensorbond compress: --error-metric output needs --calibration", file=sys.stderr)
         return 2
-    model, report = compress(args.model, ratio=ratio, error_budget=budget, layers=args.layers,
-                             objective=args.objective, formats=args.formats,
-                             calibration=calibration, error_metric=args.error_metric)
+    model, report = compress(
+        args.model,
+        ratio=ratio,
+        error_budget=budget,
+        layers=args.layers,
+        objective=args.objective,
+        formats=args.formats,
+        calibration=calibration,
+        error_metric=args.error_metric,
+    )
     output = args.output or str(Path(args.model).with_suffix("")) + ".tb.safetensors"
     path = save_compressed(model, output, report)
     if args.json:
@@ -379,8 +474,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         # tools do, and keep Python's exit-time flush from failing again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141  # 128 + SIGPIPE
-    except (ValueError, TypeError, IndexError, KeyError, NotImplementedError, OSError,
-            ArithmeticError, ImportError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        NotImplementedError,
+        OSError,
+        ArithmeticError,
+        ImportError,
+    ) as exc:
         print(f"tensorbond {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

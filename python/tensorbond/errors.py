@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from ._core import LinAlgError, NotImplementedError  # noqa: A004
+from ._core import LinAlgError, NotImplementedError
 
 __all__ = ["LinAlgError", "NotImplementedError", "QasmError"]
 

@@ -104,8 +104,7 @@ def _normalize_axes(axes: Any, ndim: int, which: str) -> list[int]:
         i = operator.index(ax)
         if not -ndim <= i < ndim:
             raise ValueError(
-                f"tensordot: axis {i} is out of bounds for {which} "
-                f"with {ndim} dimensions"
+                f"tensordot: axis {i} is out of bounds for {which} with {ndim} dimensions"
             )
         out.append(i % ndim)
     if len(set(out)) != len(out):
@@ -166,9 +165,7 @@ def tensordot(a: npt.ArrayLike, b: npt.ArrayLike, axes: Any = 2) -> np.ndarray:
         axes_a = _normalize_axes(spec_a, xa.ndim, "a")
         axes_b = _normalize_axes(spec_b, xb.ndim, "b")
         if len(axes_a) != len(axes_b):
-            raise ValueError(
-                f"tensordot: {len(axes_a)} axes of a but {len(axes_b)} axes of b"
-            )
+            raise ValueError(f"tensordot: {len(axes_a)} axes of a but {len(axes_b)} axes of b")
     for i, j in zip(axes_a, axes_b, strict=True):
         if xa.shape[i] != xb.shape[j]:
             raise ValueError(
@@ -271,9 +268,7 @@ def _einsum_labels(
         present = {lab for labs in labels for lab in labs}
         for c in pout:
             if c is not None and ord(c) not in present:
-                raise ValueError(
-                    f"einsum: output subscript {c!r} appears in no input term"
-                )
+                raise ValueError(f"einsum: output subscript {c!r} appears in no input term")
         if len(set(out)) != len(out):
             raise ValueError(f"einsum: output subscripts {rhs!r} repeat a letter")
     else:
@@ -405,9 +400,7 @@ def einsum(subscripts: str, *operands: npt.ArrayLike, optimize: Any = "auto") ->
     for i in range(len(xs)):
         others = {lab for j, labs in enumerate(labels) if j != i for lab in labs}
         summed = tuple(
-            ax
-            for ax, lab in enumerate(labels[i])
-            if lab not in keep and lab not in others
+            ax for ax, lab in enumerate(labels[i]) if lab not in keep and lab not in others
         )
         if summed:
             xs[i] = xs[i].sum(axis=summed, dtype=dt)

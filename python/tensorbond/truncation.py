@@ -76,9 +76,7 @@ class Truncation:
         object.__setattr__(self, "max_bond", as_optional_bond(self.max_bond, "max_bond"))
         object.__setattr__(self, "cutoff", as_tolerance(self.cutoff, "cutoff"))
         if self.cutoff_mode not in _MODES:
-            raise ValueError(
-                f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}"
-            )
+            raise ValueError(f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}")
 
     def core_args(self) -> tuple[int, float, str, bool]:
         """The policy as the compiled core takes it: ``(max_bond, cutoff,

@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 
 from .._optional import is_torch_module
-from .tt import ContractionPlan, LowRank, TTMatrix, factor_modes
-from .formats import Candidate, ErrorMetric, Format, candidates, input_whitener, pareto
-from .budget import Objective, RatioOf, allocate, check_budget_args
-from .report import HIGH_ERROR, CompressionReport, LayerReport
-from .io import load_compressed, read_safetensors, save_compressed, to_dense
 from .arrays import compress_arrays, load_weights
+from .budget import Objective, RatioOf, allocate, check_budget_args
+from .formats import Candidate, ErrorMetric, Format, candidates, input_whitener, pareto
+from .io import load_compressed, read_safetensors, save_compressed, to_dense
+from .report import HIGH_ERROR, CompressionReport, LayerReport
+from .tt import ContractionPlan, LowRank, TTMatrix, factor_modes
 
 __all__ = [
     "HIGH_ERROR",
@@ -65,11 +65,20 @@ __all__ = [
 ]
 
 
-def compress(model: Any, *, ratio: float | None = None, error_budget: float | None = None,
-             calibration: Any = None, layers: Sequence[str] | None = None,
-             objective: Objective = "size", formats: Sequence[Format] | None = None,
-             healing: bool = False, batch: int = 1, ratio_of: RatioOf = "model",
-             error_metric: ErrorMetric = "weight") -> tuple[Any, CompressionReport]:
+def compress(
+    model: Any,
+    *,
+    ratio: float | None = None,
+    error_budget: float | None = None,
+    calibration: Any = None,
+    layers: Sequence[str] | None = None,
+    objective: Objective = "size",
+    formats: Sequence[Format] | None = None,
+    healing: bool = False,
+    batch: int = 1,
+    ratio_of: RatioOf = "model",
+    error_metric: ErrorMetric = "weight",
+) -> tuple[Any, CompressionReport]:
     """Compress a model's weight matrices under a global budget.
 
     Parameters
@@ -144,8 +153,9 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
     if error_metric not in ("weight", "output"):
         raise ValueError(f"error_metric must be 'weight' or 'output', got {error_metric!r}")
     if error_metric == "output" and calibration is None:
-        raise ValueError("error_metric='output' measures layer outputs on calibration "
-                         "inputs: pass calibration=")
+        raise ValueError(
+            "error_metric='output' measures layer outputs on calibration inputs: pass calibration="
+        )
     if formats is None:
         formats = ("dense", "tt") if healing else ("dense", "lowrank", "tt")
     if not formats:
@@ -157,16 +167,31 @@ def compress(model: Any, *, ratio: float | None = None, error_budget: float | No
         # .torch imports torch (through .layers): loaded only for torch modules.
         from .torch import compress_module
 
-        return compress_module(model, ratio=ratio, error_budget=error_budget,
-                               calibration=calibration, layers=layers, objective=objective,
-                               formats=formats, batch=batch, ratio_of=ratio_of,
-                               error_metric=error_metric)
+        return compress_module(
+            model,
+            ratio=ratio,
+            error_budget=error_budget,
+            calibration=calibration,
+            layers=layers,
+            objective=objective,
+            formats=formats,
+            batch=batch,
+            ratio_of=ratio_of,
+            error_metric=error_metric,
+        )
     weights = load_weights(model)
     for n, w in weights.items():
-        if np.issubdtype(w.dtype, np.floating) or np.issubdtype(w.dtype, np.complexfloating):
-            if not np.all(np.isfinite(w)):
-                raise ValueError(f"weight {n!r} contains NaN or infinite values")
-    return compress_arrays(weights, ratio=ratio, error_budget=error_budget,
-                           calibration=calibration, layers=layers, objective=objective,
-                           formats=formats, batch=batch, ratio_of=ratio_of,
-                           error_metric=error_metric)
+        if np.issubdtype(w.dtype, np.inexact) and not np.all(np.isfinite(w)):
+            raise ValueError(f"weight {n!r} contains NaN or infinite values")
+    return compress_arrays(
+        weights,
+        ratio=ratio,
+        error_budget=error_budget,
+        calibration=calibration,
+        layers=layers,
+        objective=objective,
+        formats=formats,
+        batch=batch,
+        ratio_of=ratio_of,
+        error_metric=error_metric,
+    )

@@ -55,7 +55,7 @@ def _name_pattern(pattern: str) -> re.Pattern[str]:
             if j < 0:
                 out.append(re.escape(c))
             else:
-                body = pattern[i + 1:j]
+                body = pattern[i + 1 : j]
                 out.append("[" + ("^" + body[1:] if body.startswith("!") else body) + "]")
                 i = j
         else:
@@ -64,8 +64,9 @@ def _name_pattern(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
-def select_layers(names: Iterable[str], layers: Sequence[str] | None,
-                  eligible: Callable[[str], bool]) -> list[str]:
+def select_layers(
+    names: Iterable[str], layers: Sequence[str] | None, eligible: Callable[[str], bool]
+) -> list[str]:
     """The names to compress: every eligible one, or those the patterns
     ``layers`` match (see :func:`_name_pattern`), in order of first match.
 
@@ -80,8 +81,10 @@ def select_layers(names: Iterable[str], layers: Sequence[str] | None,
         rx = _name_pattern(pat)
         hits = [n for n in names if rx.fullmatch(n)]
         if not hits:
-            raise KeyError(f"no layer matches {pat!r}; layers: {', '.join(names[:20])}"
-                           + (" ..." if len(names) > 20 else ""))
+            raise KeyError(
+                f"no layer matches {pat!r}; layers: {', '.join(names[:20])}"
+                + (" ..." if len(names) > 20 else "")
+            )
         for h in hits:
             if not eligible(h):
                 raise ValueError(f"layer {h!r} is not a 2-D weight matrix")
@@ -90,25 +93,40 @@ def select_layers(names: Iterable[str], layers: Sequence[str] | None,
     return chosen
 
 
-def compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
-                    error_budget: float | None, calibration: Mapping[str, Any] | None,
-                    layers: Sequence[str] | None, objective: Objective,
-                    formats: Sequence[Format], batch: int, ratio_of: RatioOf,
-                    error_metric: ErrorMetric = "weight"
-                    ) -> tuple[dict[str, Any], CompressionReport]:
+def compress_arrays(
+    weights: dict[str, np.ndarray],
+    *,
+    ratio: float | None,
+    error_budget: float | None,
+    calibration: Mapping[str, Any] | None,
+    layers: Sequence[str] | None,
+    objective: Objective,
+    formats: Sequence[Format],
+    batch: int,
+    ratio_of: RatioOf,
+    error_metric: ErrorMetric = "weight",
+) -> tuple[dict[str, Any], CompressionReport]:
     """See :func:`tensorbond.compress`; this is its branch for a mapping of
     numpy arrays (the arguments already checked there)."""
-    names = select_layers(weights, layers, lambda n: weights[n].ndim == 2 and min(weights[n].shape) > 1)
+    names = select_layers(
+        weights, layers, lambda n: weights[n].ndim == 2 and min(weights[n].shape) > 1
+    )
     if not names:
         shapes = ", ".join(f"{n} {tuple(w.shape)}" for n, w in list(weights.items())[:20])
-        raise ValueError("the model has no 2-D weight matrix (both dimensions >= 2) to "
-                         f"compress; arrays: {shapes}")
+        raise ValueError(
+            "the model has no 2-D weight matrix (both dimensions >= 2) to "
+            f"compress; arrays: {shapes}"
+        )
     for n in names:
         dt = weights[n].dtype
-        if not (dt.kind in "biu" or dt in (np.float16, np.float32, np.float64,
-                                            np.complex64, np.complex128)):
-            raise TypeError(f"layer {n!r} has dtype {dt}, which cannot be compressed: use "
-                            "float16/32/64 or complex64/128")
+        if not (
+            dt.kind in "biu"
+            or dt in (np.float16, np.float32, np.float64, np.complex64, np.complex128)
+        ):
+            raise TypeError(
+                f"layer {n!r} has dtype {dt}, which cannot be compressed: use "
+                "float16/32/64 or complex64/128"
+            )
     chosen = set(names)
     skipped = []
     for n, w in weights.items():
@@ -122,22 +140,28 @@ def compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
             why = f"below min size (shape {tuple(w.shape)}: a dimension < 2)"
         skipped.append((n, f"array {w.dtype}", why))
     # numpy's linalg has no float16: half-precision layers factorize in float32.
-    mats = {n: weights[n].astype(np.float32) if weights[n].dtype == np.float16 else weights[n]
-            for n in names}
-    sens = {n: 1.0 for n in names}
+    mats = {
+        n: weights[n].astype(np.float32) if weights[n].dtype == np.float16 else weights[n]
+        for n in names
+    }
+    sens = dict.fromkeys(names, 1.0)
     whiteners: dict[str, np.ndarray] | None = None
     if calibration is not None:
         if not isinstance(calibration, Mapping):
-            raise TypeError("calibration for a weights mapping must map layer names to "
-                            f"(rows, in) input arrays, got {type(calibration).__name__}")
+            raise TypeError(
+                "calibration for a weights mapping must map layer names to "
+                f"(rows, in) input arrays, got {type(calibration).__name__}"
+            )
         for key in calibration:
             if key not in mats:
                 raise KeyError(f"calibration names {key!r}, which is not a compressed layer")
         if error_metric == "output":
             missing = [n for n in names if n not in calibration]
             if missing:
-                raise ValueError("error_metric='output' needs calibration inputs for every "
-                                 f"compressed layer; missing: {', '.join(missing)}")
+                raise ValueError(
+                    "error_metric='output' needs calibration inputs for every "
+                    f"compressed layer; missing: {', '.join(missing)}"
+                )
             whiteners = {}
         eta = 0.05
         rng = np.random.default_rng(0)
@@ -146,15 +170,18 @@ def compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
             x = x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
             w = mats[n].astype(np.float64)
             if x.ndim != 2 or x.shape[1] != w.shape[1]:
-                raise ValueError(f"calibration inputs for {n!r} must have shape (batch, "
-                                 f"{w.shape[1]}), got {x.shape}")
+                raise ValueError(
+                    f"calibration inputs for {n!r} must have shape (batch, "
+                    f"{w.shape[1]}), got {x.shape}"
+                )
             if not np.all(np.isfinite(x)):
                 raise ValueError(f"calibration inputs for {n!r} contain NaN or infinite values")
             if whiteners is not None:
                 # Errors are already relative output errors on these inputs: every
                 # layer weighs the same.
-                whiteners[n] = input_whitener(x.conj().T @ x, x.shape[0],
-                                              real=not np.iscomplexobj(mats[n]))
+                whiteners[n] = input_whitener(
+                    x.conj().T @ x, x.shape[0], real=not np.iscomplexobj(mats[n])
+                )
                 continue
             # Output change of the layer per unit relative weight error, on its inputs.
             e = rng.standard_normal(w.shape)
@@ -162,13 +189,26 @@ def compress_arrays(weights: dict[str, np.ndarray], *, ratio: float | None,
             y = x @ w.T
             sens[n] = float((np.linalg.norm(x @ e.T) / max(np.linalg.norm(y), 1e-300) / eta) ** 2)
     total_dense = sum(int(v.size) for v in weights.values())
-    choice, err = choose(mats, sens, total_dense=total_dense, ratio=ratio,
-                         error_budget=error_budget, objective=objective, formats=formats,
-                         batch=batch, ratio_of=ratio_of, whiteners=whiteners)
+    choice, err = choose(
+        mats,
+        sens,
+        total_dense=total_dense,
+        ratio=ratio,
+        error_budget=error_budget,
+        objective=objective,
+        formats=formats,
+        batch=batch,
+        ratio_of=ratio_of,
+        whiteners=whiteners,
+    )
     out: dict[str, Any] = dict(weights)
-    report = CompressionReport(dense_total_params=total_dense, objective=objective,
-                               weighted_error=err, error_metric=error_metric,
-                               skipped=skipped)
+    report = CompressionReport(
+        dense_total_params=total_dense,
+        objective=objective,
+        weighted_error=err,
+        error_metric=error_metric,
+        skipped=skipped,
+    )
     total = total_dense
     for n in names:
         built = choice[n].build(mats[n], None if whiteners is None else whiteners[n])

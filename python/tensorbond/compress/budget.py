@@ -22,9 +22,14 @@ Objective = Literal["size", "latency"]
 __all__ = ["Objective", "RatioOf", "allocate", "check_budget_args", "choose"]
 
 
-def allocate(fronts: Mapping[str, Sequence[Candidate]], weights: Mapping[str, float], *,
-             max_params: int | None = None, max_error: float | None = None,
-             fixed_params: int = 0) -> dict[str, Candidate]:
+def allocate(
+    fronts: Mapping[str, Sequence[Candidate]],
+    weights: Mapping[str, float],
+    *,
+    max_params: int | None = None,
+    max_error: float | None = None,
+    fixed_params: int = 0,
+) -> dict[str, Candidate]:
     """Pick one candidate per layer under a global budget.
 
     Minimizes the weighted error ``sum w_l e_l^2`` subject to the total
@@ -40,14 +45,16 @@ def allocate(fronts: Mapping[str, Sequence[Candidate]], weights: Mapping[str, fl
     wsum = sum(weights[n] for n in names) or 1.0
 
     def pick(lam: float) -> dict[str, Candidate]:
-        return {n: min(fronts[n], key=lambda c: weights[n] * c.rel_error**2 + lam * c.params)
-                for n in names}
+        return {
+            n: min(fronts[n], key=lambda c: weights[n] * c.rel_error**2 + lam * c.params)
+            for n in names
+        }
 
     def total_params(ch: Mapping[str, Candidate]) -> int:
         return fixed_params + sum(c.params for c in ch.values())
 
     def error(ch: Mapping[str, Candidate]) -> float:
-        return math.sqrt(sum(weights[n] * ch[n].rel_error**2 for n in names) / wsum)
+        return math.sqrt(sum(weights[n] * ch[n].rel_error ** 2 for n in names) / wsum)
 
     def ok(ch: Mapping[str, Candidate]) -> bool:
         if max_params is not None:
@@ -74,8 +81,10 @@ def allocate(fronts: Mapping[str, Sequence[Candidate]], weights: Mapping[str, fl
         # smallest lam that fits, the most accurate choice within the budget.
         smallest = fixed_params + sum(min(c.params for c in fronts[n]) for n in names)
         if smallest > max_params:
-            raise ValueError(f"the budget of {max_params} parameters is below the smallest "
-                             f"model the formats can make ({smallest} parameters)")
+            raise ValueError(
+                f"the budget of {max_params} parameters is below the smallest "
+                f"model the formats can make ({smallest} parameters)"
+            )
         choice = pick(0.0)
         if not ok(choice):
             choice = pick(bisect(good_low=False))
@@ -117,11 +126,19 @@ def check_budget_args(ratio: float | None, error_budget: float | None) -> None:
         raise ValueError(f"error_budget must be in [0, 1), got {error_budget}")
 
 
-def choose(mats: Mapping[str, np.ndarray], sens: Mapping[str, float], *, total_dense: int,
-           ratio: float | None, error_budget: float | None, objective: Objective,
-           formats: Sequence[Format], batch: int, ratio_of: RatioOf = "model",
-           whiteners: Mapping[str, np.ndarray] | None = None
-           ) -> tuple[dict[str, Candidate], float]:
+def choose(
+    mats: Mapping[str, np.ndarray],
+    sens: Mapping[str, float],
+    *,
+    total_dense: int,
+    ratio: float | None,
+    error_budget: float | None,
+    objective: Objective,
+    formats: Sequence[Format],
+    batch: int,
+    ratio_of: RatioOf = "model",
+    whiteners: Mapping[str, np.ndarray] | None = None,
+) -> tuple[dict[str, Candidate], float]:
     """Each layer's candidate under the budget, and the weighted RMS error.
 
     Parameters
@@ -148,8 +165,9 @@ def choose(mats: Mapping[str, np.ndarray], sens: Mapping[str, float], *, total_d
     """
     fronts: dict[str, list[Candidate]] = {}
     for name, w in mats.items():
-        cands = candidates(w, formats=formats, batch=batch,
-                           whitener=None if whiteners is None else whiteners[name])
+        cands = candidates(
+            w, formats=formats, batch=batch, whitener=None if whiteners is None else whiteners[name]
+        )
         if objective == "latency":
             # Only formats whose forward costs fewer multiply-adds than dense.
             cands = [c for c in cands if c.macs <= w.shape[0] * w.shape[1]]
@@ -159,10 +177,14 @@ def choose(mats: Mapping[str, np.ndarray], sens: Mapping[str, float], *, total_d
         if ratio_of == "layers":
             choice = allocate(fronts, sens, max_params=int(layer_dense / ratio))
         else:
-            choice = allocate(fronts, sens, max_params=int(total_dense / ratio),
-                              fixed_params=total_dense - layer_dense)
+            choice = allocate(
+                fronts,
+                sens,
+                max_params=int(total_dense / ratio),
+                fixed_params=total_dense - layer_dense,
+            )
     else:
         choice = allocate(fronts, sens, max_error=error_budget)
     wsum = sum(sens.values()) or 1.0
-    err = math.sqrt(sum(sens[n] * choice[n].rel_error**2 for n in mats) / wsum)
+    err = math.sqrt(sum(sens[n] * choice[n].rel_error ** 2 for n in mats) / wsum)
     return choice, err

@@ -63,8 +63,9 @@ class Candidate:
     data_aware: bool = False
     svd_rank: int | None = None
 
-    def build(self, w: np.ndarray, whitener: np.ndarray | None = None
-              ) -> np.ndarray | LowRank | TTMatrix:
+    def build(
+        self, w: np.ndarray, whitener: np.ndarray | None = None
+    ) -> np.ndarray | LowRank | TTMatrix:
         """Factorize ``w`` as this candidate says (``whitener``: the layer's
         input factor from :func:`input_whitener`, needed by data-aware
         low-rank candidates)."""
@@ -77,15 +78,17 @@ class Candidate:
                 raise ValueError("a data-aware low-rank candidate needs the layer's whitener")
             assert self.rank is not None
             return _whitened_lowrank(w, whitener, self.rank)
-        base = TTMatrix.from_dense(w, in_modes=self.in_modes, out_modes=self.out_modes,
-                                   max_bond=self.svd_rank or self.rank)
+        base = TTMatrix.from_dense(
+            w, in_modes=self.in_modes, out_modes=self.out_modes, max_bond=self.svd_rank or self.rank
+        )
         if self.svd_rank is None or self.rank is None or self.rank >= max(base.ranks, default=1):
             return base
         return base.round(max_bond=self.rank)
 
 
-def input_whitener(gram: npt.ArrayLike, rows: int, ridge: float = 1e-4, *,
-                   real: bool = False) -> np.ndarray:
+def input_whitener(
+    gram: npt.ArrayLike, rows: int, ridge: float = 1e-4, *, real: bool = False
+) -> np.ndarray:
     """Lower Cholesky factor ``L`` of a layer's input second moment, so that
     ``||(W - W~) X^T||_F^2 / rows = ||(W - W~) L||_F^2``.
 
@@ -121,8 +124,10 @@ def input_whitener(gram: npt.ArrayLike, rows: int, ridge: float = 1e-4, *,
     try:
         return np.linalg.cholesky(c)
     except np.linalg.LinAlgError:
-        raise ValueError("gram is not positive definite: it must be X^H X of the "
-                         "calibration inputs (raise ridge if they are rank-deficient)") from None
+        raise ValueError(
+            "gram is not positive definite: it must be X^H X of the "
+            "calibration inputs (raise ridge if they are rank-deficient)"
+        ) from None
 
 
 def _whitened_lowrank(w: np.ndarray, whitener: np.ndarray, rank: int) -> LowRank:
@@ -139,7 +144,7 @@ def _rank_grid(limit: int) -> list[int]:
     out, r = [], 1
     while r <= limit:
         out.append(r)
-        r = r + 1 if r < 4 else int(round(r * 1.5 / 2)) * 2
+        r = r + 1 if r < 4 else round(r * 1.5 / 2) * 2
     return out
 
 
@@ -170,8 +175,13 @@ def _tt_factorizations(out: int, inp: int) -> list[tuple[tuple[int, ...], tuple[
     return pairs
 
 
-def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowrank", "tt"),
-               batch: int = 1, whitener: npt.ArrayLike | None = None) -> list[Candidate]:
+def candidates(
+    w: npt.ArrayLike,
+    *,
+    formats: Sequence[Format] = ("dense", "lowrank", "tt"),
+    batch: int = 1,
+    whitener: npt.ArrayLike | None = None,
+) -> list[Candidate]:
     """The error-vs-parameters curve of every format for one weight matrix.
 
     Parameters
@@ -217,15 +227,20 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
         return math.sqrt(float(np.sum(np.abs(d if lw is None else d @ lw) ** 2)) / norm2)
 
     if "lowrank" in formats:
-        s = np.linalg.svd(target if np.issubdtype(target.dtype, np.inexact)
-                          else target.astype(np.float64), compute_uv=False).astype(np.float64)
+        s = np.linalg.svd(
+            target if np.issubdtype(target.dtype, np.inexact) else target.astype(np.float64),
+            compute_uv=False,
+        ).astype(np.float64)
         tail = np.concatenate([np.cumsum((s**2)[::-1])[::-1], [0.0]])
         for r in _rank_grid(min(out, inp)):
             p = r * (out + inp)
             if p >= dense:
                 break
-            found.append(Candidate("lowrank", p, p, math.sqrt(max(tail[r], 0.0) / norm2), r,
-                                   data_aware=aware))
+            found.append(
+                Candidate(
+                    "lowrank", p, p, math.sqrt(max(tail[r], 0.0) / norm2), r, data_aware=aware
+                )
+            )
     if "tt" in formats and lw is None:
         # Exact TT-SVD errors from singular values: the first cut's SVD is shared
         # by every rank; the error of a TT-SVD is the root of its discarded weight.
@@ -236,7 +251,7 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
             sizes = [m * n for m, n in zip(om, im, strict=True)]
             order = [a for k in range(d) for a in (k, d + k)]
             t = w64.reshape(om + im).transpose(order).reshape(sizes[0], -1)
-            u0, s0, vh0 = np.linalg.svd(t, full_matrices=False)
+            _u0, s0, vh0 = np.linalg.svd(t, full_matrices=False)
             s0 = s0.astype(np.float64)
             tail0 = np.concatenate([np.cumsum((s0**2)[::-1])[::-1], [0.0]])
             # Each inner SVD depends only on the ranks before it: once r passes a
@@ -269,10 +284,17 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
                 if p >= dense or ranks == prev:
                     break
                 prev = ranks
-                macs = TTMatrix.from_cores([np.zeros((full[k], om[k], im[k], full[k + 1]))
-                                            for k in range(d)]).macs(batch) // batch
-                found.append(Candidate("tt", p, macs, math.sqrt(max(disc, 0.0) / wn2), r,
-                                       im, om, data_aware=aware))
+                macs = (
+                    TTMatrix.from_cores(
+                        [np.zeros((full[k], om[k], im[k], full[k + 1])) for k in range(d)]
+                    ).macs(batch)
+                    // batch
+                )
+                found.append(
+                    Candidate(
+                        "tt", p, macs, math.sqrt(max(disc, 0.0) / wn2), r, im, om, data_aware=aware
+                    )
+                )
     elif "tt" in formats:
         for im, om in _tt_factorizations(out, inp):
             # One TT-SVD at the largest rank that can still beat dense, then every
@@ -288,8 +310,19 @@ def candidates(w: npt.ArrayLike, *, formats: Sequence[Format] = ("dense", "lowra
                     break
                 prev = tt.ranks
                 err = tt.error(w) if lw is None else rel_error(tt.to_dense())
-                found.append(Candidate("tt", tt.num_params, tt.macs(batch) // batch,
-                                       err, r, im, om, data_aware=aware, svd_rank=cap))
+                found.append(
+                    Candidate(
+                        "tt",
+                        tt.num_params,
+                        tt.macs(batch) // batch,
+                        err,
+                        r,
+                        im,
+                        om,
+                        data_aware=aware,
+                        svd_rank=cap,
+                    )
+                )
     return found
 
 

@@ -32,8 +32,7 @@ class HealReport:
     history: list[float] = field(default_factory=list)
 
     def __str__(self) -> str:
-        return (f"healing ({self.loss}, {self.epochs} epochs): {self.before:.6g} -> "
-                f"{self.after:.6g}")
+        return f"healing ({self.loss}, {self.epochs} epochs): {self.before:.6g} -> {self.after:.6g}"
 
 
 def _batches(data: Any, batch_size: int, shuffle: bool, gen: Any) -> Iterable[Any]:
@@ -44,7 +43,7 @@ def _batches(data: Any, batch_size: int, shuffle: bool, gen: Any) -> Iterable[An
         n = data.shape[0]
         order = torch.randperm(n, generator=gen) if shuffle else torch.arange(n)
         for i in range(0, n, batch_size):
-            yield data[order[i:i + batch_size]]
+            yield data[order[i : i + batch_size]]
         return
     yield from data  # a DataLoader or any iterable of ready batches
 
@@ -55,10 +54,18 @@ def _loss_fn(kind: Loss, temperature: float) -> Any:
     if kind == "mse":
         return lambda s, t: f.mse_loss(s, t)
     if kind == "kl":
+
         def kl(s: Any, t: Any) -> Any:
-            return f.kl_div(f.log_softmax(s / temperature, dim=-1),
-                            f.log_softmax(t / temperature, dim=-1), log_target=True,
-                            reduction="batchmean") * temperature**2
+            return (
+                f.kl_div(
+                    f.log_softmax(s / temperature, dim=-1),
+                    f.log_softmax(t / temperature, dim=-1),
+                    log_target=True,
+                    reduction="batchmean",
+                )
+                * temperature**2
+            )
+
         return kl
     if kind == "cosine":
         # Embeddings: one minus the mean cosine similarity of matching rows.
@@ -71,11 +78,14 @@ def _check_outputs(s: Any, t: Any) -> None:
     (MSE would broadcast mismatched shapes; NaN inputs would read as divergence)."""
     torch = require_torch()
     if tuple(s.shape) != tuple(t.shape):
-        raise ValueError(f"the student's outputs have shape {tuple(s.shape)} but the "
-                         f"teacher's have {tuple(t.shape)}")
+        raise ValueError(
+            f"the student's outputs have shape {tuple(s.shape)} but the "
+            f"teacher's have {tuple(t.shape)}"
+        )
     if not bool(torch.isfinite(t).all()):
-        raise ValueError("the teacher's outputs contain NaN or infinite values: check the "
-                         "data (or the teacher)")
+        raise ValueError(
+            "the teacher's outputs contain NaN or infinite values: check the data (or the teacher)"
+        )
 
 
 def _evaluate(student: Any, teacher: Any, data: Any, loss: Any, batch_size: int) -> float:
@@ -93,10 +103,22 @@ def _evaluate(student: Any, teacher: Any, data: Any, loss: Any, batch_size: int)
     return total / count
 
 
-def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 1e-3,
-         loss: Loss = "mse", temperature: float = 1.0, batch_size: int = 64,
-         eval_data: Any = None, weight_decay: float = 0.0, seed: int = 0,
-         train_mode: bool = False, progress: bool = True) -> HealReport:
+def heal(
+    student: Any,
+    teacher: Any,
+    data: Any,
+    *,
+    epochs: int = 5,
+    lr: float = 1e-3,
+    loss: Loss = "mse",
+    temperature: float = 1.0,
+    batch_size: int = 64,
+    eval_data: Any = None,
+    weight_decay: float = 0.0,
+    seed: int = 0,
+    train_mode: bool = False,
+    progress: bool = True,
+) -> HealReport:
     """Fine-tune ``student`` to reproduce ``teacher``'s outputs (distillation).
 
     Parameters
@@ -152,8 +174,10 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
         if d is not None and not isinstance(d, (torch.Tensor, np.ndarray)) and iter(d) is d:
             # A generator would be used up by the first pass: later epochs would
             # silently train on nothing.
-            raise TypeError(f"{what} must be re-iterable (a tensor, array, list of batches "
-                            f"or DataLoader), not a one-shot {type(d).__name__}")
+            raise TypeError(
+                f"{what} must be re-iterable (a tensor, array, list of batches "
+                f"or DataLoader), not a one-shot {type(d).__name__}"
+            )
     fn = _loss_fn(loss, temperature)
     params = [p for p in student.parameters() if p.requires_grad]
     if not params:
@@ -176,8 +200,13 @@ def heal(student: Any, teacher: Any, data: Any, *, epochs: int = 5, lr: float = 
     from tqdm.auto import tqdm
 
     history: list[float] = []
-    bar = tqdm(total=epochs * steps_per_epoch if steps_per_epoch else None,
-               disable=not progress, desc="healing", unit="step", leave=False)
+    bar = tqdm(
+        total=epochs * steps_per_epoch if steps_per_epoch else None,
+        disable=not progress,
+        desc="healing",
+        unit="step",
+        leave=False,
+    )
     try:
         for _ in range(int(epochs)):
             student.train(train_mode)

@@ -38,8 +38,9 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
         head = f.read(8)
         n = int.from_bytes(head, "little") if len(head) == 8 else -1
         if not 2 <= n <= size - 8:
-            raise ValueError(f"{path} is not a safetensors file (header length {n}, file "
-                             f"size {size})")
+            raise ValueError(
+                f"{path} is not a safetensors file (header length {n}, file size {size})"
+            )
         try:
             header = json.loads(f.read(n))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -58,12 +59,15 @@ def read_safetensors(path: str | Path) -> dict[str, np.ndarray]:
             shape = tuple(int(d) for d in header[k]["shape"])
             start, stop = (int(o) for o in header[k]["data_offsets"])
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{path}: tensor {k!r} has a malformed header entry: "
-                             f"{header[k]}") from exc
+            raise ValueError(
+                f"{path}: tensor {k!r} has a malformed header entry: {header[k]}"
+            ) from exc
         count = int(np.prod(shape, dtype=np.int64))
         if start < 0 or stop - start != 2 * count or 8 + n + stop > size:
-            raise ValueError(f"{path}: tensor {k!r} has offsets {start}..{stop}, which do "
-                             f"not hold {shape} bfloat16 values inside the file")
+            raise ValueError(
+                f"{path}: tensor {k!r} has offsets {start}..{stop}, which do "
+                f"not hold {shape} bfloat16 values inside the file"
+            )
         spans[k] = (shape, start, count)
     out: dict[str, np.ndarray] = {}
     with safe_open(str(path), framework="numpy") as sf:
@@ -109,13 +113,20 @@ def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
         kind = "torch"
         for name, mod in model.named_modules():
             if isinstance(mod, TTLinear):
-                layers[name] = {"format": "tt", "in_modes": list(mod.in_modes),
-                                "out_modes": list(mod.out_modes), "ranks": list(mod.ranks),
-                                "bias": mod.bias is not None}
+                layers[name] = {
+                    "format": "tt",
+                    "in_modes": list(mod.in_modes),
+                    "out_modes": list(mod.out_modes),
+                    "ranks": list(mod.ranks),
+                    "bias": mod.bias is not None,
+                }
             elif isinstance(mod, LowRankLinear):
-                layers[name] = {"format": "lowrank", "rank": mod.rank,
-                                "shape": [mod.out_features, mod.in_features],
-                                "bias": mod.bias is not None}
+                layers[name] = {
+                    "format": "lowrank",
+                    "rank": mod.rank,
+                    "shape": [mod.out_features, mod.in_features],
+                    "bias": mod.bias is not None,
+                }
         for k, v in model.state_dict().items():
             v = v.detach()
             if v.dtype == torch.bfloat16:
@@ -135,8 +146,7 @@ def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
             else:
                 layers[name] = {"format": "dense"}
                 tensors[name] = np.ascontiguousarray(np.asarray(v))
-    meta = {"tensorbond_format": str(FORMAT_VERSION), "kind": kind,
-            "layers": json.dumps(layers)}
+    meta = {"tensorbond_format": str(FORMAT_VERSION), "kind": kind, "layers": json.dumps(layers)}
     if report is not None:
         meta["report"] = json.dumps(report.to_dict())
     stn.save_file(tensors, str(path), metadata=meta)
@@ -155,8 +165,10 @@ def _read(path: str | Path) -> tuple[dict[str, np.ndarray], dict[str, str]]:
     if "tensorbond_format" not in meta:
         raise ValueError(f"{path} is not a tensorbond compressed model (no format metadata)")
     if int(meta["tensorbond_format"]) > FORMAT_VERSION:
-        raise ValueError(f"{path} has format version {meta['tensorbond_format']}; this "
-                         f"tensorbond reads up to {FORMAT_VERSION}: upgrade tensorbond")
+        raise ValueError(
+            f"{path} has format version {meta['tensorbond_format']}; this "
+            f"tensorbond reads up to {FORMAT_VERSION}: upgrade tensorbond"
+        )
     return stn.load_file(str(path)), meta
 
 
@@ -184,12 +196,12 @@ def load_compressed(path: str | Path, model: Any = None) -> Any:
     """
     try:
         return _load(path, model)
-    except (KeyError, TypeError, AttributeError, IndexError, EOFError,
-            json.JSONDecodeError) as exc:
+    except (KeyError, TypeError, AttributeError, IndexError, EOFError, json.JSONDecodeError) as exc:
         if isinstance(exc, TypeError) and model is not None and not is_torch_module(model):
             raise
-        raise ValueError(f"{path} is not a readable tensorbond compressed model: "
-                         f"{type(exc).__name__}: {exc}") from exc
+        raise ValueError(
+            f"{path} is not a readable tensorbond compressed model: {type(exc).__name__}: {exc}"
+        ) from exc
     except Exception as exc:
         if type(exc).__name__ == "SafetensorError":  # safetensors' own, not a ValueError
             raise ValueError(f"{path} is not a readable safetensors file: {exc}") from exc
@@ -206,15 +218,17 @@ def _load(path: str | Path, model: Any) -> Any:
         for name, info in layers.items():
             if info["format"] == "tt":
                 out[name] = TTMatrix.from_cores(
-                    [tensors[f"{name}.core{k}"] for k in range(info["num_cores"])])
+                    [tensors[f"{name}.core{k}"] for k in range(info["num_cores"])]
+                )
             elif info["format"] == "lowrank":
                 out[name] = LowRank.from_factors(tensors[f"{name}.u"], tensors[f"{name}.v"])
             else:
                 out[name] = tensors[name]
         return out
     if model is None:
-        raise ValueError("this file holds a torch module: pass model= with its original "
-                         "architecture")
+        raise ValueError(
+            "this file holds a torch module: pass model= with its original architecture"
+        )
     from .layers import LowRankLinear, TTLinear, replace_module  # imports torch
 
     torch = require_torch()
@@ -228,17 +242,25 @@ def _load(path: str | Path, model: Any) -> Any:
             d = len(info["in_modes"])
             ranks = [1, *info["ranks"], 1]
             # Shapes only: load_state_dict below fills every value.
-            cores = [np.zeros((ranks[k], info["out_modes"][k], info["in_modes"][k],
-                               ranks[k + 1]), np.float32) for k in range(d)]
-            layer = TTLinear(TTMatrix.from_cores(cores),
-                             np.zeros(int(np.prod(info["out_modes"])), np.float32)
-                             if info["bias"] else None)
+            cores = [
+                np.zeros(
+                    (ranks[k], info["out_modes"][k], info["in_modes"][k], ranks[k + 1]), np.float32
+                )
+                for k in range(d)
+            ]
+            layer = TTLinear(
+                TTMatrix.from_cores(cores),
+                np.zeros(int(np.prod(info["out_modes"])), np.float32) if info["bias"] else None,
+            )
         else:
             r = info["rank"]
             out_f, in_f = info["shape"]
-            layer = LowRankLinear(LowRank.from_factors(np.zeros((out_f, r), np.float32),
-                                                       np.zeros((r, in_f), np.float32)),
-                                  np.zeros(out_f, np.float32) if info["bias"] else None)
+            layer = LowRankLinear(
+                LowRank.from_factors(
+                    np.zeros((out_f, r), np.float32), np.zeros((r, in_f), np.float32)
+                ),
+                np.zeros(out_f, np.float32) if info["bias"] else None,
+            )
         if isinstance(getattr(old, "weight", None), torch.Tensor):
             layer = layer.to(old.weight.dtype)
         replace_module(new, old, layer)
@@ -254,8 +276,10 @@ def to_dense(model: Any) -> Any:
     whose ``TTLinear`` / ``LowRankLinear`` layers are ``nn.Linear`` again.
     """
     if not is_torch_module(model):
-        return {k: (v.to_dense() if isinstance(v, (TTMatrix, LowRank)) else np.asarray(v))
-                for k, v in model.items()}
+        return {
+            k: (v.to_dense() if isinstance(v, (TTMatrix, LowRank)) else np.asarray(v))
+            for k, v in model.items()
+        }
     from .layers import LowRankLinear, TTLinear, replace_module  # imports torch
 
     torch = require_torch()
@@ -264,8 +288,9 @@ def to_dense(model: Any) -> Any:
         if isinstance(mod, (TTLinear, LowRankLinear)):
             with torch.no_grad():
                 w = mod.weight_dense()
-                lin = torch.nn.Linear(mod.in_features, mod.out_features,
-                                      bias=mod.bias is not None, dtype=w.dtype)
+                lin = torch.nn.Linear(
+                    mod.in_features, mod.out_features, bias=mod.bias is not None, dtype=w.dtype
+                )
                 lin.weight.copy_(w)
                 if mod.bias is not None:
                     lin.bias.copy_(mod.bias)

@@ -35,8 +35,11 @@ def _bias(bias: Any, out: int, like: torch.Tensor) -> torch.nn.Parameter | None:
     """The bias as a parameter of `like`'s dtype, checked to have length `out`."""
     if bias is None:
         return None
-    b = bias.detach().cpu() if hasattr(bias, "detach") else torch_mod.from_numpy(
-        np.array(bias, copy=True))
+    b = (
+        bias.detach().cpu()
+        if hasattr(bias, "detach")
+        else torch_mod.from_numpy(np.array(bias, copy=True))
+    )
     if tuple(b.shape) != (out,):
         raise ValueError(f"bias must have shape ({out},), got {tuple(b.shape)}")
     return nn.Parameter(b.to(like.dtype).clone())
@@ -101,8 +104,10 @@ class TTLinear(nn.Module):  # type: ignore[misc]
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer to ``x`` of shape ``(..., in_features)``."""
         if x.shape[-1] != self.in_features:
-            raise ValueError(f"TTLinear expects inputs with last dimension "
-                             f"{self.in_features}, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"TTLinear expects inputs with last dimension "
+                f"{self.in_features}, got shape {tuple(x.shape)}"
+            )
         rows = x.numel() // self.in_features
         if self._costs is None:  # core shapes never change: count once
             self._costs = (self.sweep_macs(), self.build_macs())
@@ -129,8 +134,10 @@ class TTLinear(nn.Module):  # type: ignore[misc]
     def _contract(self, x: torch.Tensor) -> torch.Tensor:
         """``x @ W.T`` without the bias."""
         if x.shape[-1] != self.in_features:
-            raise ValueError(f"TTLinear expects inputs with last dimension "
-                             f"{self.in_features}, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"TTLinear expects inputs with last dimension "
+                f"{self.in_features}, got shape {tuple(x.shape)}"
+            )
         lead = x.shape[:-1]
         b = int(math.prod(lead)) if lead else 1
         # t holds (batch, n_1..n_k, r_k, m_{k+1}..m_d) as (b, N, r, M): cores are
@@ -155,9 +162,11 @@ class TTLinear(nn.Module):  # type: ignore[misc]
         return self._build()
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"in_modes={self.in_modes}, out_modes={self.out_modes}, ranks={self.ranks}, "
-                f"bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"in_modes={self.in_modes}, out_modes={self.out_modes}, ranks={self.ranks}, "
+            f"bias={self.bias is not None}"
+        )
 
 
 class LowRankLinear(nn.Module):  # type: ignore[misc]
@@ -188,8 +197,10 @@ class LowRankLinear(nn.Module):  # type: ignore[misc]
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Apply the layer to ``x`` of shape ``(..., in_features)``."""
         if x.shape[-1] != self.in_features:
-            raise ValueError(f"LowRankLinear expects inputs with last dimension "
-                             f"{self.in_features}, got shape {tuple(x.shape)}")
+            raise ValueError(
+                f"LowRankLinear expects inputs with last dimension "
+                f"{self.in_features}, got shape {tuple(x.shape)}"
+            )
         y = (x @ self.v.T) @ self.u.T
         if self.bias is not None:
             y = y + self.bias
@@ -204,8 +215,10 @@ class LowRankLinear(nn.Module):  # type: ignore[misc]
         return self.u @ self.v
 
     def extra_repr(self) -> str:
-        return (f"in_features={self.in_features}, out_features={self.out_features}, "
-                f"rank={self.rank}, bias={self.bias is not None}")
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"rank={self.rank}, bias={self.bias is not None}"
+        )
 
 
 def factorized_linear(weight: TTMatrix | LowRank, bias: Any = None) -> Any:

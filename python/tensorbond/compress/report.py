@@ -75,14 +75,18 @@ class CompressionReport:
 
     def to_markdown(self) -> str:
         """The report as a markdown table with a totals line."""
-        rows = ["| layer | format | shape | modes (out / in) | ranks | params | ratio "
-                f"| rel. {self.error_metric} error | MACs/row | dense MACs/row |",
-                "|---" * 10 + "|"]
+        rows = [
+            "| layer | format | shape | modes (out / in) | ranks | params | ratio "
+            f"| rel. {self.error_metric} error | MACs/row | dense MACs/row |",
+            "|---" * 10 + "|",
+        ]
         for l in self.layers:
             modes = f"{l.out_modes} / {l.in_modes}" if l.in_modes else "-"
-            rows.append(f"| {l.name} | {l.format} | {l.shape[0]}x{l.shape[1]} | {modes} "
-                        f"| {','.join(map(str, l.ranks)) or '-'} | {l.params} "
-                        f"| {l.ratio:.2f} | {l.rel_error:.4f} | {l.macs} | {l.dense_macs} |")
+            rows.append(
+                f"| {l.name} | {l.format} | {l.shape[0]}x{l.shape[1]} | {modes} "
+                f"| {','.join(map(str, l.ranks)) or '-'} | {l.params} "
+                f"| {l.ratio:.2f} | {l.rel_error:.4f} | {l.macs} | {l.dense_macs} |"
+            )
         warned = [(l.name, w) for l in self.layers for w in l.warnings]
         if warned:
             rows.append("\nWarnings:")
@@ -90,9 +94,11 @@ class CompressionReport:
         if self.skipped:
             rows.append("\nNot compressed:")
             rows.extend(f"- {n} ({t}): {r}" for n, t, r in self.skipped)
-        rows.append(f"\nTotal: {self.total_params} parameters of {self.dense_total_params} "
-                    f"({self.ratio:.2f}x; the layers above {self.layers_ratio:.2f}x), "
-                    f"weighted relative error {self.weighted_error:.4f}.")
+        rows.append(
+            f"\nTotal: {self.total_params} parameters of {self.dense_total_params} "
+            f"({self.ratio:.2f}x; the layers above {self.layers_ratio:.2f}x), "
+            f"weighted relative error {self.weighted_error:.4f}."
+        )
         return "\n".join(rows)
 
     def __str__(self) -> str:
@@ -110,11 +116,28 @@ def layer_report(name: str, w: np.ndarray, c: Candidate, built: Any, sens: float
         ranks = (built.rank,)
     warns = []
     if c.rel_error > HIGH_ERROR:
-        warns.append(f"high error: relative error {c.rel_error:.3f} > {HIGH_ERROR} (the "
-                     "layer barely survives; compress it less or leave it out)")
+        warns.append(
+            f"high error: relative error {c.rel_error:.3f} > {HIGH_ERROR} (the "
+            "layer barely survives; compress it less or leave it out)"
+        )
     if c.macs > out * inp:
-        warns.append(f"slower than dense: {c.macs} multiply-adds per row vs {out * inp} "
-                     "(use objective='latency' to forbid this)")
-    return LayerReport(name, c.format, (out, inp), c.in_modes, c.out_modes, ranks, c.params,
-                       out * inp, out * inp / max(c.params, 1), c.rel_error, c.macs, out * inp,
-                       sens, tuple(warns))
+        warns.append(
+            f"slower than dense: {c.macs} multiply-adds per row vs {out * inp} "
+            "(use objective='latency' to forbid this)"
+        )
+    return LayerReport(
+        name,
+        c.format,
+        (out, inp),
+        c.in_modes,
+        c.out_modes,
+        ranks,
+        c.params,
+        out * inp,
+        out * inp / max(c.params, 1),
+        c.rel_error,
+        c.macs,
+        out * inp,
+        sens,
+        tuple(warns),
+    )

@@ -34,8 +34,7 @@ def _tied_weights(model: Any, linears: dict[str, Any]) -> dict[str, str]:
             owners.setdefault(id(p), []).append(name)
     tied = {}
     for n, lin in linears.items():
-        others = [o for o in owners.get(id(lin.weight), [])
-                  if model.get_submodule(o) is not lin]
+        others = [o for o in owners.get(id(lin.weight), []) if model.get_submodule(o) is not lin]
         if others:
             tied[n] = others[0]
     return tied
@@ -52,8 +51,10 @@ def _as_input(calibration: Any, model: Any) -> Any:
         if isinstance(x, np.ndarray):
             x = torch.as_tensor(x)
         if not isinstance(x, torch.Tensor):
-            raise TypeError("calibration for a torch module must be a tensor or array batch "
-                            f"(or a tuple / dict of them), got {type(x).__name__}")
+            raise TypeError(
+                "calibration for a torch module must be a tensor or array batch "
+                f"(or a tuple / dict of them), got {type(x).__name__}"
+            )
         if p is not None:
             x = x.to(device=p.device)
             if x.is_floating_point():
@@ -76,8 +77,14 @@ def _as_batches(calibration: Any, model: Any) -> list[Any]:
     return [_as_input(calibration, model)]
 
 
-def sensitivities(model: Any, names: Sequence[str], xs: Sequence[Any], eta: float = 0.05,
-                  seed: int = 0, perturb: ErrorMetric = "weight") -> dict[str, float]:
+def sensitivities(
+    model: Any,
+    names: Sequence[str],
+    xs: Sequence[Any],
+    eta: float = 0.05,
+    seed: int = 0,
+    perturb: ErrorMetric = "weight",
+) -> dict[str, float]:
     """Relative model-output change per unit relative layer error, squared, per layer.
 
     Each layer's weight (``perturb="weight"``) or output (``"output"``) is
@@ -99,13 +106,16 @@ def sensitivities(model: Any, names: Sequence[str], xs: Sequence[Any], eta: floa
         with torch.no_grad():
             y0 = [call_model(model, x) for x in xs]
             if not all(bool(torch.isfinite(y).all()) for y in y0):
-                raise ValueError("the model's outputs on the calibration data contain NaN "
-                                 "or infinite values")
+                raise ValueError(
+                    "the model's outputs on the calibration data contain NaN or infinite values"
+                )
             norm_y2 = sum(float(torch.linalg.vector_norm(y)) ** 2 for y in y0) or 1e-300
 
             def moved() -> float:
-                return sum(float(torch.linalg.vector_norm(call_model(model, x) - y)) ** 2
-                           for x, y in zip(xs, y0, strict=True))
+                return sum(
+                    float(torch.linalg.vector_norm(call_model(model, x) - y)) ** 2
+                    for x, y in zip(xs, y0, strict=True)
+                )
 
             for n in names:
                 if perturb == "output":
@@ -125,9 +135,11 @@ def sensitivities(model: Any, names: Sequence[str], xs: Sequence[Any], eta: floa
                         w.sub_(e)
                 out[n] = dy2 / norm_y2 / eta**2
                 if not np.isfinite(out[n]):
-                    raise ValueError(f"the sensitivity of layer {n!r} is not finite: the "
-                                     "model overflows when that layer's "
-                                     f"{perturb} is perturbed by {eta:g}")
+                    raise ValueError(
+                        f"the sensitivity of layer {n!r} is not finite: the "
+                        "model overflows when that layer's "
+                        f"{perturb} is perturbed by {eta:g}"
+                    )
     finally:
         model.train(was_training)
     return out
@@ -149,6 +161,7 @@ def input_grams(model: Any, names: Sequence[str], xs: Sequence[Any]) -> dict[str
             acc = sums[name]
             acc[0] = g if acc[0] is None else acc[0] + g
             acc[1] += a.shape[0]
+
         return hook
 
     hooks = [layers[n].register_forward_hook(capture(n)) for n in names]
@@ -165,16 +178,27 @@ def input_grams(model: Any, names: Sequence[str], xs: Sequence[Any]) -> dict[str
     out = {}
     for n, (g, rows) in sums.items():
         if g is None:
-            raise ValueError(f"layer {n!r} did not run on the calibration batch, so its "
-                             "outputs cannot be measured; use error_metric='weight'")
+            raise ValueError(
+                f"layer {n!r} did not run on the calibration batch, so its "
+                "outputs cannot be measured; use error_metric='weight'"
+            )
         out[n] = (g.cpu().numpy(), rows)
     return out
 
 
-def compress_module(model: Any, *, ratio: float | None, error_budget: float | None,
-                    calibration: Any, layers: Sequence[str] | None, objective: Objective,
-                    formats: Sequence[Format], batch: int, ratio_of: RatioOf = "model",
-                    error_metric: ErrorMetric = "weight") -> tuple[Any, CompressionReport]:
+def compress_module(
+    model: Any,
+    *,
+    ratio: float | None,
+    error_budget: float | None,
+    calibration: Any,
+    layers: Sequence[str] | None,
+    objective: Objective,
+    formats: Sequence[Format],
+    batch: int,
+    ratio_of: RatioOf = "model",
+    error_metric: ErrorMetric = "weight",
+) -> tuple[Any, CompressionReport]:
     """See :func:`tensorbond.compress`; this is its torch branch."""
     torch = require_torch()
     linears = _linear_layers(model)
@@ -184,15 +208,19 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
     if layers is None:
         names = [n for n in linears if n not in tied]
         if not names:
-            raise ValueError("every nn.Linear layer shares its weight with another module "
-                             f"(tied: {', '.join(tied)}); nothing can be compressed")
+            raise ValueError(
+                "every nn.Linear layer shares its weight with another module "
+                f"(tied: {', '.join(tied)}); nothing can be compressed"
+            )
     else:
         names = select_layers(linears, layers, lambda n: True)
         for n in names:
             if n in tied:
-                raise ValueError(f"layer {n!r} shares its weight with {tied[n]!r} (tied "
-                                 "weights): compressing it would not remove the matrix; "
-                                 "leave it out of layers=")
+                raise ValueError(
+                    f"layer {n!r} shares its weight with {tied[n]!r} (tied "
+                    "weights): compressing it would not remove the matrix; "
+                    "leave it out of layers="
+                )
     mats: dict[str, np.ndarray] = {}
     for n in names:
         w = linears[n].weight.detach()
@@ -207,18 +235,33 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
         xs = _as_batches(calibration, model)
         if error_metric == "output":
             grams = input_grams(model, names, xs)
-            whiteners = {n: input_whitener(g, rows, real=not np.iscomplexobj(mats[n]))
-                         for n, (g, rows) in grams.items()}
+            whiteners = {
+                n: input_whitener(g, rows, real=not np.iscomplexobj(mats[n]))
+                for n, (g, rows) in grams.items()
+            }
         sens = sensitivities(model, names, xs, perturb=error_metric)
     else:
-        sens = {n: 1.0 for n in names}
+        sens = dict.fromkeys(names, 1.0)
     total_dense = sum(p.numel() for p in model.parameters())
-    choice, err = choose(mats, sens, total_dense=total_dense, ratio=ratio,
-                         error_budget=error_budget, objective=objective, formats=formats,
-                         batch=batch, ratio_of=ratio_of, whiteners=whiteners)
+    choice, err = choose(
+        mats,
+        sens,
+        total_dense=total_dense,
+        ratio=ratio,
+        error_budget=error_budget,
+        objective=objective,
+        formats=formats,
+        batch=batch,
+        ratio_of=ratio_of,
+        whiteners=whiteners,
+    )
     new = copy.deepcopy(model)
-    report = CompressionReport(dense_total_params=total_dense, objective=objective,
-                               weighted_error=err, error_metric=error_metric)
+    report = CompressionReport(
+        dense_total_params=total_dense,
+        objective=objective,
+        weighted_error=err,
+        error_metric=error_metric,
+    )
     for n in names:
         c = choice[n]
         old = linears[n]
@@ -226,8 +269,9 @@ def compress_module(model: Any, *, ratio: float | None, error_budget: float | No
         if c.format != "dense":
             # The bias tensor as it is (no numpy round trip: numpy has no
             # bfloat16); the layer then takes the model's own dtype and device.
-            layer = factorized_linear(built, old.bias).to(device=old.weight.device,
-                                                      dtype=old.weight.dtype)
+            layer = factorized_linear(built, old.bias).to(
+                device=old.weight.device, dtype=old.weight.dtype
+            )
             replace_module(new, new.get_submodule(n), layer)
         report.layers.append(layer_report(n, mats[n], c, built, sens[n]))
     chosen = set(names)

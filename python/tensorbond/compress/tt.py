@@ -241,9 +241,7 @@ def _resolve_modes(
             "TT-matrix needs one (m_k, n_k) pair per core (pad with 1s)"
         )
     if given and num_cores is not None and len(given[0]) != num_cores:
-        raise ValueError(
-            f"num_cores={num_cores} disagrees with the {len(given[0])} modes given"
-        )
+        raise ValueError(f"num_cores={num_cores} disagrees with the {len(given[0])} modes given")
     d = len(given[0]) if given else (num_cores or _auto_num_cores(out, inp))
     try:
         if om is None:
@@ -400,10 +398,7 @@ class _Factorized:
             return self._impl
         impl = self._cast.get(dt)
         if impl is None:
-            cores = [
-                np.asarray(self._impl.core(k), dtype=dt)
-                for k in range(self._impl.num_cores)
-            ]
+            cores = [np.asarray(self._impl.core(k), dtype=dt) for k in range(self._impl.num_cores)]
             impl = _CLASSES[dt].from_cores(
                 cores,
                 self._impl.norm_squared,
@@ -448,9 +443,7 @@ class _Factorized:
         a = np.asarray(x)
         inp = self.shape[1]
         if a.ndim not in (1, 2):
-            raise ValueError(
-                f"matmul: x must have shape ({inp},) or ({inp}, k), got {a.shape}"
-            )
+            raise ValueError(f"matmul: x must have shape ({inp},) or ({inp}, k), got {a.shape}")
         if a.shape[0] != inp:
             raise ValueError(
                 f"matmul: x has {a.shape[0]} rows but the matrix has {inp} columns "
@@ -535,9 +528,7 @@ def _validate_cores(cores: Sequence[npt.ArrayLike]) -> list[np.ndarray]:
     dt = compute_dtype(arrays)
     for k, c in enumerate(arrays):
         if c.ndim != 4:
-            raise ValueError(
-                f"core {k} has shape {c.shape}; cores are 4-D (r_left, m, n, r_right)"
-            )
+            raise ValueError(f"core {k} has shape {c.shape}; cores are 4-D (r_left, m, n, r_right)")
         if 0 in c.shape:
             raise ValueError(
                 f"core {k} has shape {c.shape}: ranks and modes must be >= 1 (a rank of "

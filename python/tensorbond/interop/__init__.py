@@ -10,5 +10,10 @@ from __future__ import annotations
 from .qiskit import MAX_DEFINITION_DEPTH, circuit_to_qiskit, program_from_qiskit
 from .quimb import site_tensors_from_quimb, to_quimb
 
-__all__ = ["MAX_DEFINITION_DEPTH", "circuit_to_qiskit", "program_from_qiskit",
-           "site_tensors_from_quimb", "to_quimb"]
+__all__ = [
+    "MAX_DEFINITION_DEPTH",
+    "circuit_to_qiskit",
+    "program_from_qiskit",
+    "site_tensors_from_quimb",
+    "to_quimb",
+]

@@ -21,10 +21,17 @@ from ..ir.operations import Condition, Operation, Program
 __all__ = ["MAX_DEFINITION_DEPTH", "circuit_to_qiskit", "program_from_qiskit"]
 
 # qiskit name -> tensorbond name, where they differ
-_FROM_QISKIT = {"cx": "cx", "u": "u3", "p": "u1", "cp": "cu1", "cphase": "cu1", "i": "id",
-                "ccx": "ccx", "mcx": "ccx"}
-_TO_QISKIT = {"u3": "u", "u1": "p", "cu1": "cp", "id": "id", "CX": "cx", "U": "u",
-              "cphase": "cp"}
+_FROM_QISKIT = {
+    "cx": "cx",
+    "u": "u3",
+    "p": "u1",
+    "cp": "cu1",
+    "cphase": "cu1",
+    "i": "id",
+    "ccx": "ccx",
+    "mcx": "ccx",
+}
+_TO_QISKIT = {"u3": "u", "u1": "p", "cu1": "cp", "id": "id", "CX": "cx", "U": "u", "cphase": "cp"}
 
 
 def _qiskit() -> Any:
@@ -82,8 +89,7 @@ def circuit_to_qiskit(circuit: Any) -> Any:
         else:
             name = _TO_QISKIT.get(op.name, op.name)
             g = std.get(name) if op.matrix is None else None
-            if g is not None and len(g.params) == len(op.params) and \
-                    g.num_qubits == len(op.qubits):
+            if g is not None and len(g.params) == len(op.params) and g.num_qubits == len(op.qubits):
                 qc.append(type(g)(*op.params), list(op.qubits))
             else:
                 qc.append(UnitaryGate(np.array(op.unitary())), list(reversed(op.qubits)))
@@ -164,9 +170,7 @@ def program_from_qiskit(qc: Any) -> Program:
     in_registers = {qc.find_bit(b).index for reg in qc.cregs for b in reg}
     for reg in qc.cregs:
         first = qc.find_bit(reg[0]).index if len(reg) else prog.num_clbits
-        if first > prog.num_clbits and not (
-            in_registers & set(range(prog.num_clbits, first))
-        ):
+        if first > prog.num_clbits and not (in_registers & set(range(prog.num_clbits, first))):
             prog.num_clbits = first  # loose bits declared before this register
         start = prog.num_clbits
         prog.cregs[reg.name] = (start, len(reg))
@@ -183,9 +187,11 @@ def program_from_qiskit(qc: Any) -> Program:
         params: list[float] = []
         for p in op.params:
             if getattr(p, "parameters", None):
-                raise ValueError(f"qiskit gate {op.name!r} has unbound parameters "
-                                 f"{sorted(str(x) for x in p.parameters)}; bind them "
-                                 "(qc.assign_parameters) first")
+                raise ValueError(
+                    f"qiskit gate {op.name!r} has unbound parameters "
+                    f"{sorted(str(x) for x in p.parameters)}; bind them "
+                    "(qc.assign_parameters) first"
+                )
             try:
                 params.append(float(p))
             except (TypeError, ValueError):
@@ -194,9 +200,11 @@ def program_from_qiskit(qc: Any) -> Program:
 
     def phase(phi: Any, what: str) -> float:
         if getattr(phi, "parameters", None):
-            raise ValueError(f"{what} has a global phase with unbound parameters "
-                             f"{sorted(str(x) for x in phi.parameters)}; bind them "
-                             "(qc.assign_parameters) first")
+            raise ValueError(
+                f"{what} has a global phase with unbound parameters "
+                f"{sorted(str(x) for x in phi.parameters)}; bind them "
+                "(qc.assign_parameters) first"
+            )
         return float(phi)
 
     def add_unitary(m: np.ndarray, qs: list[int], cond: Condition | None) -> None:
@@ -212,8 +220,7 @@ def program_from_qiskit(qc: Any) -> Program:
         if cond is None:
             prog.global_phase += phi
         else:  # a phase on one branch only: e^{i phi} I on some qubit, conditioned
-            add_unitary(np.exp(1j * phi) * np.eye(2, dtype=np.complex128), qs[:1] or [0],
-                        cond)
+            add_unitary(np.exp(1j * phi) * np.eye(2, dtype=np.complex128), qs[:1] or [0], cond)
 
     def matrix(op: Any, nq: int) -> np.ndarray | None:
         """qiskit's matrix of ``op`` (computed through its definition where the
@@ -222,14 +229,14 @@ def program_from_qiskit(qc: Any) -> Program:
             return None
         try:
             m = op.to_matrix() if hasattr(op, "to_matrix") else None
-        except Exception:  # noqa: BLE001 - qiskit's CircuitError: to_matrix not defined
+        except Exception:
             m = None
         if m is None and getattr(op, "definition", None) is not None:
             from qiskit.quantum_info import Operator
 
             try:
                 m = Operator(op).data
-            except Exception:  # noqa: BLE001 - e.g. a reset inside: expand instead
+            except Exception:
                 m = None
         if m is None:
             return None
@@ -238,16 +245,24 @@ def program_from_qiskit(qc: Any) -> Program:
 
     def condition(cond: Any, cmap: dict[Any, int]) -> Condition:
         if not (isinstance(cond, tuple) and len(cond) == 2):
-            raise NotImplementedError(f"if_test on a classical expression ({cond}); tensorbond "
-                                      "conditions compare a register or a bit with a value")
+            raise NotImplementedError(
+                f"if_test on a classical expression ({cond}); tensorbond "
+                "conditions compare a register or a bit with a value"
+            )
         target, value = cond
         if hasattr(target, "_bits") or hasattr(target, "size"):  # a register
             bits = tuple(cmap[b] for b in target)
             return Condition(bits, int(value), target.name)
         return Condition((cmap[target],), int(value), "")
 
-    def convert(body: Any, qmap: dict[Any, int], cmap: dict[Any, int],
-                cond: Condition | None, depth: int, path: tuple[str, ...]) -> None:
+    def convert(
+        body: Any,
+        qmap: dict[Any, int],
+        cmap: dict[Any, int],
+        cond: Condition | None,
+        depth: int,
+        path: tuple[str, ...],
+    ) -> None:
         """Append ``body``'s instructions; ``qmap``/``cmap`` send its bits to
         the top circuit's indices."""
         for ins in body.data:
@@ -264,24 +279,40 @@ def program_from_qiskit(qc: Any) -> Program:
                     if len(test.clbits) != 1:
                         raise NotImplementedError(
                             "if_else with an else branch on a whole register (tensorbond "
-                            "conditions test equality; on one bit the else is the other value)")
-                    branches.append((op.params[1], Condition(test.clbits, 1 - test.value,
-                                                             test.register)))
+                            "conditions test equality; on one bit the else is the other value)"
+                        )
+                    branches.append(
+                        (op.params[1], Condition(test.clbits, 1 - test.value, test.register))
+                    )
                 for block, c in branches:
-                    convert(block, dict(zip(block.qubits, qs, strict=True)),
-                            dict(zip(block.clbits, cs, strict=True)), c, depth, path)
+                    convert(
+                        block,
+                        dict(zip(block.qubits, qs, strict=True)),
+                        dict(zip(block.clbits, cs, strict=True)),
+                        c,
+                        depth,
+                        path,
+                    )
                 continue
             if name == "box":  # a scope, no effect of its own
                 block = op.blocks[0]
-                convert(block, dict(zip(block.qubits, qs, strict=True)),
-                        dict(zip(block.clbits, cs, strict=True)), cond, depth, path)
+                convert(
+                    block,
+                    dict(zip(block.qubits, qs, strict=True)),
+                    dict(zip(block.clbits, cs, strict=True)),
+                    cond,
+                    depth,
+                    path,
+                )
                 continue
             if isinstance(op, ControlFlowOp):
-                raise NotImplementedError(f"qiskit control flow {name!r} (tensorbond supports "
-                                          "if_test blocks only)")
+                raise NotImplementedError(
+                    f"qiskit control flow {name!r} (tensorbond supports if_test blocks only)"
+                )
             if name == "measure":
-                ops.append(Operation("measure", "measure", tuple(qs), clbits=tuple(cs),
-                                     condition=cond))
+                ops.append(
+                    Operation("measure", "measure", tuple(qs), clbits=tuple(cs), condition=cond)
+                )
                 continue
             if name == "reset":
                 ops.append(Operation("reset", "reset", tuple(qs), condition=cond))
@@ -300,11 +331,16 @@ def program_from_qiskit(qc: Any) -> Program:
                 tb_name = _FROM_QISKIT.get(name, name)
                 spec = GATES.get(tb_name)
                 standard = _is_standard(op, classes) or (
-                    name == "mcx" and type(op) is MCXGate and op.num_ctrl_qubits == 2)
-                if standard and spec is not None and params is not None and \
-                        spec.num_qubits == len(qs) and spec.num_params == len(params):
-                    ops.append(Operation("gate", tb_name, tuple(qs), tuple(params),
-                                         condition=cond))
+                    name == "mcx" and type(op) is MCXGate and op.num_ctrl_qubits == 2
+                )
+                if (
+                    standard
+                    and spec is not None
+                    and params is not None
+                    and spec.num_qubits == len(qs)
+                    and spec.num_params == len(params)
+                ):
+                    ops.append(Operation("gate", tb_name, tuple(qs), tuple(params), condition=cond))
                     continue
                 m = matrix(op, len(qs))
                 if m is not None:
@@ -316,23 +352,41 @@ def program_from_qiskit(qc: Any) -> Program:
             where = " inside ".join(names) if names else "the circuit"
             defn = getattr(op, "definition", None)
             if defn is None:
-                raise ValueError(f"qiskit instruction {name!r} on {len(qs)} qubit(s) (in "
-                                 f"{where}) has neither a matrix (up to 3 qubits) nor a "
-                                 "definition; tensorbond cannot simulate it")
+                raise ValueError(
+                    f"qiskit instruction {name!r} on {len(qs)} qubit(s) (in "
+                    f"{where}) has neither a matrix (up to 3 qubits) nor a "
+                    "definition; tensorbond cannot simulate it"
+                )
             if depth >= MAX_DEFINITION_DEPTH:
-                raise ValueError(f"qiskit instruction {name!r} (in {where}) is defined more "
-                                 f"than {MAX_DEFINITION_DEPTH} levels deep; tensorbond stops "
-                                 "expanding definitions there")
+                raise ValueError(
+                    f"qiskit instruction {name!r} (in {where}) is defined more "
+                    f"than {MAX_DEFINITION_DEPTH} levels deep; tensorbond stops "
+                    "expanding definitions there"
+                )
             if len(defn.qubits) != len(qs) or len(defn.clbits) != len(cs):
-                raise ValueError(f"qiskit instruction {name!r}'s definition has "
-                                 f"{len(defn.qubits)} qubit(s) and {len(defn.clbits)} "
-                                 f"clbit(s), the instruction {len(qs)} and {len(cs)}")
+                raise ValueError(
+                    f"qiskit instruction {name!r}'s definition has "
+                    f"{len(defn.qubits)} qubit(s) and {len(defn.clbits)} "
+                    f"clbit(s), the instruction {len(qs)} and {len(cs)}"
+                )
             what = f"qiskit instruction {name!r}'s definition"
             add_phase(phase(defn.global_phase, what), qs, cond)
-            convert(defn, dict(zip(defn.qubits, qs)), dict(zip(defn.clbits, cs)), cond,
-                    depth + 1, (*path, name))
+            convert(
+                defn,
+                dict(zip(defn.qubits, qs, strict=False)),
+                dict(zip(defn.clbits, cs, strict=False)),
+                cond,
+                depth + 1,
+                (*path, name),
+            )
 
     prog.global_phase = phase(qc.global_phase, "the qiskit circuit")
-    convert(qc, {q: i for i, q in enumerate(qc.qubits)},
-            {c: i for i, c in enumerate(qc.clbits)}, None, 0, ())
+    convert(
+        qc,
+        {q: i for i, q in enumerate(qc.qubits)},
+        {c: i for i, c in enumerate(qc.clbits)},
+        None,
+        0,
+        (),
+    )
     return prog

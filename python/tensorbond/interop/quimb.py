@@ -20,8 +20,9 @@ def _quimb() -> Any:
     try:
         import quimb.tensor as qtn
     except ImportError as exc:
-        raise ImportError("this conversion needs quimb: pip install 'tensorbond[reference]'"
-                          ) from exc
+        raise ImportError(
+            "this conversion needs quimb: pip install 'tensorbond[reference]'"
+        ) from exc
     return qtn
 
 
@@ -79,7 +80,10 @@ def site_tensors_from_quimb(psi: Any, dtype: np.dtype) -> list[np.ndarray]:
         left = list(t.bonds(psi[i - 1])) if i > 0 else []
         right = list(t.bonds(psi[i + 1])) if i < psi.L - 1 else []
         arr = np.asarray(t.transpose(*left, psi.site_ind(i), *right).data)
-        arr = arr.reshape(int(np.prod([t.ind_size(x) for x in left])) if left else 1, 2,
-                          int(np.prod([t.ind_size(x) for x in right])) if right else 1)
+        arr = arr.reshape(
+            int(np.prod([t.ind_size(x) for x in left])) if left else 1,
+            2,
+            int(np.prod([t.ind_size(x) for x in right])) if right else 1,
+        )
         tensors.append(np.ascontiguousarray(arr, dtype=dtype))
     return tensors

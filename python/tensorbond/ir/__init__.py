@@ -7,5 +7,15 @@ from .gates import GATES, GateSpec, gate_matrix
 from .operations import Condition, Operation, Program
 from .pauli import PAULI, PauliTerm, parse_pauli_sum, parse_term
 
-__all__ = ["GATES", "PAULI", "Condition", "GateSpec", "Operation", "PauliTerm", "Program",
-           "gate_matrix", "parse_pauli_sum", "parse_term"]
+__all__ = [
+    "GATES",
+    "PAULI",
+    "Condition",
+    "GateSpec",
+    "Operation",
+    "PauliTerm",
+    "Program",
+    "gate_matrix",
+    "parse_pauli_sum",
+    "parse_term",
+]

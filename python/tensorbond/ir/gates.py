@@ -86,9 +86,7 @@ def _rzx(t: float) -> np.ndarray:
 def _ecr() -> np.ndarray:
     # qiskit's ecr a,b { rzx(pi/4) a,b; x a; rzx(-pi/4) a,b; } = (X(x)I - Y(x)X)/sqrt 2,
     # with the first listed qubit as the most significant bit
-    return (1 / math.sqrt(2)) * _m(
-        [[0, 0, 1, 1j], [0, 0, 1j, 1], [1, -1j, 0, 0], [-1j, 1, 0, 0]]
-    )
+    return (1 / math.sqrt(2)) * _m([[0, 0, 1, 1j], [0, 0, 1j, 1], [1, -1j, 0, 0], [-1j, 1, 0, 0]])
 
 
 def _xx_plus_yy(theta: float, beta: float = 0.0) -> np.ndarray:
@@ -248,7 +246,5 @@ def gate_matrix(name: str, params: tuple[float, ...] | list[float] = ()) -> np.n
     if spec is None:
         raise ValueError(f"unknown gate {name!r}")
     if len(params) != spec.num_params:
-        raise ValueError(
-            f"gate {name!r} takes {spec.num_params} parameter(s), got {len(params)}"
-        )
+        raise ValueError(f"gate {name!r} takes {spec.num_params} parameter(s), got {len(params)}")
     return spec.matrix(*[float(p) for p in params])

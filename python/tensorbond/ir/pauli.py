@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, Union
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +24,7 @@ PAULI = {
 _TERM_RE = re.compile(r"([IXYZixyz])\s*(\d+)")
 
 #: A Pauli string: ``"X0 Z3 Y7"`` (also ``"X0*Z3"``) or ``{0: "X", 3: "Z"}``.
-PauliTerm = Union[str, Mapping[int, str]]
+PauliTerm = str | Mapping[int, str]
 
 
 def parse_term(term: PauliTerm) -> dict[int, str]:
@@ -80,8 +80,10 @@ def parse_pauli_sum(op: Any) -> list[tuple[complex, dict[int, str]]]:
         return [(1.0, parse_term(op))]
     if isinstance(op, Mapping):
         if all(isinstance(k, str) for k in op):
-            return [(complex(c) if np.iscomplexobj(c) else float(c), parse_term(t))
-                    for t, c in op.items()]
+            return [
+                (complex(c) if np.iscomplexobj(c) else float(c), parse_term(t))
+                for t, c in op.items()
+            ]
         return [(1.0, parse_term(op))]
     if isinstance(op, Sequence):
         out = []
@@ -90,9 +92,7 @@ def parse_pauli_sum(op: Any) -> list[tuple[complex, dict[int, str]]]:
                 raise TypeError("a Pauli sum is a list of (coefficient, string) pairs")
             c, t = item
             if isinstance(c, bool) or not isinstance(c, (int, float, complex, np.number)):
-                raise TypeError(
-                    f"a Pauli sum term is (coefficient, string); got coefficient {c!r}"
-                )
+                raise TypeError(f"a Pauli sum term is (coefficient, string); got coefficient {c!r}")
             if not np.isfinite(c):
                 raise ValueError(f"coefficient {c!r} is not finite")
             out.append((complex(c) if np.iscomplexobj(c) else float(c), parse_term(t)))

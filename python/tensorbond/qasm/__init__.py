@@ -14,8 +14,7 @@ from ._limits import MAX_OPERATIONS, MAX_REGISTER_SIZE
 from .qasm2 import parse, read_qasm_source
 from .qasm3 import is_qasm3, translate_qasm3
 
-__all__ = ["MAX_OPERATIONS", "MAX_REGISTER_SIZE", "parse_qasm", "read_qasm",
-           "read_qasm_source"]
+__all__ = ["MAX_OPERATIONS", "MAX_REGISTER_SIZE", "parse_qasm", "read_qasm", "read_qasm_source"]
 
 
 def parse_qasm(text: str, *, filename: str = "<string>") -> Program:

@@ -197,15 +197,8 @@ def read_qasm_source(source: str | os.PathLike[str]) -> tuple[str, str]:
             path = os.fsdecode(path)
         return _read_file(path), path
     if not isinstance(source, str):
-        raise TypeError(
-            f"source must be a path or OpenQASM text, got {type(source).__name__}"
-        )
-    if (
-        "\n" not in source
-        and "\0" not in source
-        and len(source) < 4096
-        and os.path.isfile(source)
-    ):
+        raise TypeError(f"source must be a path or OpenQASM text, got {type(source).__name__}")
+    if "\n" not in source and "\0" not in source and len(source) < 4096 and os.path.isfile(source):
         return _read_file(source), source
     if "OPENQASM" in source or "\n" in source or ";" in source:
         return source, "<string>"
@@ -284,9 +277,7 @@ def _read_file(path: str) -> str:
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise QasmError(
-            f"the file is not UTF-8 text ({exc.reason})", path, line, col
-        ) from None
+        raise QasmError(f"the file is not UTF-8 text ({exc.reason})", path, line, col) from None
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
@@ -377,9 +368,7 @@ def _blank_comments(text: str, filename: str) -> str:
             end = text.find("*/", start + 2)
             if end < 0:
                 line, col = _line_col(text, start)
-                raise QasmError(
-                    "unterminated comment: '/*' without '*/'", filename, line, col
-                )
+                raise QasmError("unterminated comment: '/*' without '*/'", filename, line, col)
             end += 2
         parts.append(text[last:start])
         if s == "//":
@@ -439,7 +428,7 @@ _BUILTINS: dict[str, _Gate] | None = None
 
 def _builtin_gates() -> dict[str, _Gate]:
     """GATES plus qelib1's remaining gates (parsed once, then shared)."""
-    global _BUILTINS  # noqa: PLW0603
+    global _BUILTINS
     if _BUILTINS is None:
         gates = {
             name: _Gate(name, spec.num_params, spec.num_qubits, leaf=name)
@@ -496,7 +485,7 @@ def _pick_gate_op() -> Callable[..., Operation]:
             a, b = _gate_op_fast(*args), _gate_op_plain(*args)
             if a != b or repr(a) != repr(b) or hash(a) != hash(b):
                 return _gate_op_plain
-    except Exception:  # noqa: BLE001 - any surprise: the plain constructor
+    except Exception:
         return _gate_op_plain
     return _gate_op_fast
 
@@ -626,7 +615,7 @@ def _compile_gate(g: _Gate) -> Any:
         else:
             lines.append(f"    {f}({qt}, {vals}, c, out, memo)")
     code = compile("\n".join(lines) + "\n", f"<qasm gate {g.name}>", "exec")
-    exec(code, ns)  # noqa: S102 - code generated above from the parsed body
+    exec(code, ns)
     g.fn = ns["expand"]
     return g.fn
 
@@ -687,9 +676,7 @@ class _Parser:
         except QasmError:
             raise
         except RecursionError:
-            raise self.err(
-                "the program nests too deeply to be read", self.stmt
-            ) from None
+            raise self.err("the program nests too deeply to be read", self.stmt) from None
         except Exception as exc:  # a bug here must still say where it happened
             raise self.err(
                 f"cannot read this statement ({type(exc).__name__}: {exc})", self.stmt
@@ -746,9 +733,7 @@ class _Parser:
         toks = self.toks
         t = toks[i + 1]
         if not (t[:1] == '"' and len(t) >= 2):
-            raise self.expected(
-                "a file name in double quotes", i + 1, "after 'include'"
-            )
+            raise self.expected("a file name in double quotes", i + 1, "after 'include'")
         if toks[i + 2] != ";":
             raise self.expected("';'", i + 2, f"after 'include {t}'")
         name = t[1:-1]
@@ -757,16 +742,12 @@ class _Parser:
         base = os.path.dirname(self.src.path) if self.src.path else os.getcwd()
         path = os.path.join(base, name)
         if not os.path.isfile(path):
-            raise self.err(
-                f"cannot find include file {name!r} (looked for {path})", i + 1
-            )
+            raise self.err(f"cannot find include file {name!r} (looked for {path})", i + 1)
         real = os.path.realpath(path)
         if real in self.include_stack:
             raise self.err(f"include file {name!r} includes itself", i + 1)
         if len(self.include_stack) >= _MAX_INCLUDE_DEPTH:
-            raise self.err(
-                f"includes nested more than {_MAX_INCLUDE_DEPTH} deep", i + 1
-            )
+            raise self.err(f"includes nested more than {_MAX_INCLUDE_DEPTH} deep", i + 1)
         try:
             text = _read_file(path)
         except OSError as exc:
@@ -794,9 +775,7 @@ class _Parser:
         if name in self.declared:
             dsrc, dk = self.declared[name]
             line, _ = dsrc.position(dk)
-            raise self.err(
-                f"register {name!r} is already declared (line {line})", i + 1
-            )
+            raise self.err(f"register {name!r} is already declared (line {line})", i + 1)
         if toks[i + 2] != "[":
             raise self.expected("'['", i + 2, f"after '{kw} {name}'")
         size_tok = toks[i + 3]
@@ -835,9 +814,7 @@ class _Parser:
         toks = self.toks
         name = self._new_name(i + 1, "gate")
         if name in ("U", "CX"):
-            raise self.err(
-                f"{name!r} is a built-in primitive and cannot be redefined", i + 1
-            )
+            raise self.err(f"{name!r} is a built-in primitive and cannot be redefined", i + 1)
         if name in self.defined:
             dsrc, dk = self.defined[name]
             line, _ = dsrc.position(dk)
@@ -850,30 +827,22 @@ class _Parser:
                 while True:
                     p = self._new_name(i, "parameter")
                     if p == "pi":
-                        raise self.err(
-                            "'pi' is a constant and cannot name a parameter", i
-                        )
+                        raise self.err("'pi' is a constant and cannot name a parameter", i)
                     if p in params:
-                        raise self.err(
-                            f"parameter {p!r} of gate {name!r} is listed twice", i
-                        )
+                        raise self.err(f"parameter {p!r} of gate {name!r} is listed twice", i)
                     params.append(p)
                     i += 1
                     if toks[i] == ")":
                         break
                     if toks[i] != ",":
-                        raise self.expected(
-                            "',' or ')'", i, f"in the parameters of gate {name!r}"
-                        )
+                        raise self.expected("',' or ')'", i, f"in the parameters of gate {name!r}")
                     i += 1
             i += 1
         qargs: list[str] = []
         while True:
             a = self._new_name(i, "qubit argument")
             if a in qargs:
-                raise self.err(
-                    f"qubit argument {a!r} of gate {name!r} is listed twice", i
-                )
+                raise self.err(f"qubit argument {a!r} of gate {name!r} is listed twice", i)
             if a in params:
                 raise self.err(
                     f"{a!r} is both a parameter and a qubit argument of gate {name!r}",
@@ -889,9 +858,7 @@ class _Parser:
     def _opaque(self, i: int) -> int:
         name, params, qargs, j = self._gate_header(i)
         if self.toks[j] != ";":
-            raise self.expected(
-                "';'", j, f"after the declaration of opaque gate {name!r}"
-            )
+            raise self.expected("';'", j, f"after the declaration of opaque gate {name!r}")
         old = self.gates.get(name)
         if (
             old is not None
@@ -948,20 +915,14 @@ class _Parser:
                         if toks[j] == ")":
                             break
                         if toks[j] != ",":
-                            raise self.expected(
-                                "',' or ')'", j, f"in the parameters of {t!r}"
-                            )
+                            raise self.expected("',' or ')'", j, f"in the parameters of {t!r}")
                         j += 1
                 j += 1
             if len(nodes) != sub.nparams:
-                raise self.err(
-                    f"gate {t!r} takes {sub.nparams} parameter(s), got {len(nodes)}", ck
-                )
+                raise self.err(f"gate {t!r} takes {sub.nparams} parameter(s), got {len(nodes)}", ck)
             args, j = self._body_args(j, qmap, t, dedupe=False)
             if len(args) != sub.nqubits:
-                raise self.err(
-                    f"gate {t!r} acts on {sub.nqubits} qubit(s), got {len(args)}", ck
-                )
+                raise self.err(f"gate {t!r} acts on {sub.nqubits} qubit(s), got {len(args)}", ck)
             folded = tuple(nodes) if all(isinstance(n, float) for n in nodes) else None
             body.append((sub, tuple(nodes), folded, args))
             size += sub.size
@@ -974,8 +935,7 @@ class _Parser:
             )
         if depth + 1 > _MAX_GATE_DEPTH:
             raise self.err(
-                f"gate {name!r} nests gate definitions more than "
-                f"{_MAX_GATE_DEPTH} deep",
+                f"gate {name!r} nests gate definitions more than {_MAX_GATE_DEPTH} deep",
                 i + 1,
             )
         self.gates[name] = _Gate(
@@ -990,14 +950,11 @@ class _Parser:
         line, _ = self.src.position(brace)
         if t == "":
             return self.err(
-                f"unterminated body of gate {name!r}: the '{{' on line "
-                f"{line} has no matching '}}'",
+                f"unterminated body of gate {name!r}: the '{{' on line {line} has no matching '}}'",
                 brace,
             )
         if t in ("measure", "reset", "if"):
-            return self.err(
-                f"{t!r} is not allowed inside a gate body (gate {name!r})", j
-            )
+            return self.err(f"{t!r} is not allowed inside a gate body (gate {name!r})", j)
         if t in _KEYWORDS:
             return self.err(
                 f"expected '}}' to close the body of gate {name!r} "
@@ -1008,9 +965,7 @@ class _Parser:
             return self.err(f"gate {name!r} cannot apply itself", j)
         if _is_ident(t):
             return self.err(f"unknown gate {t!r} in the body of gate {name!r}", j)
-        return self.expected(
-            "a gate, 'barrier' or '}'", j, f"in the body of gate {name!r}"
-        )
+        return self.expected("a gate, 'barrier' or '}'", j, f"in the body of gate {name!r}")
 
     def _body_args(
         self, j: int, qmap: dict[str, int], what: str, *, dedupe: bool
@@ -1022,14 +977,10 @@ class _Parser:
             k = qmap.get(a)
             if k is None:
                 if _is_ident(a) and a not in _KEYWORDS:
-                    raise self.err(
-                        f"{a!r} is not a qubit argument of gate {self.gate_name!r}", j
-                    )
+                    raise self.err(f"{a!r} is not a qubit argument of gate {self.gate_name!r}", j)
                 raise self.expected("a qubit argument", j, f"of {what!r}")
             if toks[j + 1] == "[":
-                raise self.err(
-                    f"qubit argument {a!r} cannot be indexed inside a gate body", j + 1
-                )
+                raise self.err(f"qubit argument {a!r} cannot be indexed inside a gate body", j + 1)
             if k in args:
                 if not dedupe:
                     raise self.err(f"qubit {a!r} used twice in {what}", j)
@@ -1089,9 +1040,7 @@ class _Parser:
                 raise self.err(f"cannot evaluate {a!r} {op} {b!r}: {exc}", k) from None
         return (op, a, b)
 
-    def _expr(
-        self, i: int, env: dict[str, int] | None, depth: int
-    ) -> tuple[_Node, int]:
+    def _expr(self, i: int, env: dict[str, int] | None, depth: int) -> tuple[_Node, int]:
         toks = self.toks
         node, i = self._term(i, env, depth)
         t = toks[i]
@@ -1102,9 +1051,7 @@ class _Parser:
             t = toks[i]
         return node, i
 
-    def _term(
-        self, i: int, env: dict[str, int] | None, depth: int
-    ) -> tuple[_Node, int]:
+    def _term(self, i: int, env: dict[str, int] | None, depth: int) -> tuple[_Node, int]:
         toks = self.toks
         node, i = self._unary(i, env, depth)
         t = toks[i]
@@ -1115,9 +1062,7 @@ class _Parser:
             t = toks[i]
         return node, i
 
-    def _unary(
-        self, i: int, env: dict[str, int] | None, depth: int
-    ) -> tuple[_Node, int]:
+    def _unary(self, i: int, env: dict[str, int] | None, depth: int) -> tuple[_Node, int]:
         t = self.toks[i]
         if t in {"-", "+"}:
             if depth >= _MAX_EXPR_DEPTH:
@@ -1128,9 +1073,7 @@ class _Parser:
             return node, i
         return self._power(i, env, depth)
 
-    def _power(
-        self, i: int, env: dict[str, int] | None, depth: int
-    ) -> tuple[_Node, int]:
+    def _power(self, i: int, env: dict[str, int] | None, depth: int) -> tuple[_Node, int]:
         node, i = self._atom(i, env, depth)
         if self.toks[i] == "^":
             if depth >= _MAX_EXPR_DEPTH:
@@ -1140,9 +1083,7 @@ class _Parser:
             i = j
         return node, i
 
-    def _atom(
-        self, i: int, env: dict[str, int] | None, depth: int
-    ) -> tuple[_Node, int]:
+    def _atom(self, i: int, env: dict[str, int] | None, depth: int) -> tuple[_Node, int]:
         toks = self.toks
         t = toks[i]
         if t[:1] in _NUM_START and t != ".":
@@ -1170,9 +1111,7 @@ class _Parser:
             return (t, node), i + 1
         if _is_ident(t) and t not in _FUNCS:
             if env is not None:
-                raise self.err(
-                    f"{t!r} is not a parameter of gate {self.gate_name!r}", i
-                )
+                raise self.err(f"{t!r} is not a parameter of gate {self.gate_name!r}", i)
             raise self.err(f"unknown identifier {t!r} in expression", i)
         raise self.expected("a number, 'pi', a function or '('", i, "in expression")
 
@@ -1195,9 +1134,7 @@ class _Parser:
         toks = self.toks
         it = toks[i + 2]
         if not it.isdigit():
-            raise self.expected(
-                "an index (a non-negative integer)", i + 2, f"after '{toks[i]}['"
-            )
+            raise self.expected("an index (a non-negative integer)", i + 2, f"after '{toks[i]}['")
         if toks[i + 3] != "]":
             raise self.expected("']'", i + 3, f"after '{toks[i]}[{it}'")
         k = int(it) if len(it) <= 18 else reg[1]
@@ -1270,20 +1207,15 @@ class _Parser:
             if t == ";":
                 break
             if t != ",":
-                raise self.expected(
-                    "',' or ';'", i, f"after the arguments of {g.name!r}"
-                )
+                raise self.expected("',' or ';'", i, f"after the arguments of {g.name!r}")
             i += 1
         i += 1
         nq = len(qs)
         if nq != g.nqubits:
-            raise self.err(
-                f"gate {g.name!r} acts on {g.nqubits} qubit(s), got {nq}", start
-            )
+            raise self.err(f"gate {g.name!r} acts on {g.nqubits} qubit(s), got {nq}", start)
         if g.opaque:
             raise self.err(
-                f"gate {g.name!r} is opaque: it has no definition, so it "
-                "cannot be applied",
+                f"gate {g.name!r} is opaque: it has no definition, so it cannot be applied",
                 start,
             )
         if not bcast:
@@ -1341,9 +1273,7 @@ class _Parser:
                 return out
             i += 1
 
-    def _twice(
-        self, qs: list[Any], argtok: list[int], name: str, m: int = -1
-    ) -> QasmError:
+    def _twice(self, qs: list[Any], argtok: list[int], name: str, m: int = -1) -> QasmError:
         """Error for a qubit repeated in one application (``m``: broadcast row)."""
         seen: set[int] = set()
         for q, k in zip(qs, argtok, strict=True):
@@ -1416,8 +1346,7 @@ class _Parser:
                 for v in vals:
                     if not math.isfinite(v):
                         raise self.err(
-                            f"a parameter of {sub.name!r} in gate "
-                            f"{g.name!r} is not finite ({v})",
+                            f"a parameter of {sub.name!r} in gate {g.name!r} is not finite ({v})",
                             k,
                         )
             else:
@@ -1425,15 +1354,13 @@ class _Parser:
                     vals = tuple([_eval(n, params) for n in nodes])
                 except (ArithmeticError, ValueError, RecursionError) as exc:
                     raise self.err(
-                        f"cannot evaluate a parameter of {sub.name!r} in "
-                        f"gate {g.name!r}: {exc}",
+                        f"cannot evaluate a parameter of {sub.name!r} in gate {g.name!r}: {exc}",
                         k,
                     ) from None
                 for v in vals:
                     if not math.isfinite(v):
                         raise self.err(
-                            f"a parameter of {sub.name!r} in gate "
-                            f"{g.name!r} is not finite ({v})",
+                            f"a parameter of {sub.name!r} in gate {g.name!r} is not finite ({v})",
                             k,
                         )
             if sub.leaf is not None:
@@ -1449,7 +1376,6 @@ class _Parser:
 
     def _barrier(self, i: int) -> int:
         toks = self.toks
-        start = i
         i += 1
         qubits: list[int] = []
         while True:
@@ -1467,7 +1393,6 @@ class _Parser:
 
     def _measure(self, i: int, cond: Condition | None) -> int:
         toks = self.toks
-        start = i
         qk = i + 1
         q0, qn, qreg, i = self._arg(qk, True)
         if toks[i] != "->":
@@ -1489,21 +1414,16 @@ class _Parser:
                 ck,
             )
         self.ops.extend(
-            Operation(
-                "measure", "measure", (q0 + m,), clbits=(c0 + m,), condition=cond
-            )
+            Operation("measure", "measure", (q0 + m,), clbits=(c0 + m,), condition=cond)
             for m in range(qn)
         )
         return i + 1
 
     def _reset(self, i: int, cond: Condition | None) -> int:
-        start = i
         q0, qn, _, i = self._arg(i + 1, True)
         if self.toks[i] != ";":
             raise self.expected("';'", i, "after the reset statement")
-        self.ops.extend(
-            Operation("reset", "reset", (q0 + m,), condition=cond) for m in range(qn)
-        )
+        self.ops.extend(Operation("reset", "reset", (q0 + m,), condition=cond) for m in range(qn))
         return i + 1
 
     def _if(self, i: int) -> int:
@@ -1531,9 +1451,7 @@ class _Parser:
             raise self.expected("'=='", i + 3, f"after 'if ({name}'")
         vt = toks[i + 4]
         if not vt.isdigit():
-            raise self.expected(
-                "a non-negative integer", i + 4, f"after 'if ({name} =='"
-            )
+            raise self.expected("a non-negative integer", i + 4, f"after 'if ({name} =='")
         if toks[i + 5] != ")":
             raise self.expected("')'", i + 5, f"after 'if ({name} == {vt}'")
         if bit is not None:
@@ -1555,9 +1473,7 @@ class _Parser:
             return self._reset(j, cond)
         if _is_ident(t) and t not in _KEYWORDS:
             raise self.err(f"unknown gate {t!r}", j)
-        raise self.expected(
-            "a gate, 'measure' or 'reset'", j, f"after 'if ({name} == {vt})'"
-        )
+        raise self.expected("a gate, 'measure' or 'reset'", j, f"after 'if ({name} == {vt})'")
 
     # ------------------------------------------------------------- build
     def build(self) -> Program:

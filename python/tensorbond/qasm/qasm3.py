@@ -35,33 +35,58 @@ from ._limits import MAX_OPERATIONS, MAX_REGISTER_SIZE
 
 __all__ = ["is_qasm3", "translate_qasm3"]
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>\s+)
   | (?P<comment>//[^\n]*|/\*.*?\*/)
   | (?P<str>"[^"\n]*")
   | (?P<num>(?:\d+\.\d*|\.\d+|\d+)(?:[eE][+-]?\d+)?)
   | (?P<id>[A-Za-z_$][A-Za-z0-9_]*)
   | (?P<op>->|==|!=|<=|>=|&&|\|\||\+\+|[-+*/%^()\[\]{};,:=<>!~@&|.])
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 
 _UNSUPPORTED = {
-    "int": "classical integer variables", "uint": "classical integer variables",
-    "float": "classical float variables", "angle": "angle variables",
-    "bool": "classical bool variables", "const": "constants", "input": "input parameters",
-    "output": "output variables", "while": "while loops", "def": "subroutines",
-    "defcal": "pulse calibrations", "cal": "pulse calibrations", "box": "box blocks",
-    "let": "aliases", "switch": "switch statements", "ctrl": "gate modifiers (ctrl @)",
-    "negctrl": "gate modifiers (negctrl @)", "inv": "gate modifiers (inv @)",
-    "pow": "gate modifiers (pow @)", "delay": None, "extern": "extern functions",
-    "array": "arrays", "duration": "durations", "stretch": "durations",
-    "complex": "complex variables", "return": "subroutines", "break": "break",
-    "continue": "continue", "end": "end",
+    "int": "classical integer variables",
+    "uint": "classical integer variables",
+    "float": "classical float variables",
+    "angle": "angle variables",
+    "bool": "classical bool variables",
+    "const": "constants",
+    "input": "input parameters",
+    "output": "output variables",
+    "while": "while loops",
+    "def": "subroutines",
+    "defcal": "pulse calibrations",
+    "cal": "pulse calibrations",
+    "box": "box blocks",
+    "let": "aliases",
+    "switch": "switch statements",
+    "ctrl": "gate modifiers (ctrl @)",
+    "negctrl": "gate modifiers (negctrl @)",
+    "inv": "gate modifiers (inv @)",
+    "pow": "gate modifiers (pow @)",
+    "delay": None,
+    "extern": "extern functions",
+    "array": "arrays",
+    "duration": "durations",
+    "stretch": "durations",
+    "complex": "complex variables",
+    "return": "subroutines",
+    "break": "break",
+    "continue": "continue",
+    "end": "end",
 }
 _RENAME = {"phase": "p"}
 _MAX_LOOP = 1_000_000
-_ARITH = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
-          ast.Mult: lambda a, b: a * b, ast.FloorDiv: lambda a, b: a // b,
-          ast.Mod: lambda a, b: a % b}
+_ARITH = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+}
 
 
 def _arith(node: ast.AST) -> int:
@@ -99,8 +124,9 @@ def _tokenize(text: str, filename: str) -> list[_Tok]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if m is None:
-            raise QasmError(f"unexpected character {text[pos]!r}", filename, line,
-                            pos - line_start + 1)
+            raise QasmError(
+                f"unexpected character {text[pos]!r}", filename, line, pos - line_start + 1
+            )
         kind, s = m.lastgroup, m.group()
         if kind not in ("ws", "comment"):
             toks.append(_Tok(s, line, pos - line_start + 1))
@@ -139,8 +165,11 @@ class _Translator:
                     raise self.err(f"a physical qubit is '$' and a number, got {t.text!r}", j)
                 k = int(t.text[1:]) if len(t.text) <= 19 else MAX_REGISTER_SIZE
                 if k >= MAX_REGISTER_SIZE:
-                    raise self.err(f"physical qubit {t.text} is beyond the limit of "
-                                   f"{MAX_REGISTER_SIZE} qubits", j)
+                    raise self.err(
+                        f"physical qubit {t.text} is beyond the limit of "
+                        f"{MAX_REGISTER_SIZE} qubits",
+                        j,
+                    )
                 if k > top:
                     top = k
                 if first < 0:
@@ -307,8 +336,8 @@ class _Translator:
             close = self.block_end(open_)
             head = [self.tok(x) for x in range(k + 1, open_)]
             if ")" in head:
-                params = [x for x in head[2:head.index(")")] if x != ","]
-                head = head[head.index(")") + 1:]
+                params = [x for x in head[2 : head.index(")")] if x != ","]
+                head = head[head.index(")") + 1 :]
             else:
                 params = []
                 head = head[1:]
@@ -328,12 +357,15 @@ class _Translator:
                 raise self.err("gphase before any qubit is declared", k)
             return self.gphase(k, self.first_qubit, env, prefix)
         end = self.statement_end(k)
-        if self.tok(k + 1) == "=" or (self.tok(k + 1) == "[" and "=" in
-                                       [x.text for x in self.toks[k:end]]):
+        if self.tok(k + 1) == "=" or (
+            self.tok(k + 1) == "[" and "=" in [x.text for x in self.toks[k:end]]
+        ):
             eq = next(j for j in range(k, end) if self.tok(j) == "=")
             if self.tok(eq + 1) != "measure":
-                raise self.err("classical assignments other than '= measure' are not in "
-                               "the supported subset", eq)
+                raise self.err(
+                    "classical assignments other than '= measure' are not in the supported subset",
+                    eq,
+                )
             target = self.text(k, eq, env)
             source = self.text(eq + 2, end, env)
             self.emit(k, f"{prefix}measure {source} -> {target};")
@@ -351,8 +383,9 @@ class _Translator:
         return end + 1
 
     def emit_phase(self, k: int, qubit: str, angle: str, prefix: str) -> None:
-        self.emit(k, " ".join(f"{prefix}{g} {qubit};" for g in
-                              (f"p({angle})", "x", f"p({angle})", "x")))
+        self.emit(
+            k, " ".join(f"{prefix}{g} {qubit};" for g in (f"p({angle})", "x", f"p({angle})", "x"))
+        )
 
     def call_args(self, k: int, end: int) -> list[list[str]]:
         """The parenthesised arguments of the call at k (ending at ';' = end), as
@@ -378,19 +411,18 @@ class _Translator:
         params, angles = self.phase_gates[name]
         args = self.call_args(k, end)
         if len(args) != len(params):
-            raise self.err(f"gate {name!r} takes {len(params)} parameter(s), "
-                           f"got {len(args)}", k)
-        sub = {p: ["("] + [str(env.get(x, x)) for x in a] + [")"]
-               for p, a in zip(params, args, strict=True)}
+            raise self.err(f"gate {name!r} takes {len(params)} parameter(s), got {len(args)}", k)
+        sub = {
+            p: ["("] + [str(env.get(x, x)) for x in a] + [")"]
+            for p, a in zip(params, args, strict=True)
+        }
         return [[x for t in angle for x in sub.get(t, [t])] for angle in angles]
 
-    def phase_call(self, k: int, qubit: str | None, env: dict[str, int],
-                   prefix: str) -> int:
+    def phase_call(self, k: int, qubit: str | None, env: dict[str, int], prefix: str) -> int:
         """A call of a gate on no qubits: its global phases, on ``qubit``."""
         end = self.statement_end(k)
         if qubit is None:
-            raise self.err(f"{self.tok(k)!r} (a global phase) before any qubit is "
-                           "declared", k)
+            raise self.err(f"{self.tok(k)!r} (a global phase) before any qubit is declared", k)
         for angle in self.phase_angles(k, end, env):
             self.emit_phase(k, qubit, " ".join(angle), prefix)
         return end + 1
@@ -412,8 +444,9 @@ class _Translator:
             elif t in self.phase_gates:
                 angles.extend(self.phase_angles(j, end, {}))
             else:
-                raise self.err(f"gate {name!r} acts on no qubits: its body can only "
-                               f"apply gphase, got {t!r}", j)
+                raise self.err(
+                    f"gate {name!r} acts on no qubits: its body can only apply gphase, got {t!r}", j
+                )
             j = end + 1
         if name == "global_phase" and len(params) == 1 and not angles:
             angles = [[params[0]]]
@@ -431,8 +464,7 @@ class _Translator:
             end = self.statement_end(k)
             for j in range(k, end):
                 if self.tok(j).startswith("$"):
-                    raise self.err("a gate body acts on its arguments, not on physical "
-                                   "qubits", j)
+                    raise self.err("a gate body acts on its arguments, not on physical qubits", j)
             self.emit(k, self.text(k, end, {}) + ";")
             k = end + 1
 
@@ -441,9 +473,12 @@ class _Translator:
         end = self.statement_end(k)
         if self.phys is not None and t in ("qubit", "qreg"):
             j = self.phys_first
-            raise self.err(f"the program declares qubits and also uses the physical "
-                           f"qubit {self.tok(j)} (line {self.toks[j].line}): use one "
-                           "or the other", k)
+            raise self.err(
+                f"the program declares qubits and also uses the physical "
+                f"qubit {self.tok(j)} (line {self.toks[j].line}): use one "
+                "or the other",
+                k,
+            )
         if t in ("qreg", "creg"):
             self.emit(k, self.text(k, end, {}) + ";")
             if t == "creg":
@@ -464,8 +499,11 @@ class _Translator:
         else:
             name = self.tok(k + 1)
             if k + 2 != end:
-                raise self.err(f"expected ';' after '{t} {name}' (initializers are not in "
-                               "the supported subset)", k + 2)
+                raise self.err(
+                    f"expected ';' after '{t} {name}' (initializers are not in "
+                    "the supported subset)",
+                    k + 2,
+                )
             (self.scalar_qubits if t == "qubit" else self.scalar_bits).add(name)
             self.emit(k, f"{kind} {name}[1];")
             if kind == "qreg" and self.first_qubit is None:
@@ -512,16 +550,21 @@ class _Translator:
         else:
             op = toks[j]
             if op not in ("==", "!=") or j + 2 != len(toks) or not toks[j + 1].isdigit():
-                raise self.err("an 'if' condition compares a register or bit with == or != "
-                               "and an integer", k + j)
+                raise self.err(
+                    "an 'if' condition compares a register or bit with == or != and an integer",
+                    k + j,
+                )
             value = int(toks[j + 1])
         if negate:
             op = "!=" if op == "==" else "=="
         target = name if bit is None else f"{name}[{bit}]"
         if op == "!=":
             if bit is None:
-                raise self.err("'!=' on a whole register is not in the supported subset "
-                               "(use == with each value)", k)
+                raise self.err(
+                    "'!=' on a whole register is not in the supported subset "
+                    "(use == with each value)",
+                    k,
+                )
             value = 1 - value
         text = f"{target} == {value}"
         neg = f"{target} == {1 - value}" if bit is not None else None
@@ -539,8 +582,9 @@ class _Translator:
             nxt = self.statement(k2, env, text)
         if self.tok(nxt) == "else":
             if neg is None:
-                raise self.err("'else' after a whole-register condition is not in the "
-                               "supported subset", nxt)
+                raise self.err(
+                    "'else' after a whole-register condition is not in the supported subset", nxt
+                )
             if self.tok(nxt + 1) == "{":
                 close = self.block_end(nxt + 1)
                 self.block(nxt + 2, close, env, neg)

@@ -6,6 +6,7 @@ one final state, :func:`run` for shots of noisy and dynamic circuits).
 from __future__ import annotations
 
 from .circuit import Circuit
+from .compile import CompiledCircuit, compile_circuit
 from .mps import MPS, Samples
 from .noise import (
     Channel,
@@ -20,7 +21,6 @@ from .noise import (
 )
 from .observables import MPO
 from .run import RunResult, run
-from .compile import CompiledCircuit, compile_circuit
 from .simulate import simulate
 
 __all__ = [

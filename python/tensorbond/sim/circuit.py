@@ -6,18 +6,19 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
 from .._validate import as_count as _as_count
 from .._validate import as_tolerance
-from ..ir.gates import GATES
 from ..interop.qiskit import circuit_to_qiskit, program_from_qiskit
+from ..ir.gates import GATES
 from ..ir.operations import Condition, Operation, Program
 from ..qasm import read_qasm
 
 __all__ = ["Circuit", "Condition", "Operation"]
+
 
 class Circuit:
     """A quantum circuit on ``num_qubits`` qubits (qubit 0 = leftmost bit).
@@ -44,9 +45,7 @@ class Circuit:
     3
     """
 
-    def __init__(
-        self, num_qubits: int, *, num_clbits: int = 0, global_phase: float = 0.0
-    ) -> None:
+    def __init__(self, num_qubits: int, *, num_clbits: int = 0, global_phase: float = 0.0) -> None:
         num_qubits = _as_count(num_qubits, "num_qubits")
         if num_qubits < 1:
             raise ValueError(f"num_qubits must be at least 1, got {num_qubits}")
@@ -75,9 +74,7 @@ class Circuit:
         qs = tuple(_as_index(q, f"qubit of {name}") for q in qubits)
         for q in qs:
             if not 0 <= q < self.num_qubits:
-                raise IndexError(
-                    f"{name} on qubit {q}: the circuit has {self.num_qubits} qubits"
-                )
+                raise IndexError(f"{name} on qubit {q}: the circuit has {self.num_qubits} qubits")
         if len(set(qs)) != len(qs):
             raise ValueError(f"{name} applied to repeated qubits {qs}")
         return qs
@@ -85,9 +82,7 @@ class Circuit:
     def _check_clbit(self, c: int, name: str) -> int:
         c = _as_index(c, f"classical bit of {name}")
         if not 0 <= c < self.num_clbits:
-            raise IndexError(
-                f"{name} to classical bit {c}: the circuit has {self.num_clbits}"
-            )
+            raise IndexError(f"{name} to classical bit {c}: the circuit has {self.num_clbits}")
         return c
 
     def append(
@@ -112,9 +107,7 @@ class Circuit:
         if spec is None:
             raise ValueError(f"unknown gate {name!r}")
         if len(qubits) != spec.num_qubits:
-            raise ValueError(
-                f"gate {name!r} acts on {spec.num_qubits} qubit(s), got {len(qubits)}"
-            )
+            raise ValueError(f"gate {name!r} acts on {spec.num_qubits} qubit(s), got {len(qubits)}")
         if len(params) != spec.num_params:
             raise ValueError(
                 f"gate {name!r} takes {spec.num_params} parameter(s), got {len(params)}"
@@ -129,9 +122,7 @@ class Circuit:
         self._ops.append(Operation("gate", name, qs, ps, condition=condition))
         return self
 
-    def unitary(
-        self, matrix: np.ndarray, qubits: Sequence[int], *, atol: float = 1e-8
-    ) -> Circuit:
+    def unitary(self, matrix: np.ndarray, qubits: Sequence[int], *, atol: float = 1e-8) -> Circuit:
         """Append an arbitrary 1-, 2- or 3-qubit unitary.
 
         ``matrix`` has shape ``(2**k, 2**k)`` for ``k = len(qubits)``; the first
@@ -151,9 +142,7 @@ class Circuit:
         if k not in (1, 2, 3):
             raise ValueError(f"unitary acts on 1 to 3 qubits, got {k}")
         if m.shape != (2**k, 2**k):
-            raise ValueError(
-                f"unitary on {k} qubit(s) needs shape {(2**k, 2**k)}, got {m.shape}"
-            )
+            raise ValueError(f"unitary on {k} qubit(s) needs shape {(2**k, 2**k)}, got {m.shape}")
         if not np.all(np.isfinite(m)):
             raise ValueError("unitary matrix contains NaN or infinite values")
         err = float(np.max(np.abs(m @ m.conj().T - np.eye(2**k))))
@@ -211,12 +200,15 @@ class Circuit:
         ValueError, IndexError, TypeError
             The first operation that the circuit would refuse, by index.
         """
-        circ = cls(program.num_qubits, num_clbits=program.num_clbits,
-                   global_phase=program.global_phase)
+        circ = cls(
+            program.num_qubits, num_clbits=program.num_clbits, global_phase=program.global_phase
+        )
         for name, (start, size) in program.cregs.items():
             if start < 0 or size < 0 or start + size > circ.num_clbits:
-                raise ValueError(f"classical register {name!r} = bits [{start}, {start + size})"
-                                 f" lies outside the {circ.num_clbits} bits")
+                raise ValueError(
+                    f"classical register {name!r} = bits [{start}, {start + size})"
+                    f" lies outside the {circ.num_clbits} bits"
+                )
         circ.qregs.update(program.qregs)
         circ.cregs.update(program.cregs)
         for i, op in enumerate(program.operations):
@@ -238,14 +230,14 @@ class Circuit:
                 self._check_clbit(c, "condition")
         if op.kind == "measure":
             if len(op.clbits) != len(op.qubits):
-                raise ValueError(f"measure of {len(op.qubits)} qubit(s) into "
-                                 f"{len(op.clbits)} bit(s)")
+                raise ValueError(
+                    f"measure of {len(op.qubits)} qubit(s) into {len(op.clbits)} bit(s)"
+                )
         elif op.kind == "gate" and op.name == "unitary":
             m = op.matrix
             k = len(op.qubits)
             if m is None or m.shape != (2**k, 2**k) or not np.all(np.isfinite(m)):
-                raise ValueError(f"a unitary on {k} qubit(s) needs a finite "
-                                 f"{(2**k, 2**k)} matrix")
+                raise ValueError(f"a unitary on {k} qubit(s) needs a finite {(2**k, 2**k)} matrix")
             err = float(np.max(np.abs(m @ m.conj().T - np.eye(2**k))))
             if err > 1e-8:
                 raise ValueError(f"matrix is not unitary: max |U U^dag - I| = {err:.3g}")
@@ -254,9 +246,11 @@ class Circuit:
             if spec is None:
                 raise ValueError(f"unknown gate {op.name!r}")
             if len(op.qubits) != spec.num_qubits or len(op.params) != spec.num_params:
-                raise ValueError(f"gate {op.name!r} takes {spec.num_qubits} qubit(s) and "
-                                 f"{spec.num_params} parameter(s), got {len(op.qubits)} and "
-                                 f"{len(op.params)}")
+                raise ValueError(
+                    f"gate {op.name!r} takes {spec.num_qubits} qubit(s) and "
+                    f"{spec.num_params} parameter(s), got {len(op.qubits)} and "
+                    f"{len(op.params)}"
+                )
             if not all(math.isfinite(p) for p in op.params):
                 raise ValueError(f"gate {op.name!r} has a non-finite parameter {op.params}")
         elif op.kind not in ("reset", "barrier"):
@@ -490,8 +484,9 @@ class Circuit:
     def _adopt(cls, program: Program) -> Circuit:
         """A circuit taking ``program``'s operations as they are: the QASM reader
         checks each one as it reads it, and millions would cost seconds twice."""
-        circ = cls(program.num_qubits, num_clbits=program.num_clbits,
-                   global_phase=program.global_phase)
+        circ = cls(
+            program.num_qubits, num_clbits=program.num_clbits, global_phase=program.global_phase
+        )
         circ.qregs.update(program.qregs)
         circ.cregs.update(program.cregs)
         circ._ops = program.operations
@@ -500,8 +495,7 @@ class Circuit:
 
 def _as_complex_matrix(matrix: Any, what: str) -> np.ndarray:
     """``matrix`` as a new complex128 array; TypeError for non-numeric input."""
-    bad = TypeError(f"{what} must be a numeric array, got {type(matrix).__name__} "
-                    f"{matrix!r}"[:200])
+    bad = TypeError(f"{what} must be a numeric array, got {type(matrix).__name__} {matrix!r}"[:200])
     if isinstance(matrix, (str, bytes)):
         raise bad
     try:

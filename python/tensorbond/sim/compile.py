@@ -22,8 +22,15 @@ from .mps import MPS
 
 Routing = Literal["auto", "swap", "mpo", "lazy"]
 
-__all__ = ["CompiledCircuit", "Routing", "apply_matrix", "apply_normalized", "compile_circuit",
-           "local_density", "run_gates"]
+__all__ = [
+    "CompiledCircuit",
+    "Routing",
+    "apply_matrix",
+    "apply_normalized",
+    "compile_circuit",
+    "local_density",
+    "run_gates",
+]
 
 
 class CompiledCircuit:
@@ -35,9 +42,14 @@ class CompiledCircuit:
     global phase becomes a first gate ``e^{i phi} I`` on qubit 0, exact and free.
     """
 
-    def __init__(self, num_qubits: int, gates: Sequence[Operation], *,
-                 global_phase: float = 0.0, clbit_map: Mapping[int, int] | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        num_qubits: int,
+        gates: Sequence[Operation],
+        *,
+        global_phase: float = 0.0,
+        clbit_map: Mapping[int, int] | None = None,
+    ) -> None:
         self.clbit_map = dict(clbit_map or {})
         gates = list(gates)
         if global_phase:
@@ -66,7 +78,8 @@ class CompiledCircuit:
                     cache[key] = off
             self.offsets[k] = off
         self.matrices = (
-            np.ascontiguousarray(np.concatenate(chunks)) if chunks
+            np.ascontiguousarray(np.concatenate(chunks))
+            if chunks
             else np.zeros(1, dtype=np.complex128)
         )
 
@@ -113,23 +126,35 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
                         "shots with tensorbond.run"
                     )
     gates = [op for op in ops if op.kind == "gate"]
-    return CompiledCircuit(circuit.num_qubits, gates, global_phase=circuit.global_phase,
-                           clbit_map=clbit_map)
+    return CompiledCircuit(
+        circuit.num_qubits, gates, global_phase=circuit.global_phase, clbit_map=clbit_map
+    )
 
 
 # ------------------------------------------------------------ the engine's verbs
-def run_gates(state: MPS, prog: CompiledCircuit, start: int, stop: int, trunc: Truncation,
-              routing: Routing) -> None:
+def run_gates(
+    state: MPS, prog: CompiledCircuit, start: int, stop: int, trunc: Truncation, routing: Routing
+) -> None:
     """Apply gates ``start:stop`` of ``prog`` to ``state`` in compiled code (GIL released)."""
-    state._impl.run(prog.qubits, prog.arity, prog.offsets, prog.matrices, start, stop,
-                    *trunc.core_args(), routing)
+    state._impl.run(
+        prog.qubits,
+        prog.arity,
+        prog.offsets,
+        prog.matrices,
+        start,
+        stop,
+        *trunc.core_args(),
+        routing,
+    )
 
 
-def apply_matrix(state: MPS, qubits: Sequence[int], matrix: np.ndarray, trunc: Truncation,
-                 routing: Routing) -> None:
+def apply_matrix(
+    state: MPS, qubits: Sequence[int], matrix: np.ndarray, trunc: Truncation, routing: Routing
+) -> None:
     """Apply one ``2^k x 2^k`` matrix (unitary or not: a Kraus operator) to ``qubits``."""
-    state._impl.apply_gate(list(qubits), np.ascontiguousarray(matrix, dtype=np.complex128),
-                           *trunc.core_args(), routing)
+    state._impl.apply_gate(
+        list(qubits), np.ascontiguousarray(matrix, dtype=np.complex128), *trunc.core_args(), routing
+    )
 
 
 def apply_normalized(state: MPS, qubit: int, matrix: np.ndarray) -> None:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import zipfile
 import zlib
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 import numpy as np
 
@@ -32,7 +31,7 @@ from .observables import (
 
 __all__ = ["MPS", "PauliTerm", "Samples"]
 
-_Impl = Union[_core.Mps_complex64, _core.Mps_complex128]
+_Impl = _core.Mps_complex64 | _core.Mps_complex128
 _DTYPES: dict[np.dtype[Any], type[_Impl]] = {
     np.dtype(np.complex64): _core.Mps_complex64,
     np.dtype(np.complex128): _core.Mps_complex128,
@@ -63,8 +62,7 @@ class Samples(Sequence[str]):
         return self.bits[i].tobytes().translate(_BIT_CHARS).decode()
 
     def __iter__(self) -> Iterator[str]:
-        for row in _rows_as_str(self.bits):
-            yield row
+        yield from _rows_as_str(self.bits)
 
     def counts(self, order: Literal["qubit", "qiskit"] = "qubit") -> dict[str, int]:
         """Occurrences of each bitstring, most frequent first.
@@ -175,8 +173,9 @@ class MPS:
         return self
 
     @classmethod
-    def from_site_tensors(cls, tensors: Sequence[Any], *, layout: Sequence[int] | None = None,
-                          dtype: Any = None) -> MPS:
+    def from_site_tensors(
+        cls, tensors: Sequence[Any], *, layout: Sequence[int] | None = None, dtype: Any = None
+    ) -> MPS:
         """A state from site tensors ``(chi_left, 2, chi_right)`` (end bonds 1).
 
         ``layout[site]`` is the qubit each site holds (default: site i holds
@@ -191,20 +190,24 @@ class MPS:
         arrays = [np.asarray(t) for t in tensors]
         if not arrays:
             raise ValueError("an MPS needs at least one site tensor")
-        dt = as_state_dtype(dtype if dtype is not None else (
-            "complex64" if all(a.dtype in (np.complex64, np.float32) for a in arrays)
-            else "complex128"))
+        dt = as_state_dtype(
+            dtype
+            if dtype is not None
+            else (
+                "complex64"
+                if all(a.dtype in (np.complex64, np.float32) for a in arrays)
+                else "complex128"
+            )
+        )
         n = len(arrays)
         lay = list(range(n)) if layout is None else [int(q) for q in layout]
         if sorted(lay) != list(range(n)):
             raise ValueError(f"layout must be a permutation of 0..{n - 1}, got {lay}")
         for i, a in enumerate(arrays):
             if a.ndim != 3 or a.shape[1] != 2:
-                raise ValueError(f"site tensor {i} must have shape (left, 2, right), got "
-                                 f"{a.shape}")
+                raise ValueError(f"site tensor {i} must have shape (left, 2, right), got {a.shape}")
         if arrays[0].shape[0] != 1 or arrays[-1].shape[2] != 1:
-            raise ValueError("the first tensor's left bond and the last one's right bond "
-                             "must be 1")
+            raise ValueError("the first tensor's left bond and the last one's right bond must be 1")
         impl = _DTYPES[dt].from_cores([np.ascontiguousarray(a, dtype=dt) for a in arrays], lay)
         return cls._wrap(impl, dt)
 
@@ -233,13 +236,18 @@ class MPS:
         if p.suffix != ".npz":
             p = p.with_name(p.name + ".npz")
         arrays = {f"site{i}": self.site_tensor(i) for i in range(self.num_qubits)}
-        meta = {"format": "tensorbond.mps", "version": _SAVE_VERSION,
-                "num_qubits": self.num_qubits, "dtype": str(self.dtype),
-                "layout": self.layout, "fidelity_estimate": self.fidelity_estimate,
-                "truncation_error": self.truncation_error,
-                "num_truncations": self.num_truncations,
-                "max_bond_reached": self.max_bond_reached,
-                "clbit_map": {str(k): v for k, v in self.clbit_map.items()}}
+        meta = {
+            "format": "tensorbond.mps",
+            "version": _SAVE_VERSION,
+            "num_qubits": self.num_qubits,
+            "dtype": str(self.dtype),
+            "layout": self.layout,
+            "fidelity_estimate": self.fidelity_estimate,
+            "truncation_error": self.truncation_error,
+            "num_truncations": self.num_truncations,
+            "max_bond_reached": self.max_bond_reached,
+            "clbit_map": {str(k): v for k, v in self.clbit_map.items()},
+        }
         np.savez(p, __meta__=np.array(json.dumps(meta)), **arrays)
         return p
 
@@ -273,15 +281,15 @@ class MPS:
             try:
                 with z:
                     if "__meta__" not in z.files:
-                        raise ValueError(
-                            f"{path} is not a tensorbond MPS file (no metadata)"
-                        )
+                        raise ValueError(f"{path} is not a tensorbond MPS file (no metadata)")
                     meta = _read_meta(z, bad)
                     n = meta["num_qubits"]
                     missing = [f"site{i}" for i in range(n) if f"site{i}" not in z.files]
                     if missing:
-                        raise bad(f"{n} qubits but no {', '.join(missing[:3])}"
-                                  + (" ..." if len(missing) > 3 else ""))
+                        raise bad(
+                            f"{n} qubits but no {', '.join(missing[:3])}"
+                            + (" ..." if len(missing) > 3 else "")
+                        )
                     tensors = [_read_array(z, f"site{i}", bad) for i in range(n)]
             except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
                 raise bad(f"the archive is damaged ({exc})") from None
@@ -292,8 +300,12 @@ class MPS:
             out = cls.from_site_tensors(tensors, layout=meta["layout"], dtype=meta["dtype"])
         except (ValueError, TypeError) as exc:
             raise bad(str(exc)) from None
-        out._impl.set_history(meta["fidelity_estimate"], meta["truncation_error"],
-                              meta["num_truncations"], meta["max_bond_reached"])
+        out._impl.set_history(
+            meta["fidelity_estimate"],
+            meta["truncation_error"],
+            meta["num_truncations"],
+            meta["max_bond_reached"],
+        )
         out.clbit_map = meta["clbit_map"]
         return out
 
@@ -346,8 +358,9 @@ class MPS:
         """Which qubit each site holds, left to right."""
         return list(self._impl.layout)
 
-    def restore_layout(self, *, max_bond: int | None | Literal["reached"] = "reached",
-                       cutoff: float = 1e-15) -> MPS:
+    def restore_layout(
+        self, *, max_bond: int | None | Literal["reached"] = "reached", cutoff: float = 1e-15
+    ) -> MPS:
         """Move the qubits back so that site i holds qubit i (adjacent swaps).
 
         Each swap is truncated with ``max_bond`` and ``cutoff`` (rsum2) and counts
@@ -482,9 +495,7 @@ class MPS:
             raise ValueError(f"gate matrix is not unitary: max |U U^dag - I| = {err:.3g}")
         t = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
         if routing not in ("auto", "swap", "mpo", "lazy"):
-            raise ValueError(
-                f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}"
-            )
+            raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
         self._impl.apply_gate(qs, m, *t.core_args(), routing)
         return self
 
@@ -662,8 +673,7 @@ def _read_meta(z: Any, bad: Any) -> dict[str, Any]:
     """The validated metadata of an MPS file (see :meth:`MPS.load`)."""
     raw = _read_array(z, "__meta__", bad)
     if raw.shape != () or raw.dtype.kind != "U":
-        raise bad(f"__meta__ must be a JSON string, got a {raw.dtype} array of shape "
-                  f"{raw.shape}")
+        raise bad(f"__meta__ must be a JSON string, got a {raw.dtype} array of shape {raw.shape}")
     try:
         meta = json.loads(str(raw))
     except ValueError as exc:
@@ -672,8 +682,16 @@ def _read_meta(z: Any, bad: Any) -> dict[str, Any]:
         raise bad(f"__meta__ must be a JSON object, got {type(meta).__name__}")
     if meta.get("format") != "tensorbond.mps":
         raise bad(f"format is {meta.get('format')!r}, not 'tensorbond.mps'")
-    keys = ("num_qubits", "dtype", "layout", "fidelity_estimate",
-            "truncation_error", "num_truncations", "max_bond_reached", "clbit_map")
+    keys = (
+        "num_qubits",
+        "dtype",
+        "layout",
+        "fidelity_estimate",
+        "truncation_error",
+        "num_truncations",
+        "max_bond_reached",
+        "clbit_map",
+    )
     missing = [k for k in keys if k not in meta]
     if missing:
         raise bad(f"metadata lacks {', '.join(missing)}")
@@ -681,12 +699,12 @@ def _read_meta(z: Any, bad: Any) -> dict[str, Any]:
     try:
         version = as_count(meta.get("version", _SAVE_VERSION), "version")
         if version > _SAVE_VERSION:
-            raise ValueError(f"format version {version}; this tensorbond reads up to "
-                             f"{_SAVE_VERSION}")
+            raise ValueError(
+                f"format version {version}; this tensorbond reads up to {_SAVE_VERSION}"
+            )
         n = out["num_qubits"] = as_count(meta["num_qubits"], "num_qubits", minimum=1)
         if meta["dtype"] not in ("complex64", "complex128"):
-            raise ValueError(f"dtype must be 'complex64' or 'complex128', got "
-                             f"{meta['dtype']!r}")
+            raise ValueError(f"dtype must be 'complex64' or 'complex128', got {meta['dtype']!r}")
         out["dtype"] = meta["dtype"]
         layout = meta["layout"]
         if not isinstance(layout, list):
@@ -700,8 +718,7 @@ def _read_meta(z: Any, bad: Any) -> dict[str, Any]:
         out["fidelity_estimate"] = fid
         out["truncation_error"] = as_tolerance(meta["truncation_error"], "truncation_error")
         out["num_truncations"] = as_count(meta["num_truncations"], "num_truncations")
-        out["max_bond_reached"] = as_count(meta["max_bond_reached"], "max_bond_reached",
-                                           minimum=1)
+        out["max_bond_reached"] = as_count(meta["max_bond_reached"], "max_bond_reached", minimum=1)
         cmap = meta["clbit_map"]
         if not isinstance(cmap, dict):
             raise TypeError(f"clbit_map must be an object, got {type(cmap).__name__}")
@@ -711,8 +728,7 @@ def _read_meta(z: Any, bad: Any) -> dict[str, Any]:
                 raise ValueError(f"clbit_map keys must be classical bit numbers, got {k!r}")
             q = as_count(v, f"clbit_map[{k}]")
             if q >= n:
-                raise ValueError(f"clbit_map[{k}] = {q} names a qubit outside the "
-                                 f"{n}-qubit state")
+                raise ValueError(f"clbit_map[{k}] = {q} names a qubit outside the {n}-qubit state")
             out["clbit_map"][int(k)] = q
     except (TypeError, ValueError) as exc:
         raise bad(str(exc)) from None

@@ -87,15 +87,18 @@ def kraus(ops: Iterable[npt.ArrayLike], *, name: str = "kraus", atol: float = 1e
         raise ValueError("a channel needs at least one Kraus operator")
     d = mats[0].shape[0] if mats[0].ndim == 2 else 0
     if d not in (2, 4) or any(m.shape != (d, d) for m in mats):
-        raise ValueError("Kraus operators must all be (2, 2) or all (4, 4), got shapes "
-                         f"{[m.shape for m in mats]}")
+        raise ValueError(
+            "Kraus operators must all be (2, 2) or all (4, 4), got shapes "
+            f"{[m.shape for m in mats]}"
+        )
     if not all(np.all(np.isfinite(m)) for m in mats):
         raise ValueError("Kraus operators contain NaN or infinite values")
     total = sum(m.conj().T @ m for m in mats)
     err = float(np.max(np.abs(total - np.eye(d))))
     if err > atol:
-        raise ValueError(f"Kraus operators are not trace preserving: max |sum K^dag K - I| = "
-                         f"{err:.3g}")
+        raise ValueError(
+            f"Kraus operators are not trace preserving: max |sum K^dag K - I| = {err:.3g}"
+        )
     for m in mats:
         m.setflags(write=False)
     mixture = _as_mixture(mats)
@@ -139,40 +142,42 @@ def depolarizing(p: float, num_qubits: int = 1) -> Channel:
     p = _check_prob(p, "depolarizing probability", n / (n - 1))
     ops = []
     for labels in itertools.product("ixyz", repeat=num_qubits):
-        u = _PAULI[labels[0]] if num_qubits == 1 else np.kron(_PAULI[labels[0]],
-                                                               _PAULI[labels[1]])
+        u = _PAULI[labels[0]] if num_qubits == 1 else np.kron(_PAULI[labels[0]], _PAULI[labels[1]])
         w = 1 - p + p / n if set(labels) == {"i"} else p / n
         ops.append(np.sqrt(w) * u)
-    return kraus(ops, name=f"depolarizing({p:g})" if num_qubits == 1
-                 else f"depolarizing2({p:g})")
+    return kraus(ops, name=f"depolarizing({p:g})" if num_qubits == 1 else f"depolarizing2({p:g})")
 
 
 def bit_flip(p: float) -> Channel:
     """X with probability ``p``."""
     p = _check_prob(p, "bit-flip probability")
-    return kraus([np.sqrt(1 - p) * _PAULI["i"], np.sqrt(p) * _PAULI["x"]],
-                 name=f"bit_flip({p:g})")
+    return kraus([np.sqrt(1 - p) * _PAULI["i"], np.sqrt(p) * _PAULI["x"]], name=f"bit_flip({p:g})")
 
 
 def phase_flip(p: float) -> Channel:
     """Z with probability ``p``."""
     p = _check_prob(p, "phase-flip probability")
-    return kraus([np.sqrt(1 - p) * _PAULI["i"], np.sqrt(p) * _PAULI["z"]],
-                 name=f"phase_flip({p:g})")
+    return kraus(
+        [np.sqrt(1 - p) * _PAULI["i"], np.sqrt(p) * _PAULI["z"]], name=f"phase_flip({p:g})"
+    )
 
 
 def amplitude_damping(gamma: float) -> Channel:
     """Energy relaxation ``|1> -> |0>`` with probability ``gamma``."""
     g = _check_prob(gamma, "amplitude damping gamma")
-    return kraus([np.array([[1, 0], [0, np.sqrt(1 - g)]]), np.array([[0, np.sqrt(g)], [0, 0]])],
-                 name=f"amplitude_damping({g:g})")
+    return kraus(
+        [np.array([[1, 0], [0, np.sqrt(1 - g)]]), np.array([[0, np.sqrt(g)], [0, 0]])],
+        name=f"amplitude_damping({g:g})",
+    )
 
 
 def phase_damping(lam: float) -> Channel:
     """Dephasing: off-diagonal elements shrink by ``sqrt(1 - lam)``."""
     lam = _check_prob(lam, "phase damping lambda")
-    return kraus([np.array([[1, 0], [0, np.sqrt(1 - lam)]]), np.array([[0, 0], [0, np.sqrt(lam)]])],
-                 name=f"phase_damping({lam:g})")
+    return kraus(
+        [np.array([[1, 0], [0, np.sqrt(1 - lam)]]), np.array([[0, 0], [0, np.sqrt(lam)]])],
+        name=f"phase_damping({lam:g})",
+    )
 
 
 @dataclass(frozen=True)
@@ -202,11 +207,17 @@ class NoiseModel:
     """
 
     _rules: list[tuple[Channel, frozenset[str] | None, frozenset[int] | None]] = field(
-        default_factory=list)
+        default_factory=list
+    )
     _readout: dict[int | None, ReadoutError] = field(default_factory=dict)
 
-    def add(self, channel: Channel, *, gates: Iterable[str] | None = None,
-            qubits: Iterable[int] | None = None) -> NoiseModel:
+    def add(
+        self,
+        channel: Channel,
+        *,
+        gates: Iterable[str] | None = None,
+        qubits: Iterable[int] | None = None,
+    ) -> NoiseModel:
         """Apply ``channel`` after every gate named in ``gates`` (all gates when
         None) that touches one of ``qubits`` (any when None).
 
@@ -229,8 +240,10 @@ class NoiseModel:
         g = None
         if gates is not None:
             if isinstance(gates, str):
-                raise TypeError(f"gates must be a list of gate names, got the string "
-                                f"{gates!r} (write gates=[{gates!r}])")
+                raise TypeError(
+                    f"gates must be a list of gate names, got the string "
+                    f"{gates!r} (write gates=[{gates!r}])"
+                )
             g = frozenset(str(x).lower() for x in gates)
             unknown = sorted(g - _known_gate_names())
             if unknown:
@@ -238,22 +251,27 @@ class NoiseModel:
                     f"unknown gate name(s) {', '.join(map(repr, unknown))} in gates; "
                     "known: the names of tensorbond.gates.GATES and 'unitary'"
                 )
-        q = frozenset(as_count(x, "qubit of a noise rule") for x in qubits) \
-            if qubits is not None else None
+        q = (
+            frozenset(as_count(x, "qubit of a noise rule") for x in qubits)
+            if qubits is not None
+            else None
+        )
         self._rules.append((channel, g, q))
         return self
 
-    def add_readout_error(self, p01: float, p10: float | None = None, *,
-                          qubits: Iterable[int] | None = None) -> NoiseModel:
+    def add_readout_error(
+        self, p01: float, p10: float | None = None, *, qubits: Iterable[int] | None = None
+    ) -> NoiseModel:
         """Flip measurement results: 0 read as 1 with ``p01``, 1 as 0 with ``p10``
         (default ``p01``), on ``qubits`` (all when None)."""
-        err = ReadoutError(_check_prob(p01, "p01"),
-                           _check_prob(p01 if p10 is None else p10, "p10"))
+        err = ReadoutError(_check_prob(p01, "p01"), _check_prob(p01 if p10 is None else p10, "p10"))
         for q in (None,) if qubits is None else qubits:
             self._readout[None if q is None else int(q)] = err
         return self
 
-    def channels_after(self, name: str, qubits: Sequence[int]) -> list[tuple[Channel, tuple[int, ...]]]:
+    def channels_after(
+        self, name: str, qubits: Sequence[int]
+    ) -> list[tuple[Channel, tuple[int, ...]]]:
         """The channels (with the qubits they act on) that follow one gate."""
         out: list[tuple[Channel, tuple[int, ...]]] = []
         for ch, gates, only in self._rules:
@@ -279,8 +297,7 @@ class NoiseModel:
                     raise IndexError(f"noise on qubit {q}: the circuit has {num_qubits} qubits")
         for q in self._readout:
             if q is not None and not 0 <= q < num_qubits:
-                raise IndexError(f"readout error on qubit {q}: the circuit has {num_qubits} "
-                                 "qubits")
+                raise IndexError(f"readout error on qubit {q}: the circuit has {num_qubits} qubits")
 
     def __bool__(self) -> bool:
         return bool(self._rules or self._readout)

@@ -20,8 +20,14 @@ from ..ir.pauli import PAULI, parse_pauli_sum
 from ..memory import check_allocation
 from .pauli_mpo import automaton_tensors
 
-__all__ = ["MPO", "correlations", "entanglement", "mpo_expectation", "mpo_variance",
-           "reduced_density_matrix"]
+__all__ = [
+    "MPO",
+    "correlations",
+    "entanglement",
+    "mpo_expectation",
+    "mpo_variance",
+    "reduced_density_matrix",
+]
 
 _MAX_RDM_QUBITS = 12  # a 4096 x 4096 density matrix
 
@@ -39,11 +45,13 @@ class MPO:
             raise ValueError("an MPO needs at least one tensor")
         for i, t in enumerate(ts):
             if t.ndim != 4 or t.shape[1:3] != (2, 2):
-                raise ValueError(f"MPO tensor {i} must have shape (left, 2, 2, right), got "
-                                 f"{t.shape}")
+                raise ValueError(
+                    f"MPO tensor {i} must have shape (left, 2, 2, right), got {t.shape}"
+                )
             if i and t.shape[0] != ts[i - 1].shape[3]:
-                raise ValueError(f"MPO tensor {i} has left bond {t.shape[0]}, its neighbour "
-                                 f"{ts[i - 1].shape[3]}")
+                raise ValueError(
+                    f"MPO tensor {i} has left bond {t.shape[0]}, its neighbour {ts[i - 1].shape[3]}"
+                )
             if not np.all(np.isfinite(t)):
                 raise ValueError(f"MPO tensor {i} is not finite")
         if ts[0].shape[0] != 1 or ts[-1].shape[3] != 1:
@@ -77,8 +85,11 @@ class MPO:
         MemoryError
             Even the compressed halves would not fit (the message has the bytes).
         """
-        if isinstance(num_qubits, bool) or not isinstance(num_qubits, (int, np.integer)) \
-                or num_qubits < 1:
+        if (
+            isinstance(num_qubits, bool)
+            or not isinstance(num_qubits, (int, np.integer))
+            or num_qubits < 1
+        ):
             raise ValueError(f"num_qubits must be a positive int, got {num_qubits!r}")
         terms = parse_pauli_sum(op)
         if not terms:
@@ -86,8 +97,9 @@ class MPO:
         for _, term in terms:
             for q in term:
                 if not 0 <= q < num_qubits:
-                    raise IndexError(f"Pauli term on qubit {q}: the operator has {num_qubits} "
-                                     "qubits")
+                    raise IndexError(
+                        f"Pauli term on qubit {q}: the operator has {num_qubits} qubits"
+                    )
         return _sum_mpo(terms, int(num_qubits), cutoff)
 
     def compress(self, cutoff: float = 1e-13) -> MPO:
@@ -111,8 +123,9 @@ class MPO:
         """The ``2^n x 2^n`` matrix (qubit 0 most significant); n <= 12."""
         n = self.num_qubits
         if n > _MAX_RDM_QUBITS:
-            raise ValueError(f"to_dense of a {n}-qubit MPO needs 4^{n} entries; at most "
-                             f"{_MAX_RDM_QUBITS} qubits")
+            raise ValueError(
+                f"to_dense of a {n}-qubit MPO needs 4^{n} entries; at most {_MAX_RDM_QUBITS} qubits"
+            )
         m = self.tensors[0][0]  # (2, 2, D)
         for t in self.tensors[1:]:
             m = contract("abi,icdj->acbdj", m, t)
@@ -133,20 +146,20 @@ def _sum_mpo(terms: Sequence[tuple[complex, dict[int, str]]], n: int, cutoff: fl
             raise MemoryError(f"{whole}; built in parts and summed, {parts}") from None
 
 
-def _sum_of_halves(terms: Sequence[tuple[complex, dict[int, str]]], n: int,
-                   cutoff: float) -> MPO:
+def _sum_of_halves(terms: Sequence[tuple[complex, dict[int, str]]], n: int, cutoff: float) -> MPO:
     parts = []
-    for part in (terms[:len(terms) // 2], terms[len(terms) // 2:]):
+    for part in (terms[: len(terms) // 2], terms[len(terms) // 2 :]):
         try:
             parts.append(MPO(automaton_tensors(part, n)).compress(cutoff))
         except MemoryError:
             if len(part) < 2:
                 raise
             parts.append(_sum_of_halves(part, n, cutoff))
-    bonds = [1] + [a + b for a, b in zip(parts[0].bond_dims, parts[1].bond_dims,
-                                         strict=True)] + [1]
-    check_allocation(sum(bonds[i] * 4 * bonds[i + 1] for i in range(n)) * 16,
-                     f"the sum of {len(terms)} of the terms")
+    bonds = [1] + [a + b for a, b in zip(parts[0].bond_dims, parts[1].bond_dims, strict=True)] + [1]
+    check_allocation(
+        sum(bonds[i] * 4 * bonds[i + 1] for i in range(n)) * 16,
+        f"the sum of {len(terms)} of the terms",
+    )
     return _direct_sum(parts).compress(cutoff)
 
 
@@ -167,7 +180,7 @@ def _direct_sum(mpos: Sequence[MPO]) -> MPO:
             t = np.zeros((dl, 2, 2, dr), dtype=np.complex128)
             a = c = 0
             for b in blocks:
-                t[a:a + b.shape[0], :, :, c:c + b.shape[3]] = b
+                t[a : a + b.shape[0], :, :, c : c + b.shape[3]] = b
                 a += b.shape[0]
                 c += b.shape[3]
             out.append(t)
@@ -236,15 +249,17 @@ def reduced_density_matrix(state: Any, qubits: Sequence[int]) -> np.ndarray:
         if not 0 <= q < n:
             raise IndexError(f"qubit {q} is out of range for {n} qubits")
     if len(qs) > _MAX_RDM_QUBITS:
-        raise ValueError(f"a density matrix of {len(qs)} qubits has 4^{len(qs)} entries; at "
-                         f"most {_MAX_RDM_QUBITS}")
+        raise ValueError(
+            f"a density matrix of {len(qs)} qubits has 4^{len(qs)} entries; at "
+            f"most {_MAX_RDM_QUBITS}"
+        )
     keep = set(qs)
     env = np.ones((1, 1, 1), dtype=np.complex128)  # (bra bond, ket bond, open pairs)
     opened: list[int] = []
     for i, a in enumerate(_tensors(state)):
         if i in keep:
             env = contract("xyk,xsc,ytd->cdkts", env, a.conj(), a)
-            c, d, k, t, s = env.shape
+            c, d, k, _t, _s = env.shape
             env = env.reshape(c, d, k * 4)  # pair index (ket t, bra s) appended
             opened.append(i)
         else:
@@ -288,8 +303,9 @@ def correlations(state: Any, a: Any, b: Any | None = None) -> np.ndarray:
     return out / norm
 
 
-def _upper_correlations(ts: list[np.ndarray], ma: np.ndarray, mb: np.ndarray
-                        ) -> tuple[np.ndarray, float]:
+def _upper_correlations(
+    ts: list[np.ndarray], ma: np.ndarray, mb: np.ndarray
+) -> tuple[np.ndarray, float]:
     """``<A_i B_j>`` for i <= j (unnormalized) and ``<psi|psi>``."""
     n = len(ts)
     # Left environments without operators, L[i] up to site i-1; right ones R[j] from j+1.
@@ -302,8 +318,7 @@ def _upper_correlations(ts: list[np.ndarray], ma: np.ndarray, mb: np.ndarray
     out = np.zeros((n, n), dtype=np.complex128)
     ab = ma @ mb
     for i in range(n):
-        out[i, i] = contract("xy,xsc,st,ytd,cd->", left[i], ts[i].conj(), ab, ts[i],
-                             right[i + 1])
+        out[i, i] = contract("xy,xsc,st,ytd,cd->", left[i], ts[i].conj(), ab, ts[i], right[i + 1])
         v = contract("xy,xsc,st,ytd->cd", left[i], ts[i].conj(), ma, ts[i])
         for j in range(i + 1, n):
             out[i, j] = contract("xy,xsc,st,ytd,cd->", v, ts[j].conj(), mb, ts[j], right[j + 1])

@@ -17,8 +17,10 @@ import numpy as np
 from ..memory import check_allocation
 
 _PAULI_INDEX = {"I": 0, "X": 1, "Y": 2, "Z": 3}
-_MATS = np.array([[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]],
-                 dtype=np.complex128)
+_MATS = np.array(
+    [[[1, 0], [0, 1]], [[0, 1], [1, 0]], [[0, -1j], [1j, 0]], [[1, 0], [0, -1]]],
+    dtype=np.complex128,
+)
 _NOTHING, _DONE = 0, 1  # state indices at every inner cut
 
 
@@ -26,20 +28,23 @@ def _support(terms: Sequence[tuple[complex, dict[int, str]]]) -> list[tuple[int,
     return [tuple(sorted(t)) for _, t in terms]
 
 
-def _spanning_counts(terms: Sequence[tuple[complex, dict[int, str]]],
-                     supports: list[tuple[int, ...]], n: int) -> tuple[np.ndarray, np.ndarray]:
+def _spanning_counts(
+    terms: Sequence[tuple[complex, dict[int, str]]], supports: list[tuple[int, ...]], n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Distinct prefixes and distinct suffixes of the terms spanning each cut."""
     prefixes: list[set[tuple]] = [set() for _ in range(n - 1)]
     suffixes: list[set[tuple]] = [set() for _ in range(n - 1)]
     for (_, term), sup in zip(terms, supports, strict=True):
         ops = tuple((q, term[q]) for q in sup)
         for k in range(len(sup) - 1):  # cuts sup[k] .. sup[k+1]-1
-            pre, suf = ops[:k + 1], ops[k + 1:]
+            pre, suf = ops[: k + 1], ops[k + 1 :]
             for j in range(sup[k], sup[k + 1]):
                 prefixes[j].add(pre)
                 suffixes[j].add(suf)
-    return (np.array([len(s) for s in prefixes], dtype=np.int64),
-            np.array([len(s) for s in suffixes], dtype=np.int64))
+    return (
+        np.array([len(s) for s in prefixes], dtype=np.int64),
+        np.array([len(s) for s in suffixes], dtype=np.int64),
+    )
 
 
 def _pivot(pre: np.ndarray, suf: np.ndarray, n: int) -> int:
@@ -53,8 +58,7 @@ def _pivot(pre: np.ndarray, suf: np.ndarray, n: int) -> int:
     return best
 
 
-def automaton_tensors(terms: Sequence[tuple[complex, dict[int, str]]], n: int
-                      ) -> list[np.ndarray]:
+def automaton_tensors(terms: Sequence[tuple[complex, dict[int, str]]], n: int) -> list[np.ndarray]:
     """Site tensors ``(left, 2, 2, right)`` of the uncompressed automaton MPO.
 
     Raises
@@ -71,9 +75,11 @@ def automaton_tensors(terms: Sequence[tuple[complex, dict[int, str]]], n: int
     pre, suf = _spanning_counts(terms, supports, n)
     m = _pivot(pre, suf, n)
     bonds = [1] + [int(b) + 2 for b in np.where(np.arange(n - 1) < m, pre, suf)] + [1]
-    check_allocation(sum(bonds[i] * 4 * bonds[i + 1] for i in range(n)) * 16,
-                     f"the MPO of {len(terms)} Pauli term{'s' * (len(terms) != 1)} on {n} qubits "
-                     "(before compression)")
+    check_allocation(
+        sum(bonds[i] * 4 * bonds[i + 1] for i in range(n)) * 16,
+        f"the MPO of {len(terms)} Pauli term{'s' * (len(terms) != 1)} on {n} qubits "
+        "(before compression)",
+    )
     index: list[dict[tuple, int]] = [{} for _ in range(n - 1)]
 
     def state(j: int, key: tuple) -> int:
@@ -112,7 +118,7 @@ def automaton_tensors(terms: Sequence[tuple[complex, dict[int, str]]], n: int
     tensors = []
     for i in range(n):
         t = np.zeros((bonds[i], 2, 2, bonds[i + 1]), dtype=np.complex128)
-        if 0 < i:  # "finished" carries the identity rightwards
+        if i > 0:  # "finished" carries the identity rightwards
             t[_DONE, :, :, _DONE if i < n - 1 else 0] = _MATS[0]
         if i < n - 1:  # "nothing yet" carries the identity
             t[_NOTHING if i > 0 else 0, :, :, _NOTHING] = _MATS[0]

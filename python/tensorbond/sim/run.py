@@ -30,8 +30,6 @@ from .._validate import as_count, as_generator, as_state_dtype
 from ..ir.operations import Condition, Operation
 from ..truncation import CutoffMode, Truncation
 from .circuit import Circuit
-from .mps import MAX_SAMPLE_BYTES, MPS
-from .noise import Channel, NoiseModel, ReadoutError
 from .compile import (
     CompiledCircuit,
     Routing,
@@ -40,6 +38,8 @@ from .compile import (
     local_density,
     run_gates,
 )
+from .mps import MAX_SAMPLE_BYTES, MPS
+from .noise import Channel, NoiseModel, ReadoutError
 
 __all__ = ["RunResult", "is_dynamic", "run"]
 
@@ -120,8 +120,11 @@ def _program(circuit: Circuit, noise: NoiseModel | None) -> tuple[list[_Step], C
     # The tail of final measurements: from the last op that is not a measurement
     # or barrier (measured qubits untouched after), everything is sampled at once.
     tail = len(ops)
-    while tail > 0 and ops[tail - 1].kind in ("measure", "barrier") and \
-            ops[tail - 1].condition is None:
+    while (
+        tail > 0
+        and ops[tail - 1].kind in ("measure", "barrier")
+        and ops[tail - 1].condition is None
+    ):
         tail -= 1
     compiled_ops: list[Operation] = []
     steps: list[_Step] = []
@@ -144,16 +147,26 @@ def _program(circuit: Circuit, noise: NoiseModel | None) -> tuple[list[_Step], C
             gate_step(op)
         elif op.kind == "measure":
             for q, c in zip(op.qubits, op.clbits, strict=True):
-                steps.append(_Step("measure", condition=op.condition, qubits=(q,), clbit=c,
-                                   readout=noise.readout(q) if noise else None))
+                steps.append(
+                    _Step(
+                        "measure",
+                        condition=op.condition,
+                        qubits=(q,),
+                        clbit=c,
+                        readout=noise.readout(q) if noise else None,
+                    )
+                )
         elif op.kind == "reset":
             for q in op.qubits:
                 steps.append(_Step("reset", condition=op.condition, qubits=(q,)))
         elif op.kind != "barrier":  # pragma: no cover - Circuit allows no other kinds
             raise ValueError(f"operation {i} has unknown kind {op.kind!r}")
-    finals = [(q, c, noise.readout(q) if noise else None)
-              for op in ops[tail:] if op.kind == "measure"
-              for q, c in zip(op.qubits, op.clbits, strict=True)]
+    finals = [
+        (q, c, noise.readout(q) if noise else None)
+        for op in ops[tail:]
+        if op.kind == "measure"
+        for q, c in zip(op.qubits, op.clbits, strict=True)
+    ]
     steps.append(_Step("final", finals=finals))
     return steps, CompiledCircuit(circuit.num_qubits, compiled_ops)
 
@@ -194,7 +207,7 @@ def _register_layout(circuit: Circuit) -> list[tuple[str, list[int]]]:
 class _Shared:
     """A parent state shared by the children of a split (copied for all but the last)."""
 
-    __slots__ = ("state", "refs")
+    __slots__ = ("refs", "state")
 
     def __init__(self, state: MPS, refs: int) -> None:
         self.state, self.refs = state, refs
@@ -211,13 +224,23 @@ def _local(qubit: int, m: np.ndarray) -> Callable[[MPS], MPS]:
     def act(s: MPS) -> MPS:
         apply_normalized(s, qubit, m)
         return s
+
     return act
 
 
-def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator | None = None,
-        noise: NoiseModel | None = None, max_bond: int | None = None, cutoff: float = 1e-12,
-        cutoff_mode: CutoffMode = "rsum2", dtype: Any = "complex128",
-        routing: Routing = "auto", memory: bool = False) -> RunResult:
+def run(
+    circuit: Circuit,
+    shots: int = 1024,
+    *,
+    seed: int | np.random.Generator | None = None,
+    noise: NoiseModel | None = None,
+    max_bond: int | None = None,
+    cutoff: float = 1e-12,
+    cutoff_mode: CutoffMode = "rsum2",
+    dtype: Any = "complex128",
+    routing: Routing = "auto",
+    memory: bool = False,
+) -> RunResult:
     """Run ``shots`` shots of ``circuit`` and count its classical registers.
 
     Mid-circuit measurement (outcomes drawn from the state, which collapses and
@@ -298,8 +321,10 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
         out = [row.tobytes().decode() for row in np.ascontiguousarray(text)]
         if len(layout) > 1:
             cuts = np.cumsum([len(g) for _, g in layout])[:-1]
-            out = [" ".join(s[a:b] for a, b in zip([0, *cuts], [*cuts, len(s)], strict=True))
-                   for s in out]
+            out = [
+                " ".join(s[a:b] for a, b in zip([0, *cuts], [*cuts, len(s)], strict=True))
+                for s in out
+            ]
         return out
 
     def finish(state: MPS, step: _Step, clbits: np.ndarray, k: int) -> None:
@@ -321,8 +346,9 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
         if memory:
             per_shot.extend(keys)
 
-    def children(state: MPS, step: _Step, clbits: np.ndarray, k: int
-                 ) -> list[tuple[Action, np.ndarray, int]]:
+    def children(
+        state: MPS, step: _Step, clbits: np.ndarray, k: int
+    ) -> list[tuple[Action, np.ndarray, int]]:
         """The non-empty branches a splitting step makes: (action, clbits, shots)."""
         if step.kind in ("measure", "reset"):
             q = step.qubits[0]
@@ -337,8 +363,11 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
                     out.append((_local(q, _RESET1 if outcome else _P0), clbits, ko))
                     continue
                 act = _local(q, _P1 if outcome else _P0)
-                flips = int(rng.binomial(ko, step.readout.flip_probability(outcome))) \
-                    if step.readout is not None else 0
+                flips = (
+                    int(rng.binomial(ko, step.readout.flip_probability(outcome)))
+                    if step.readout is not None
+                    else 0
+                )
                 for read, kr in ((outcome, ko - flips), (1 - outcome, flips)):
                     if kr:
                         cb = clbits.copy()
@@ -360,18 +389,24 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
                 elif len(qs) == 1:
                     out.append((_local(qs[0], u), clbits, int(kk)))
                 else:
+
                     def act(s: MPS, u: np.ndarray = u) -> MPS:
                         apply_matrix(s, qs, u, trunc, routing)
                         return s
+
                     out.append((act, clbits, int(kk)))
             return out
         if len(qs) == 1:
             rho = local_density(state, qs[0])
-            probs = np.array([max(float(np.real(np.trace(m @ rho @ m.conj().T))), 0.0)
-                              for m in ch.kraus])
+            probs = np.array(
+                [max(float(np.real(np.trace(m @ rho @ m.conj().T))), 0.0) for m in ch.kraus]
+            )
             draws = rng.multinomial(k, probs / probs.sum())
-            return [(_local(qs[0], m), clbits, int(kk))
-                    for m, kk in zip(ch.kraus, draws, strict=True) if kk]
+            return [
+                (_local(qs[0], m), clbits, int(kk))
+                for m, kk in zip(ch.kraus, draws, strict=True)
+                if kk
+            ]
         # A general two-qubit channel: each operator's weight from a trial copy.
         trials = []
         for m in ch.kraus:
@@ -383,17 +418,25 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
         out = []
         for t, kk in zip(trials, draws, strict=True):
             if kk:
+
                 def take(_: MPS, t: MPS = t) -> MPS:
                     apply_normalized(t, qs[0], _EYE2)
                     return t
+
                 out.append((take, clbits, int(kk)))
         return out
 
     dt = as_state_dtype(dtype)
     if shots > 0:
         stack: list[tuple[_Shared, Action, int, np.ndarray, int]] = [
-            (_Shared(MPS(circuit.num_qubits, dtype=dt), 1), None, 0,
-             np.zeros(circuit.num_clbits, dtype=np.uint8), int(shots))]
+            (
+                _Shared(MPS(circuit.num_qubits, dtype=dt), 1),
+                None,
+                0,
+                np.zeros(circuit.num_clbits, dtype=np.uint8),
+                int(shots),
+            )
+        ]
         while stack:
             shared, action, i, clbits, k = stack.pop()
             state = shared.take()
@@ -431,9 +474,13 @@ def run(circuit: Circuit, shots: int = 1024, *, seed: int | np.random.Generator 
         order = rng.permutation(len(per_shot))
         result_memory = [per_shot[j] for j in order]
     return RunResult(
-        counts=dict(counts), shots=int(shots), memory=result_memory,
+        counts=dict(counts),
+        shots=int(shots),
+        memory=result_memory,
         branches=int(stats["branches"]),
         fidelity_estimate=stats["fid"] / shots if shots else 1.0,
-        min_fidelity_estimate=stats["min_fid"], max_bond_reached=int(stats["bond"]),
+        min_fidelity_estimate=stats["min_fid"],
+        max_bond_reached=int(stats["bond"]),
         seconds=time.perf_counter() - t0,
-        registers=[(name, len(g)) for name, g in layout])
+        registers=[(name, len(g)) for name, g in layout],
+    )

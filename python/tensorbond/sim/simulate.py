@@ -121,9 +121,7 @@ def simulate(
     trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
     step = as_count(chunk, "chunk", minimum=1)
     if routing not in ("auto", "swap", "mpo", "lazy"):
-        raise ValueError(
-            f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}"
-        )
+        raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
     dt = as_state_dtype(dtype)
     _check_fits(prog.num_qubits, trunc.max_bond, dt)
     if initial_state is not None:
