@@ -8,24 +8,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-# test modules import the reference simulator as a plain module
+# test modules import the references (tests/_reference) as a plain package
 sys.path.insert(0, str(Path(__file__).parent))
 
-#: the repository's sibling folder of shared data (QASMBench, benchmark circuits)
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-#: data every source checkout has
-DATA = Path(__file__).parent / "data"
-
-#: One table of tolerances (STYLE.md section 10). Keys are dtype names.
-#: dense: no truncation, dense states and amplitudes (rtol, atol);
-#: fidelity: same truncation, allowed 1 - fidelity with the reference state;
-#: discarded: rtol of discarded weights vs the reference's.
-TOLERANCES: dict[str, dict[str, float]] = {
-    "complex128": {"rtol": 1e-10, "atol": 1e-12, "fidelity": 1e-8, "discarded": 1e-6},
-    "float64": {"rtol": 1e-10, "atol": 1e-12, "fidelity": 1e-8, "discarded": 1e-6},
-    "complex64": {"rtol": 1e-4, "atol": 1e-5, "fidelity": 1e-4, "discarded": 1e-3},
-    "float32": {"rtol": 1e-4, "atol": 1e-5, "fidelity": 1e-4, "discarded": 1e-3},
-}
+from _reference.paths import DATA, SHARED  # noqa: F401  (re-exported for old imports)
+from _reference.tolerances import tol as _tol_function
 
 SEEDS = (1234, 98765)
 
@@ -44,19 +31,8 @@ def dtype(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def tol():
-    """``tol(dtype)`` -> ``dict(rtol=..., atol=...)`` for ``assert_allclose``.
-
-    ``tol(dtype, "fidelity")`` is the allowed ``1 - fidelity`` (a float) and
-    ``tol(dtype, "discarded")`` the rtol of discarded weights.
-    """
-
-    def _tol(dtype: object, kind: str = "dense"):
-        row = TOLERANCES[np.dtype(dtype).name]
-        if kind == "dense":
-            return {"rtol": row["rtol"], "atol": row["atol"]}
-        return row[kind]
-
-    return _tol
+    """:func:`_reference.tolerances.tol` as a fixture."""
+    return _tol_function
 
 
 @pytest.fixture

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1] / "python" / "tensorbond"
+from _reference.paths import PACKAGE
+
+ROOT = PACKAGE
 
 #: Bottom to top. A module may import modules of lower layers only; modules of
 #: one layer are independent of each other. A new module goes into this list

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+from _reference.paths import EXAMPLES
+
 pytest.importorskip("torch")
 
 

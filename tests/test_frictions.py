@@ -15,11 +15,10 @@ from pathlib import Path
 import pytest
 
 import tensorbond as tb
+from _reference.paths import REPO as ROOT
 from tensorbond import cli
 from tensorbond.cli import main
 from tensorbond.sim.examples import EXAMPLES
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------ version, -m

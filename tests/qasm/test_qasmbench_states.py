@@ -7,9 +7,9 @@ import csv
 import numpy as np
 import pytest
 
-import statevector as sv
 import tensorbond as tb
-from conftest import SHARED
+from _reference import statevector as sv
+from _reference.paths import SHARED
 
 pytestmark = pytest.mark.usefixtures("single_blas_thread")
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
-from conftest import TOLERANCES
+from _reference.tolerances import TOLERANCES
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
 HIGH = {

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
 import time
 
 _SCRIPT = """
-import sys, time
+import faulthandler, signal, sys, time
+faulthandler.register(signal.SIGUSR1)  # the test asks for a traceback if it hangs
 import tensorbond as tb
 from tensorbond.sim.examples import brick
 circ = brick(40, 400, seed=1)      # minutes at max_bond 256
@@ -24,20 +26,30 @@ print("finished", flush=True)
 
 
 def test_sigint_stops_simulate() -> None:
+    # One BLAS thread: on a loaded machine spinning BLAS threads slow each gate
+    # by orders of magnitude, and this test is about the signal, not speed.
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(
         [sys.executable, "-c", _SCRIPT],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        env=env,
     )
     assert proc.stdout is not None
     assert proc.stdout.readline().strip() == "ready"
     time.sleep(1.5)  # well inside the run
     proc.send_signal(signal.SIGINT)
     try:
-        out, err = proc.communicate(timeout=60)
+        out, err = proc.communicate(timeout=120)
     except subprocess.TimeoutExpired:  # pragma: no cover - the failure being tested
+        proc.send_signal(signal.SIGUSR1)  # where is it?
+        time.sleep(1)
         proc.kill()
-        raise AssertionError("simulate ignored SIGINT for 60 s (the run takes minutes)") from None
+        out, err = proc.communicate()
+        raise AssertionError(
+            f"simulate ignored SIGINT for 120 s (the run takes minutes); stdout {out!r}, "
+            f"traceback:\n{err}"
+        ) from None
     assert proc.returncode == 3, (out, err)
     assert "interrupted after" in out

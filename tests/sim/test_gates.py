@@ -8,8 +8,8 @@ import math
 import numpy as np
 import pytest
 
-import statevector as sv
 import tensorbond as tb
+from _reference import statevector as sv
 
 ALL_GATES = sorted(tb.GATES)
 EXACT = {"rtol": 1e-12, "atol": 1e-12}

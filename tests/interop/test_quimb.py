@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import statevector as sv
 import tensorbond as tb
-from conftest import DATA, SHARED
+from _reference import statevector as sv
+from _reference.paths import DATA, SHARED
 
 pytestmark = [
     pytest.mark.reference,

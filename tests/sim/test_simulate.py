@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-import statevector as sv
 import tensorbond as tb
+from _reference import statevector as sv
 
 ALL_GATES = sorted(tb.GATES)
 

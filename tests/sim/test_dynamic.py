@@ -11,9 +11,8 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
+from _reference.paths import QASMBENCH
 from tensorbond import Operation
-
-QASMBENCH = Path(__file__).resolve().parents[2] / "shared" / "qasmbench"
 
 
 # ------------------------------------------------------------ exact reference

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-import statevector as sv
-import tensorbond as tb
 from test_simulate import random_case
+
+import tensorbond as tb
+from _reference import statevector as sv
 
 
 def _pauli_dense(psi: np.ndarray, n: int, term: dict[int, str]) -> complex:

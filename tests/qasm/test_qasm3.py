@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
+from _reference.paths import QASMBENCH
 
-QASMBENCH = Path(__file__).resolve().parents[2] / "shared" / "qasmbench"
 qasm3 = pytest.importorskip("qiskit.qasm3")
 
 

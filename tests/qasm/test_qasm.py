@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 
 import tensorbond as tb
+from _reference.paths import QASMBENCH
 from tensorbond import Circuit, Condition
 from tensorbond import qasm as tbqasm
 from tensorbond.errors import QasmError
 from tensorbond.qasm import MAX_OPERATIONS, read_qasm_source
 
-QASMBENCH = Path(__file__).resolve().parents[2] / "shared" / "qasmbench"
 HEADER = 'OPENQASM 2.0;\ninclude "qelib1.inc";\n'  # two lines: bodies start on line 3
 
 
