@@ -226,7 +226,7 @@ def as_state_dtype(dtype: Any) -> np.dtype:
         Anything else, naming it.
     """
     try:
-        dt = np.dtype(dtype)
+        dt: np.dtype = np.dtype(dtype)
     except TypeError as exc:
         raise TypeError(f"dtype must be complex64 or complex128, got {dtype!r}") from exc
     if dt not in (np.dtype(np.complex64), np.dtype(np.complex128)):

@@ -569,7 +569,10 @@ def _times_pow2(x: np.ndarray, exp: int) -> np.ndarray:
     real = np.finfo(x.dtype).dtype
     half = exp // 2
     with np.errstate(over="ignore", under="ignore"):
-        return x * real.type(math.ldexp(1.0, half)) * real.type(math.ldexp(1.0, exp - half))
+        out: np.ndarray = (
+            x * real.type(math.ldexp(1.0, half)) * real.type(math.ldexp(1.0, exp - half))
+        )
+    return out
 
 
 def _scaled(x: np.ndarray) -> tuple[np.ndarray, int]:

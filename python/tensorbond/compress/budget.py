@@ -99,7 +99,7 @@ def allocate(
     improved = True
     while improved:
         improved = False
-        spare = max_params - total_params(choice)  # type: ignore[operator]
+        spare = max_params - total_params(choice)
         best, best_gain = None, 0.0
         for n in names:
             cur = choice[n]

@@ -303,12 +303,12 @@ def candidates(
             grid = _rank_grid(max(out, inp))
             cap = next((r for r in grid if _tt_params(im, om, r) >= dense), grid[-1])
             base = TTMatrix.from_dense(w, in_modes=im, out_modes=om, max_bond=cap)
-            prev = None
+            prev_ranks: tuple[int, ...] | None = None
             for r in grid:
                 tt = base if r >= max(base.ranks, default=1) else base.round(max_bond=r)
-                if tt.num_params >= dense or tt.ranks == prev:
+                if tt.num_params >= dense or tt.ranks == prev_ranks:
                     break
-                prev = tt.ranks
+                prev_ranks = tt.ranks
                 err = tt.error(w) if lw is None else rel_error(tt.to_dense())
                 found.append(
                     Candidate(

@@ -238,6 +238,7 @@ def _load(path: str | Path, model: Any) -> Any:
             old = new.get_submodule(name)
         except AttributeError as exc:
             raise KeyError(f"the model has no layer {name!r} that the file compresses") from exc
+        layer: TTLinear | LowRankLinear
         if info["format"] == "tt":
             d = len(info["in_modes"])
             ranks = [1, *info["ranks"], 1]

@@ -18,11 +18,13 @@ from .tt import LowRank, TTMatrix
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
+    import torch.nn as nn
 
 __all__ = ["LowRankLinear", "TTLinear", "factorized_linear", "replace_module"]
 
 torch_mod = require_torch()
-nn = torch_mod.nn
+if not TYPE_CHECKING:
+    nn = torch_mod.nn
 
 
 def _param(a: np.ndarray, dtype: Any) -> torch.nn.Parameter:
@@ -45,7 +47,7 @@ def _bias(bias: Any, out: int, like: torch.Tensor) -> torch.nn.Parameter | None:
     return nn.Parameter(b.to(like.dtype).clone())
 
 
-class TTLinear(nn.Module):  # type: ignore[misc]
+class TTLinear(nn.Module):
     """A Linear layer whose weight is a tensor-train matrix.
 
     ``y = x @ W.T + bias`` with ``W`` of shape ``(prod(out_modes), prod(in_modes))``
@@ -113,13 +115,13 @@ class TTLinear(nn.Module):  # type: ignore[misc]
             self._costs = (self.sweep_macs(), self.build_macs())
         sweep, build = self._costs
         if rows * sweep > build + rows * self.in_features * self.out_features:
-            return torch_mod.nn.functional.linear(x, self._build(), self.bias)
+            return nn.functional.linear(x, self._build(), self.bias)
         y = self._contract(x)
         return y if self.bias is None else y + self.bias
 
     def _build(self) -> torch.Tensor:
         """The dense weight ``(out, in)`` from the cores, merged left to right."""
-        w = self.cores[0][0]  # (m_1, n_1, r_1)
+        w: torch.Tensor = self.cores[0][0]  # (m_1, n_1, r_1)
         mo, ni = w.shape[0], w.shape[1]
         # Index, not slice: a sliced ParameterList holds the registered parameters
         # and would bypass torch.func.functional_call's substitutes.
@@ -169,7 +171,7 @@ class TTLinear(nn.Module):  # type: ignore[misc]
         )
 
 
-class LowRankLinear(nn.Module):  # type: ignore[misc]
+class LowRankLinear(nn.Module):
     """A Linear layer with a rank-r weight ``W = U @ V``: ``y = (x @ V.T) @ U.T + bias``.
 
     Parameters

@@ -267,6 +267,7 @@ def compress_module(
         old = linears[n]
         built = c.build(mats[n], None if whiteners is None else whiteners[n])
         if c.format != "dense":
+            assert not isinstance(built, np.ndarray)  # only a dense candidate builds an array
             # The bias tensor as it is (no numpy round trip: numpy has no
             # bfloat16); the layer then takes the model's own dtype and device.
             layer = factorized_linear(built, old.bias).to(

@@ -115,14 +115,14 @@ def circuit_to_qiskit(circuit: Any) -> Any:
 MAX_DEFINITION_DEPTH = 64
 
 
-def _standard_classes() -> dict[str, type]:
+def _standard_classes() -> dict[str, type[Any]]:
     """qiskit's standard gate name -> its class (the only gates trusted by name)."""
     from qiskit.circuit.library import get_standard_gate_name_mapping
 
     return {name: type(g) for name, g in get_standard_gate_name_mapping().items()}
 
 
-def _is_standard(op: Any, classes: dict[str, type]) -> bool:
+def _is_standard(op: Any, classes: dict[str, type[Any]]) -> bool:
     """``op`` is qiskit's own standard gate of its name: the exact class, with
     the default (all ones) control state; a user gate that merely borrows the
     name is not."""

@@ -614,8 +614,8 @@ def _compile_gate(g: _Gate) -> Any:
             ]
         else:
             lines.append(f"    {f}({qt}, {vals}, c, out, memo)")
-    code = compile("\n".join(lines) + "\n", f"<qasm gate {g.name}>", "exec")
-    exec(code, ns)
+    compiled = compile("\n".join(lines) + "\n", f"<qasm gate {g.name}>", "exec")
+    exec(compiled, ns)
     g.fn = ns["expand"]
     return g.fn
 

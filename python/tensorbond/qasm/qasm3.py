@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..errors import QasmError
@@ -80,7 +81,7 @@ _UNSUPPORTED = {
 }
 _RENAME = {"phase": "p"}
 _MAX_LOOP = 1_000_000
-_ARITH = {
+_ARITH: dict[type[ast.operator], Callable[[int, int], int]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
@@ -614,10 +615,11 @@ class _Translator:
                 else:
                     parts[-1].append(x)
             bounds = [self._int_expr(p[0], p[-1] + 1, env) if p else None for p in parts]
-            if len(bounds) == 2 and None not in bounds:
-                start, step, stop = bounds[0], 1, bounds[1]
-            elif len(bounds) == 3 and None not in bounds:
-                start, step, stop = bounds[0], bounds[1], bounds[2]
+            ints = [b for b in bounds if b is not None]  # all of them if none is empty
+            if len(bounds) == 2 and len(ints) == 2:
+                start, step, stop = ints[0], 1, ints[1]
+            elif len(bounds) == 3 and len(ints) == 3:
+                start, step, stop = ints[0], ints[1], ints[2]
             else:
                 raise self.err("a loop range is [start:stop] or [start:step:stop]", j)
             if step == 0:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numpy as np
 
@@ -28,7 +29,8 @@ def qft(n: int = 30, *, seed: int = 0) -> Circuit:
     rng = np.random.default_rng(seed)
     c = Circuit(n)
     for q in range(n):
-        c.u3(*rng.uniform(0, 2 * math.pi, 3), q)
+        theta, phi, lam = rng.uniform(0, 2 * math.pi, 3)
+        c.u3(theta, phi, lam, q)
     for j in range(n):
         c.h(j)
         for k in range(j + 1, n):
@@ -47,7 +49,8 @@ def brick(n: int = 50, depth: int = 20, *, seed: int = 0) -> Circuit:
     c = Circuit(n)
     for layer in range(depth):
         for q in range(n):
-            c.u3(*rng.uniform(0, 2 * math.pi, 3), q)
+            theta, phi, lam = rng.uniform(0, 2 * math.pi, 3)
+            c.u3(theta, phi, lam, q)
         for q in range(layer % 2, n - 1, 2):
             c.cz(q, q + 1)
     return c
@@ -65,4 +68,4 @@ def tfim(n: int = 100, steps: int = 20, *, dt: float = 0.1, h: float = 1.0) -> C
     return c
 
 
-EXAMPLES = {"ghz": ghz, "qft": qft, "brick": brick, "tfim": tfim}
+EXAMPLES: dict[str, Callable[..., Circuit]] = {"ghz": ghz, "qft": qft, "brick": brick, "tfim": tfim}

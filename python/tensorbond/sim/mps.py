@@ -248,7 +248,8 @@ class MPS:
             "max_bond_reached": self.max_bond_reached,
             "clbit_map": {str(k): v for k, v in self.clbit_map.items()},
         }
-        np.savez(p, __meta__=np.array(json.dumps(meta)), **arrays)
+        # mypy matches **arrays against savez's allow_pickle: bool; the keys are site0, site1, ...
+        np.savez(p, __meta__=np.array(json.dumps(meta)), **arrays)  # type: ignore[arg-type]
         return p
 
     @classmethod
@@ -649,7 +650,8 @@ class MPS:
                 f"0..{self.num_qubits - 2}"
             )
         s = np.asarray(self._impl.schmidt_values(int(bond)), dtype=np.float64)
-        return s / np.linalg.norm(s)
+        normalized: np.ndarray = s / np.linalg.norm(s)
+        return normalized
 
     def entropy(self, bond: int, *, base: float = 2.0) -> float:
         """Von Neumann entanglement entropy across ``bond``, ``-sum p log p``.

@@ -16,6 +16,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import cast
 
 import numpy as np
 import numpy.typing as npt
@@ -66,11 +67,12 @@ class Channel:
 
     def superoperator(self) -> np.ndarray:
         """``sum_k K_k (x) conj(K_k)``, acting on row-major vectorized density matrices."""
-        return sum(np.kron(k, k.conj()) for k in self.kraus)
+        return cast(np.ndarray, sum(np.kron(k, k.conj()) for k in self.kraus))  # kraus non-empty
 
     def apply_to_density(self, rho: np.ndarray) -> np.ndarray:
         """``sum_k K_k rho K_k^dag`` for a density matrix on this channel's qubits."""
-        return sum(k @ rho @ k.conj().T for k in self.kraus)
+        out: np.ndarray = sum(k @ rho @ k.conj().T for k in self.kraus)
+        return out
 
 
 def kraus(ops: Iterable[npt.ArrayLike], *, name: str = "kraus", atol: float = 1e-10) -> Channel:
@@ -295,9 +297,11 @@ class NoiseModel:
             for q in only or ():
                 if not 0 <= q < num_qubits:
                     raise IndexError(f"noise on qubit {q}: the circuit has {num_qubits} qubits")
-        for q in self._readout:
-            if q is not None and not 0 <= q < num_qubits:
-                raise IndexError(f"readout error on qubit {q}: the circuit has {num_qubits} qubits")
+        for rq in self._readout:
+            if rq is not None and not 0 <= rq < num_qubits:
+                raise IndexError(
+                    f"readout error on qubit {rq}: the circuit has {num_qubits} qubits"
+                )
 
     def __bool__(self) -> bool:
         return bool(self._rules or self._readout)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from opt_einsum import contract
@@ -126,7 +126,7 @@ class MPO:
             raise ValueError(
                 f"to_dense of a {n}-qubit MPO needs 4^{n} entries; at most {_MAX_RDM_QUBITS} qubits"
             )
-        m = self.tensors[0][0]  # (2, 2, D)
+        m: np.ndarray = self.tensors[0][0]  # (2, 2, D)
         for t in self.tensors[1:]:
             m = contract("abi,icdj->acbdj", m, t)
             a, c, b, d, j = m.shape
@@ -185,7 +185,7 @@ def _direct_sum(mpos: Sequence[MPO]) -> MPO:
                 c += b.shape[3]
             out.append(t)
     if n == 1:
-        return MPO([sum(m.tensors[0] for m in mpos)])
+        return MPO([cast(np.ndarray, sum(m.tensors[0] for m in mpos))])  # mpos is non-empty
     return MPO(out)
 
 
@@ -229,7 +229,7 @@ def mpo_variance(state: Any, mpo: MPO) -> float:
         first = contract("xmy,xsc,mstn,ytd->cnd", first, a.conj(), w, a)
         norm = contract("xy,xsc,ysd->cd", norm, a.conj(), a)
     n = norm[0, 0].real
-    mean = first[0, 0, 0] / n
+    mean: complex = first[0, 0, 0] / n
     return max(float(second[0, 0, 0, 0].real / n) - abs(mean) ** 2, 0.0)
 
 
@@ -265,11 +265,12 @@ def reduced_density_matrix(state: Any, qubits: Sequence[int]) -> np.ndarray:
         else:
             env = contract("xyk,xsc,ysd->cdk", env, a.conj(), a)
     m = len(opened)
-    rho = env[0, 0].reshape((2, 2) * m)  # (t_0, s_0, t_1, s_1, ...) in site order
+    rho: np.ndarray = env[0, 0].reshape((2, 2) * m)  # (t_0, s_0, t_1, s_1, ...) in site order
     rho = rho.transpose([2 * j for j in range(m)] + [2 * j + 1 for j in range(m)])
     order = [opened.index(q) for q in qs]
     rho = rho.transpose(order + [m + j for j in order]).reshape(2**m, 2**m)
-    return rho / np.trace(rho)
+    normalized: np.ndarray = rho / np.trace(rho)
+    return normalized
 
 
 def entanglement(state: Any, *, base: float = 2.0) -> tuple[list[np.ndarray], np.ndarray]:
@@ -295,12 +296,14 @@ def correlations(state: Any, a: Any, b: Any | None = None) -> np.ndarray:
     mb = ma if b is None else _as_one_qubit(b, "b")
     ts = _tensors(state)
     upper, norm = _upper_correlations(ts, ma, mb)
+    out: np.ndarray
     if b is None:
         out = upper + np.triu(upper, 1).T
     else:  # below the diagonal C[i, j] = <B_j A_i> (operators on different sites commute)
         swapped, _ = _upper_correlations(ts, mb, ma)
         out = upper + np.triu(swapped, 1).T
-    return out / norm
+    normalized: np.ndarray = out / norm
+    return normalized
 
 
 def _upper_correlations(

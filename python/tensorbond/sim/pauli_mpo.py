@@ -23,6 +23,9 @@ _MATS = np.array(
 )
 _NOTHING, _DONE = 0, 1  # state indices at every inner cut
 
+#: A term's Paulis on part of its support: ((qubit, "X"|"Y"|"Z"), ...).
+_Ops = tuple[tuple[int, str], ...]
+
 
 def _support(terms: Sequence[tuple[complex, dict[int, str]]]) -> list[tuple[int, ...]]:
     return [tuple(sorted(t)) for _, t in terms]
@@ -32,8 +35,8 @@ def _spanning_counts(
     terms: Sequence[tuple[complex, dict[int, str]]], supports: list[tuple[int, ...]], n: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Distinct prefixes and distinct suffixes of the terms spanning each cut."""
-    prefixes: list[set[tuple]] = [set() for _ in range(n - 1)]
-    suffixes: list[set[tuple]] = [set() for _ in range(n - 1)]
+    prefixes: list[set[_Ops]] = [set() for _ in range(n - 1)]
+    suffixes: list[set[_Ops]] = [set() for _ in range(n - 1)]
     for (_, term), sup in zip(terms, supports, strict=True):
         ops = tuple((q, term[q]) for q in sup)
         for k in range(len(sup) - 1):  # cuts sup[k] .. sup[k+1]-1
@@ -80,9 +83,9 @@ def automaton_tensors(terms: Sequence[tuple[complex, dict[int, str]]], n: int) -
         f"the MPO of {len(terms)} Pauli term{'s' * (len(terms) != 1)} on {n} qubits "
         "(before compression)",
     )
-    index: list[dict[tuple, int]] = [{} for _ in range(n - 1)]
+    index: list[dict[tuple[str, _Ops], int]] = [{} for _ in range(n - 1)]
 
-    def state(j: int, key: tuple) -> int:
+    def state(j: int, key: tuple[str, _Ops]) -> int:
         d = index[j]
         return d.setdefault(key, len(d) + 2)
 
@@ -123,11 +126,16 @@ def automaton_tensors(terms: Sequence[tuple[complex, dict[int, str]]], n: int) -
         if i < n - 1:  # "nothing yet" carries the identity
             t[_NOTHING if i > 0 else 0, :, :, _NOTHING] = _MATS[0]
         if shared[i]:
-            a, b, p = np.array(shared[i], dtype=np.int64).T
-            t[a, :, :, b] = _MATS[p]
+            a, b, ps = np.array(shared[i], dtype=np.int64).T
+            t[a, :, :, b] = _MATS[ps]
         if weighted[i]:
-            a, b, p = (np.array([e[j] for e in weighted[i]], dtype=np.int64) for j in range(3))
+            a, b, ps = (np.array([e[j] for e in weighted[i]], dtype=np.int64) for j in range(3))
             w = np.array([e[3] for e in weighted[i]], dtype=np.complex128)
-            np.add.at(t, (a, slice(None), slice(None), b), w[:, None, None] * _MATS[p])
+            # numpy's stub types ufunc.at's indices as an int array; a tuple is valid.
+            np.add.at(
+                t,
+                (a, slice(None), slice(None), b),  # type: ignore[arg-type]
+                w[:, None, None] * _MATS[ps],
+            )
         tensors.append(t)
     return tensors
