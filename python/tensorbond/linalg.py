@@ -28,7 +28,7 @@ import opt_einsum
 import opt_einsum.paths
 
 from . import _core
-from .truncation import CutoffMode, Truncation
+from .truncation import DEFAULT_CUTOFF, CutoffMode, Truncation
 
 __all__ = ["SVDResult", "compute_dtype", "einsum", "qr", "singular_values", "svd", "tensordot"]
 
@@ -478,7 +478,7 @@ def svd(
     a: npt.ArrayLike,
     *,
     max_bond: int | None = None,
-    cutoff: float = 0.0,
+    cutoff: float = DEFAULT_CUTOFF,
     cutoff_mode: CutoffMode = "rsum2",
     renormalize: bool = False,
 ) -> SVDResult:

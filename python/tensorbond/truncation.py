@@ -34,7 +34,34 @@ from typing import Literal
 
 from ._validate import as_optional_bond, as_tolerance
 
-__all__ = ["CutoffMode", "Truncation"]
+__all__ = [
+    "DEFAULT_CUTOFF",
+    "MPO_CUTOFF",
+    "RESTORE_CUTOFF",
+    "SIMULATION_CUTOFF",
+    "CutoffMode",
+    "Truncation",
+]
+
+# The default cutoffs, one per kind of work. Each is a fraction of the spectrum's
+# weight (rsum2) or of its largest value (rel), so it means the same at any norm.
+
+#: Linear algebra and tensor trains (:func:`~tensorbond.svd`, ``TTMatrix.from_dense``,
+#: :class:`Truncation`): exact unless the caller asks, since the caller knows the
+#: error it can afford.
+DEFAULT_CUTOFF = 0.0
+#: Circuit simulation (``simulate``, ``run``, ``MPS.apply_gate``), rsum2: tails
+#: weighing less than 1e-12 of the state are rounding noise of a unit vector in
+#: float64 (about 100 ulp squared); dropping them keeps bonds from filling up with
+#: noise and moves the fidelity estimate by at most 1e-12 per split.
+SIMULATION_CUTOFF = 1e-12
+#: Moving qubits back to their own sites (``MPS.restore_layout``), rsum2: the swaps
+#: create no new entanglement, so only values at float64's rounding level go.
+RESTORE_CUTOFF = 1e-15
+#: Operator compression (``MPO.from_pauli_sum``, ``MPO.compress``), rel: singular
+#: values below 1e-13 of the largest are the cancellation noise of summed Pauli
+#: terms; the kept bond is the operator's Schmidt rank.
+MPO_CUTOFF = 1e-13
 
 CutoffMode = Literal["rsum2", "sum2", "rel", "abs"]
 _MODES = ("rsum2", "sum2", "rel", "abs")
@@ -67,7 +94,7 @@ class Truncation:
     """
 
     max_bond: int | None = None
-    cutoff: float = 0.0
+    cutoff: float = DEFAULT_CUTOFF
     cutoff_mode: CutoffMode = "rsum2"
     renormalize: bool = False
 

@@ -55,7 +55,7 @@ import numpy.typing as npt
 from .. import _core
 from ..linalg import compute_dtype
 from ..memory import check_allocation
-from ..truncation import CutoffMode, Truncation
+from ..truncation import DEFAULT_CUTOFF, CutoffMode, Truncation
 
 __all__ = ["ContractionPlan", "LowRank", "TTMatrix", "factor_modes"]
 
@@ -615,7 +615,7 @@ class TTMatrix(_Factorized):
         out_modes: Sequence[int] | None = None,
         *,
         max_bond: int | None = None,
-        cutoff: float = 0.0,
+        cutoff: float = DEFAULT_CUTOFF,
         cutoff_mode: CutoffMode = "rsum2",
         num_cores: int | None = None,
     ) -> TTMatrix:
@@ -702,7 +702,7 @@ class TTMatrix(_Factorized):
         self,
         *,
         max_bond: int | None = None,
-        cutoff: float = 0.0,
+        cutoff: float = DEFAULT_CUTOFF,
         cutoff_mode: CutoffMode = "rsum2",
     ) -> TTMatrix:
         """TT rounding: recompress to smaller ranks.
@@ -822,7 +822,7 @@ class LowRank(_Factorized):
         w: npt.ArrayLike,
         *,
         max_bond: int | None = None,
-        cutoff: float = 0.0,
+        cutoff: float = DEFAULT_CUTOFF,
         cutoff_mode: CutoffMode = "rsum2",
     ) -> LowRank:
         """Truncated SVD of a dense matrix.
@@ -872,7 +872,7 @@ class LowRank(_Factorized):
         self,
         *,
         max_bond: int | None = None,
-        cutoff: float = 0.0,
+        cutoff: float = DEFAULT_CUTOFF,
         cutoff_mode: CutoffMode = "rsum2",
     ) -> LowRank:
         """Recompress ``U @ V`` by a truncated SVD (LQ of ``V``, SVD of ``U L``).

@@ -19,7 +19,7 @@ from .._validate import as_count, as_seed, as_state_dtype, as_tolerance
 from ..interop.quimb import site_tensors_from_quimb, to_quimb
 from ..ir.pauli import PAULI, PauliTerm, parse_pauli_sum
 from ..memory import check_allocation
-from ..truncation import CutoffMode, Truncation
+from ..truncation import RESTORE_CUTOFF, SIMULATION_CUTOFF, CutoffMode, Truncation
 from .observables import (
     MPO,
     correlations,
@@ -360,7 +360,10 @@ class MPS:
         return list(self._impl.layout)
 
     def restore_layout(
-        self, *, max_bond: int | None | Literal["reached"] = "reached", cutoff: float = 1e-15
+        self,
+        *,
+        max_bond: int | None | Literal["reached"] = "reached",
+        cutoff: float = RESTORE_CUTOFF,
     ) -> MPS:
         """Move the qubits back so that site i holds qubit i (adjacent swaps).
 
@@ -462,7 +465,7 @@ class MPS:
         qubits: Sequence[int],
         *,
         max_bond: int | None = None,
-        cutoff: float = 1e-12,
+        cutoff: float = SIMULATION_CUTOFF,
         cutoff_mode: CutoffMode = "rsum2",
         renormalize: bool = False,
         routing: str = "auto",

@@ -18,6 +18,7 @@ from opt_einsum import contract
 
 from ..ir.pauli import PAULI, parse_pauli_sum
 from ..memory import check_allocation
+from ..truncation import MPO_CUTOFF
 from .pauli_mpo import automaton_tensors
 
 __all__ = [
@@ -69,7 +70,7 @@ class MPO:
         return [t.shape[3] for t in self.tensors[:-1]]
 
     @classmethod
-    def from_pauli_sum(cls, op: Any, num_qubits: int, *, cutoff: float = 1e-13) -> MPO:
+    def from_pauli_sum(cls, op: Any, num_qubits: int, *, cutoff: float = MPO_CUTOFF) -> MPO:
         """The MPO of ``sum_k c_k P_k`` (Pauli strings as for :meth:`MPS.expectation`).
 
         The terms become one finite-state automaton (terms share their Pauli
@@ -102,7 +103,7 @@ class MPO:
                     )
         return _sum_mpo(terms, int(num_qubits), cutoff)
 
-    def compress(self, cutoff: float = 1e-13) -> MPO:
+    def compress(self, cutoff: float = MPO_CUTOFF) -> MPO:
         """Left-to-right QR, then right-to-left SVDs truncated at ``cutoff`` relative to
         each cut's largest singular value (in place)."""
         ts = self.tensors

@@ -28,7 +28,7 @@ import numpy as np
 
 from .._validate import as_count, as_generator, as_state_dtype
 from ..ir.operations import Condition, Operation
-from ..truncation import CutoffMode, Truncation
+from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
 from .compile import (
     CompiledCircuit,
@@ -235,7 +235,7 @@ def run(
     seed: int | np.random.Generator | None = None,
     noise: NoiseModel | None = None,
     max_bond: int | None = None,
-    cutoff: float = 1e-12,
+    cutoff: float = SIMULATION_CUTOFF,
     cutoff_mode: CutoffMode = "rsum2",
     dtype: Any = "complex128",
     routing: Routing = "auto",

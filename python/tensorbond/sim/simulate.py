@@ -9,7 +9,7 @@ import numpy as np
 
 from .._validate import as_count, as_state_dtype
 from ..memory import check_allocation, format_bytes
-from ..truncation import CutoffMode, Truncation
+from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
 from .compile import CompiledCircuit, Routing, compile_circuit, run_gates
 from .mps import MPS
@@ -47,7 +47,7 @@ def simulate(
     circuit: Circuit | CompiledCircuit,
     *,
     max_bond: int | None = None,
-    cutoff: float = 1e-12,
+    cutoff: float = SIMULATION_CUTOFF,
     cutoff_mode: CutoffMode = "rsum2",
     renormalize: bool = False,
     dtype: Any = "complex128",
