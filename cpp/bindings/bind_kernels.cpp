@@ -137,8 +137,7 @@ template <tb::Scalar T> void register_dtype(py::module_& m, const std::string& s
 }  // namespace
 
 void register_kernels(py::module_& m) {
-    register_dtype<float>(m, "float32");
-    register_dtype<double>(m, "float64");
-    register_dtype<std::complex<float>>(m, "complex64");
-    register_dtype<std::complex<double>>(m, "complex128");
+#define TENSORBOND_REGISTER(T) register_dtype<T>(m, tb::scalar_traits<T>::name);
+    TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_REGISTER)
+#undef TENSORBOND_REGISTER
 }

@@ -353,6 +353,9 @@ void register_one(py::module_& m, const char* name) {
 }  // namespace tensorbond::bindings
 
 void register_mps(py::module_& m) {
-    tensorbond::bindings::register_one<std::complex<float>>(m, "Mps_complex64");
-    tensorbond::bindings::register_one<std::complex<double>>(m, "Mps_complex128");
+#define TENSORBOND_REGISTER(T)            \
+    tensorbond::bindings::register_one<T>( \
+        m, (std::string("Mps_") + tensorbond::scalar_traits<T>::name).c_str());
+    TENSORBOND_FOR_EACH_COMPLEX(TENSORBOND_REGISTER)
+#undef TENSORBOND_REGISTER
 }

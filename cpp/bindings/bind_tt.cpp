@@ -196,8 +196,7 @@ template <Scalar T> void register_one(py::module_& m, const std::string& suffix)
 
 void register_tt(py::module_& m) {
     using namespace tensorbond::bindings;
-    register_one<float>(m, "float32");
-    register_one<double>(m, "float64");
-    register_one<std::complex<float>>(m, "complex64");
-    register_one<std::complex<double>>(m, "complex128");
+#define TENSORBOND_REGISTER(T) register_one<T>(m, tensorbond::scalar_traits<T>::name);
+    TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_REGISTER)
+#undef TENSORBOND_REGISTER
 }

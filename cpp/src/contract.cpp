@@ -811,9 +811,6 @@ ContractResult<T> contract_pair(const T* a, std::span<const std::size_t> shape_a
     template ContractResult<T> contract_pair<T>(                                       \
         const T*, std::span<const std::size_t>, std::span<const int>, const T*,        \
         std::span<const std::size_t>, std::span<const int>, std::span<const int>);
-TENSORBOND_CONTRACT_INSTANTIATE(float)
-TENSORBOND_CONTRACT_INSTANTIATE(double)
-TENSORBOND_CONTRACT_INSTANTIATE(std::complex<float>)
-TENSORBOND_CONTRACT_INSTANTIATE(std::complex<double>)
+TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_CONTRACT_INSTANTIATE)
 
 }  // namespace tensorbond

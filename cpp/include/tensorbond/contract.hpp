@@ -67,10 +67,7 @@ ContractResult<T> contract_pair(const T* a, std::span<const std::size_t> shape_a
     extern template ContractResult<T> contract_pair<T>(                                \
         const T*, std::span<const std::size_t>, std::span<const int>, const T*,        \
         std::span<const std::size_t>, std::span<const int>, std::span<const int>);
-TENSORBOND_CONTRACT_EXTERN(float)
-TENSORBOND_CONTRACT_EXTERN(double)
-TENSORBOND_CONTRACT_EXTERN(std::complex<float>)
-TENSORBOND_CONTRACT_EXTERN(std::complex<double>)
+TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_CONTRACT_EXTERN)
 #undef TENSORBOND_CONTRACT_EXTERN
 
 }  // namespace tensorbond
