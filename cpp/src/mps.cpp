@@ -7,8 +7,8 @@
 #include <random>
 #include <string>
 
-#include "tensorbond/contract.hpp"
 #include "tensorbond/errors.hpp"
+#include "tensorbond/permute.hpp"
 
 namespace tensorbond {
 namespace {
