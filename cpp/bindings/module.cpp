@@ -6,6 +6,7 @@ void register_errors(py::module_& m);
 void register_kernels(py::module_& m);
 void register_mps(py::module_& m);
 void register_tt(py::module_& m);
+void register_threads(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Private compiled kernels; use the tensorbond package.";
@@ -13,4 +14,5 @@ PYBIND11_MODULE(_core, m) {
     register_kernels(m);
     register_mps(m);
     register_tt(m);
+    register_threads(m);
 }
