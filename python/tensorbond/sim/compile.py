@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import NotImplementedError as TbNotImplementedError
 from ..ir.operations import Operation
-from ..truncation import Truncation
+from ..truncation import Truncation, core_routing
 from .circuit import Circuit
 from .mps import MPS
 
@@ -122,14 +122,14 @@ def run_gates(state: MPS, prog: CompiledCircuit, start: int, stop: int, trunc: T
               routing: Routing) -> None:
     """Apply gates ``start:stop`` of ``prog`` to ``state`` in compiled code (GIL released)."""
     state._impl.run(prog.qubits, prog.arity, prog.offsets, prog.matrices, start, stop,
-                    *trunc.core_args(), routing)
+                    trunc.to_core(), core_routing(routing))
 
 
 def apply_matrix(state: MPS, qubits: Sequence[int], matrix: np.ndarray, trunc: Truncation,
                  routing: Routing) -> None:
     """Apply one ``2^k x 2^k`` matrix (unitary or not: a Kraus operator) to ``qubits``."""
     state._impl.apply_gate(list(qubits), np.ascontiguousarray(matrix, dtype=np.complex128),
-                           *trunc.core_args(), routing)
+                           trunc.to_core(), core_routing(routing))
 
 
 def apply_normalized(state: MPS, qubit: int, matrix: np.ndarray) -> None:
