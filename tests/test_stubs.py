@@ -20,9 +20,14 @@ def _stub_names() -> tuple[set[str], dict[str, set[str]]]:
             top.add(node.name)
         elif isinstance(node, ast.ClassDef):
             top.add(node.name)
-            members[node.name] = {n.name for n in node.body if isinstance(n, ast.FunctionDef)} - {
-                "__init__"
+            # Methods and annotated class attributes (enum values); dunders aside,
+            # as _public leaves them out of the compiled side.
+            names = {n.name for n in node.body if isinstance(n, ast.FunctionDef)} | {
+                n.target.id
+                for n in node.body
+                if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
             }
+            members[node.name] = {n for n in names if not n.startswith("_")}
     return top, members
 
 

@@ -76,11 +76,8 @@ template <tb::Scalar T> void register_dtype(py::module_& m, const std::string& s
           "Pairwise contraction of labelled C-contiguous arrays (one einsum step).");
 
     m.def(("svd_" + suffix).c_str(),
-          [](const carray<T>& a, long long max_bond, double cutoff,
-             const std::string& mode, bool renormalize) {
+          [](const carray<T>& a, const tb::TruncationSpec& spec) {
               const auto [rows, cols] = matrix_dims(a, "svd");
-              const auto spec =
-                  tb::bindings::make_spec(max_bond, cutoff, mode, renormalize);
               const T* src = a.data();
               tb::SvdResult<T> r;
               {
@@ -96,10 +93,9 @@ template <tb::Scalar T> void register_dtype(py::module_& m, const std::string& s
                                     hand_over(std::move(r.vh), {kept, n_}),
                                     r.info.discarded_weight, r.info.total_weight);
           },
-          py::arg("a").noconvert(), py::arg("max_bond"), py::arg("cutoff"),
-          py::arg("cutoff_mode"), py::arg("renormalize"),
+          py::arg("a").noconvert(), py::arg("spec"),
           "Truncated SVD a = u diag(s) vh; returns (u, s, vh, discarded_weight, "
-          "total_weight). max_bond <= 0 means unlimited.");
+          "total_weight).");
 
     m.def(("singular_values_" + suffix).c_str(),
           [](const carray<T>& a) {
@@ -137,8 +133,7 @@ template <tb::Scalar T> void register_dtype(py::module_& m, const std::string& s
 }  // namespace
 
 void register_kernels(py::module_& m) {
-    register_dtype<float>(m, "float32");
-    register_dtype<double>(m, "float64");
-    register_dtype<std::complex<float>>(m, "complex64");
-    register_dtype<std::complex<double>>(m, "complex128");
+#define TENSORBOND_REGISTER(T) register_dtype<T>(m, tb::scalar_traits<T>::name);
+    TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_REGISTER)
+#undef TENSORBOND_REGISTER
 }

@@ -12,14 +12,6 @@ namespace {
 
 using cd = std::complex<double>;
 
-Routing parse_routing(const std::string& r) {
-    if (r == "auto") return Routing::automatic;
-    if (r == "swap") return Routing::swap;
-    if (r == "mpo") return Routing::mpo;
-    if (r == "lazy") return Routing::lazy;
-    throw ShapeError("routing must be 'auto', 'swap', 'mpo' or 'lazy', got '" + r + "'");
-}
-
 // Queries take the state's lock shared, mutations exclusive, always with the GIL
 // released: no thread waits for a lock while holding the GIL, so a lock holder
 // may take the GIL (to poll for Ctrl-C) without deadlock.
@@ -107,15 +99,12 @@ void register_one(py::module_& m, const char* name) {
         })
         .def(
             "restore_layout",
-            [](M& self, long long max_bond, double cutoff, const std::string& mode,
-               bool renormalize) {
-                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, renormalize);
+            [](M& self, const TruncationSpec& spec) {
                 py::gil_scoped_release nogil;
                 auto lock = writing(self);
                 self.restore_layout(spec);
             },
-            py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
-            py::arg("renormalize"))
+            py::arg("spec"))
         .def(
             "move_center",
             [](M& self, std::size_t site) {
@@ -197,9 +186,7 @@ void register_one(py::module_& m, const char* name) {
         .def(
             "apply_gate",
             [](M& self, const std::vector<std::uint32_t>& qubits, const carray<cd>& matrix,
-               long long max_bond, double cutoff, const std::string& mode, bool renormalize,
-               const std::string& routing) {
-                const Routing rt = parse_routing(routing);
+               const TruncationSpec& spec, Routing routing) {
                 const std::size_t k = qubits.size();
                 if (k < 1 || k > 3) throw ShapeError("gates act on 1 to 3 qubits");
                 const py::ssize_t d = py::ssize_t(1) << k;
@@ -207,25 +194,22 @@ void register_one(py::module_& m, const char* name) {
                     throw ShapeError("gate on " + std::to_string(k) + " qubit(s) needs a (" +
                                      std::to_string(d) + ", " + std::to_string(d) +
                                      ") matrix");
-                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, renormalize);
                 GateRef g;
                 g.arity = std::uint32_t(k);
                 for (std::size_t j = 0; j < k; ++j) g.qubits[j] = qubits[j];
                 g.matrix = matrix.data();
                 py::gil_scoped_release nogil;
                 auto lock = writing(self);
-                self.apply_gate(g, spec, SIZE_MAX, rt);
+                self.apply_gate(g, spec, SIZE_MAX, routing);
             },
-            py::arg("qubits"), py::arg("matrix").noconvert(), py::arg("max_bond"),
-            py::arg("cutoff"), py::arg("cutoff_mode"), py::arg("renormalize"),
-            py::arg("routing") = "auto")
+            py::arg("qubits"), py::arg("matrix").noconvert(), py::arg("spec"),
+            py::arg("routing") = Routing::automatic)
         .def(
             "run",
             [](M& self, const carray<std::int64_t>& qubits, const carray<std::int64_t>& arity,
                const carray<std::int64_t>& offsets, const carray<cd>& matrices,
-               std::size_t start, std::size_t stop, long long max_bond, double cutoff,
-               const std::string& mode, bool renormalize, const std::string& routing) {
-                const Routing rt = parse_routing(routing);
+               std::size_t start, std::size_t stop, const TruncationSpec& spec,
+               Routing routing) {
                 const std::size_t count = std::size_t(arity.shape(0));
                 if (qubits.ndim() != 2 || std::size_t(qubits.shape(0)) != count ||
                     qubits.shape(1) != 3 || std::size_t(offsets.shape(0)) != count)
@@ -234,7 +218,6 @@ void register_one(py::module_& m, const char* name) {
                     throw ShapeError("gate range [" + std::to_string(start) + ", " +
                                      std::to_string(stop) + ") outside 0.." +
                                      std::to_string(count));
-                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, renormalize);
                 const std::size_t total = std::size_t(matrices.size());
                 auto q = qubits.unchecked<2>();
                 auto a = arity.unchecked<1>();
@@ -272,12 +255,11 @@ void register_one(py::module_& m, const char* name) {
                     py::gil_scoped_acquire gil;
                     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
                 };
-                self.run(gates.data(), gates.size(), spec, rt, poll);
+                self.run(gates.data(), gates.size(), spec, routing, poll);
             },
             py::arg("qubits").noconvert(), py::arg("arity").noconvert(),
             py::arg("offsets").noconvert(), py::arg("matrices").noconvert(), py::arg("start"),
-            py::arg("stop"), py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
-            py::arg("renormalize"), py::arg("routing") = "auto")
+            py::arg("stop"), py::arg("spec"), py::arg("routing") = Routing::automatic)
         .def("norm_squared", read(&M::norm_squared))
         .def(
             "amplitude",
@@ -353,6 +335,16 @@ void register_one(py::module_& m, const char* name) {
 }  // namespace tensorbond::bindings
 
 void register_mps(py::module_& m) {
-    tensorbond::bindings::register_one<std::complex<float>>(m, "Mps_complex64");
-    tensorbond::bindings::register_one<std::complex<double>>(m, "Mps_complex128");
+    using tensorbond::Routing;
+    // Registered before the classes so that their signatures name it.
+    py::enum_<Routing>(m, "Routing", "How gates on non-adjacent qubits are applied.")
+        .value("auto", Routing::automatic)
+        .value("swap", Routing::swap)
+        .value("mpo", Routing::mpo)
+        .value("lazy", Routing::lazy);
+#define TENSORBOND_REGISTER(T)            \
+    tensorbond::bindings::register_one<T>( \
+        m, (std::string("Mps_") + tensorbond::scalar_traits<T>::name).c_str());
+    TENSORBOND_FOR_EACH_COMPLEX(TENSORBOND_REGISTER)
+#undef TENSORBOND_REGISTER
 }

@@ -29,6 +29,12 @@ TtPlan plan_for(const TtMatrix<T>& tt, std::size_t batch, bool batch_last,
     return tt.make_plan(sweep, std::move(bounds));
 }
 
+/// The TT's norm and error bound assume unscaled singular values.
+void no_renormalize(const TruncationSpec& spec) {
+    if (spec.renormalize)
+        throw ShapeError("TT truncation does not renormalize: pass renormalize=False");
+}
+
 py::tuple plan_tuple(const TtPlan& p) {
     return py::make_tuple(to_string(p.sweep), p.bounds, p.merge_macs, p.sweep_macs);
 }
@@ -40,8 +46,8 @@ template <Scalar T> void register_one(py::module_& m, const std::string& suffix)
         .def_static(
             "from_dense",
             [](const carray<T>& w, std::vector<std::size_t> out_modes,
-               std::vector<std::size_t> in_modes, long long max_bond, double cutoff,
-               const std::string& mode) {
+               std::vector<std::size_t> in_modes, const TruncationSpec& spec) {
+                no_renormalize(spec);
                 if (w.ndim() != 2)
                     throw ShapeError("from_dense needs a 2-D matrix, got " +
                                      std::to_string(w.ndim()) + " dimensions");
@@ -53,14 +59,12 @@ template <Scalar T> void register_one(py::module_& m, const std::string& suffix)
                                      std::to_string(w.shape(1)) + ") does not match modes " +
                                      "with products (" + std::to_string(mm) + ", " +
                                      std::to_string(nn) + ")");
-                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, false);
                 const T* data = w.data();
                 py::gil_scoped_release nogil;
                 return TT::from_dense(data, std::move(out_modes), std::move(in_modes), spec);
             },
             py::arg("w").noconvert(), py::arg("out_modes"), py::arg("in_modes"),
-            py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"),
-            "TT-SVD of a C-contiguous matrix; max_bond <= 0 means unlimited.")
+            py::arg("spec"), "TT-SVD of a C-contiguous matrix.")
         .def_static(
             "from_cores",
             [](const std::vector<carray<T>>& cores, double norm_squared, double discarded,
@@ -128,12 +132,12 @@ template <Scalar T> void register_one(py::module_& m, const std::string& suffix)
             })
         .def(
             "rounded",
-            [](const TT& self, long long max_bond, double cutoff, const std::string& mode) {
-                const TruncationSpec spec = make_spec(max_bond, cutoff, mode, false);
+            [](const TT& self, const TruncationSpec& spec) {
+                no_renormalize(spec);
                 py::gil_scoped_release nogil;
                 return self.rounded(spec);
             },
-            py::arg("max_bond"), py::arg("cutoff"), py::arg("cutoff_mode"))
+            py::arg("spec"))
         .def(
             "cut_singular_values",
             [](const TT& self) {
@@ -196,8 +200,7 @@ template <Scalar T> void register_one(py::module_& m, const std::string& suffix)
 
 void register_tt(py::module_& m) {
     using namespace tensorbond::bindings;
-    register_one<float>(m, "float32");
-    register_one<double>(m, "float64");
-    register_one<std::complex<float>>(m, "complex64");
-    register_one<std::complex<double>>(m, "complex128");
+#define TENSORBOND_REGISTER(T) register_one<T>(m, tensorbond::scalar_traits<T>::name);
+    TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_REGISTER)
+#undef TENSORBOND_REGISTER
 }

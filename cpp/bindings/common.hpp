@@ -1,10 +1,11 @@
 #pragma once
-// Shared helpers for the bindings: array <-> buffer conversion, option parsing.
+// Shared helpers for the bindings: array <-> buffer conversion, truncation specs.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
 #include <complex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,23 +26,19 @@ py::array_t<T> hand_over(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
     return py::array_t<T>(std::move(shape), owner->data(), free_it);
 }
 
-inline CutoffMode parse_cutoff_mode(const std::string& mode) {
-    if (mode == "rsum2") return CutoffMode::rsum2;
-    if (mode == "sum2") return CutoffMode::sum2;
-    if (mode == "rel") return CutoffMode::rel;
-    if (mode == "abs") return CutoffMode::abs;
-    throw ShapeError("cutoff_mode must be one of 'rsum2', 'sum2', 'rel', 'abs', got '" +
-                     mode + "'");
-}
-
-/// max_bond <= 0 means unlimited (Python passes None as 0).
-inline TruncationSpec make_spec(long long max_bond, double cutoff, const std::string& mode,
-                                bool renormalize) {
+/// The checked TruncationSpec behind _core.TruncationSpec(...): max_bond None
+/// means unlimited; tensorbond.Truncation has already given friendlier messages.
+inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff,
+                                CutoffMode mode, bool renormalize) {
     TruncationSpec spec;
-    if (max_bond > 0) spec.max_bond = std::size_t(max_bond);
+    if (max_bond) {
+        if (*max_bond < 1)
+            throw ShapeError("max_bond must be >= 1 or None, got " + std::to_string(*max_bond));
+        spec.max_bond = std::size_t(*max_bond);
+    }
     if (!(cutoff >= 0.0)) throw ShapeError("cutoff must be >= 0, got " + std::to_string(cutoff));
     spec.cutoff = cutoff;
-    spec.mode = parse_cutoff_mode(mode);
+    spec.mode = mode;
     spec.renormalize = renormalize;
     return spec;
 }

@@ -396,9 +396,6 @@ void lq(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& l) {
     template void qr<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);       \
     template void lq<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);       \
     template void require_finite<T>(const T*, std::size_t, const char*);
-TENSORBOND_LINALG_INSTANTIATE(float)
-TENSORBOND_LINALG_INSTANTIATE(double)
-TENSORBOND_LINALG_INSTANTIATE(std::complex<float>)
-TENSORBOND_LINALG_INSTANTIATE(std::complex<double>)
+TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_LINALG_INSTANTIATE)
 
 }  // namespace tensorbond

@@ -7,8 +7,8 @@
 #include <random>
 #include <string>
 
-#include "tensorbond/contract.hpp"
 #include "tensorbond/errors.hpp"
+#include "tensorbond/permute.hpp"
 
 namespace tensorbond {
 namespace {
@@ -876,7 +876,7 @@ template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::si
     return singular_values(a.data(), st.bond(bond) * 2, st.bond(bond + 1));
 }
 
-template class Mps<std::complex<float>>;
-template class Mps<std::complex<double>>;
+#define TENSORBOND_MPS_INSTANTIATE(T) template class Mps<T>;
+TENSORBOND_FOR_EACH_COMPLEX(TENSORBOND_MPS_INSTANTIATE)
 
 }  // namespace tensorbond

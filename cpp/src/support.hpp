@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdlib>
 #include <new>
+#include <span>
 #include <string>
 
 #if defined(__linux__)
@@ -21,6 +22,13 @@ template <class V> std::string join(const V& v) {
     }
     if (v.size() == 1) s += ",";
     return s + ")";
+}
+
+/// Number of elements of a row-major shape.
+inline std::size_t product(std::span<const std::size_t> dims) {
+    std::size_t p = 1;
+    for (auto d : dims) p *= d;
+    return p;
 }
 
 /// Uninitialised memory for `n` elements, freed with std::free; `*capacity` gets

@@ -48,9 +48,8 @@ TruncationInfo truncation_rank(const R* s, std::size_t n, const TruncationSpec& 
     return info;
 }
 
-template TruncationInfo truncation_rank<float>(const float*, std::size_t,
-                                               const TruncationSpec&);
-template TruncationInfo truncation_rank<double>(const double*, std::size_t,
-                                                const TruncationSpec&);
+#define TENSORBOND_TRUNCATION_INSTANTIATE(R) \
+    template TruncationInfo truncation_rank<R>(const R*, std::size_t, const TruncationSpec&);
+TENSORBOND_FOR_EACH_REAL(TENSORBOND_TRUNCATION_INSTANTIATE)
 
 }  // namespace tensorbond

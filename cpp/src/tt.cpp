@@ -568,9 +568,6 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
 }
 
 #define TENSORBOND_TT_INSTANTIATE(T) template class TtMatrix<T>;
-TENSORBOND_TT_INSTANTIATE(float)
-TENSORBOND_TT_INSTANTIATE(double)
-TENSORBOND_TT_INSTANTIATE(std::complex<float>)
-TENSORBOND_TT_INSTANTIATE(std::complex<double>)
+TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_TT_INSTANTIATE)
 
 }  // namespace tensorbond

@@ -537,10 +537,11 @@ def svd(
     trunc = Truncation(max_bond, cutoff, cutoff_mode, bool(renormalize))
     x = _as_matrix(a, "svd")
     x, exp = _scaled(x)
-    bound, cut, mode, renorm = trunc.core_args()
-    if exp and cut > 0 and mode in ("abs", "sum2"):
-        cut = _scaled_cutoff(cut, exp if mode == "abs" else 2 * exp)
-    u, s, vh, discarded, _total = _kernel("svd", x.dtype)(x, bound, cut, mode, renorm)
+    mode = trunc.cutoff_mode
+    if exp and trunc.cutoff > 0 and mode in ("abs", "sum2"):
+        cut = _scaled_cutoff(trunc.cutoff, exp if mode == "abs" else 2 * exp)
+        trunc = Truncation(trunc.max_bond, cut, mode, trunc.renormalize)
+    u, s, vh, discarded, _total = _kernel("svd", x.dtype)(x, trunc.to_core())
     if exp:
         s = _times_pow2(s, exp)
         try:

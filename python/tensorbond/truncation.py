@@ -32,6 +32,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from . import _core
 from ._validate import as_optional_bond, as_tolerance
 
 __all__ = [
@@ -105,7 +106,18 @@ class Truncation:
         if self.cutoff_mode not in _MODES:
             raise ValueError(f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}")
 
-    def core_args(self) -> tuple[int, float, str, bool]:
-        """The policy as the compiled core takes it: ``(max_bond, cutoff,
-        cutoff_mode, renormalize)`` with ``max_bond`` 0 meaning unlimited."""
-        return (self.max_bond or 0, float(self.cutoff), self.cutoff_mode, self.renormalize)
+    def to_core(self) -> _core.TruncationSpec:
+        """The policy as the compiled core takes it (built on each call: the
+        class is a frozen slots dataclass, with no room for a cache)."""
+        return _core.TruncationSpec(
+            max_bond=self.max_bond,
+            cutoff=float(self.cutoff),
+            mode=_core.CutoffMode.__members__[self.cutoff_mode],
+            renormalize=self.renormalize,
+        )
+
+
+def core_routing(routing: str) -> _core.Routing:
+    """The compiled core's value for a routing name ("auto", "swap", "mpo",
+    "lazy"; callers have validated it)."""
+    return _core.Routing.__members__[routing]

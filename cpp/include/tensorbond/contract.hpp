@@ -1,24 +1,14 @@
 #pragma once
-// Dense tensor kernels on row-major buffers: axis permutation and the pairwise
-// contraction behind tensordot and einsum (permute + batched GEMM + permute).
+// Dense tensor kernels on row-major buffers: the pairwise contraction behind
+// tensordot and einsum (permute + batched GEMM + permute).
 #include <cstddef>
 #include <span>
 #include <vector>
 
+#include "tensorbond/permute.hpp"
 #include "tensorbond/scalar.hpp"
 
 namespace tensorbond {
-
-/// out[i_0, ..., i_{n-1}] = in[j] with j[perm[k]] = i_k, i.e. numpy's
-/// `transpose(in, perm)` written contiguously. `in` has shape `shape` (any rank,
-/// size-0 axes allowed); `out` holds prod(shape) elements and must not overlap
-/// `in`. Axes that stay adjacent are merged, size-1 axes ignored, an identity
-/// permutation is one copy; otherwise the innermost moved pair goes through a
-/// cache-blocked 2-D transpose. Throws ShapeError if `perm` is not a permutation
-/// of 0..n-1.
-template <Scalar T>
-void permute(const T* in, std::span<const std::size_t> shape,
-             std::span<const std::size_t> perm, T* out);
 
 template <Scalar T> struct ContractResult {
     std::vector<T> data;             // row-major
@@ -59,18 +49,13 @@ ContractResult<T> contract_pair(const T* a, std::span<const std::size_t> shape_a
                                 std::span<const int> labels_out);
 
 #define TENSORBOND_CONTRACT_EXTERN(T)                                                  \
-    extern template void permute<T>(const T*, std::span<const std::size_t>,            \
-                                    std::span<const std::size_t>, T*);                 \
     extern template void contract_pair_into<T>(                                        \
         const T*, std::span<const std::size_t>, std::span<const int>, const T*,        \
         std::span<const std::size_t>, std::span<const int>, std::span<const int>, T*); \
     extern template ContractResult<T> contract_pair<T>(                                \
         const T*, std::span<const std::size_t>, std::span<const int>, const T*,        \
         std::span<const std::size_t>, std::span<const int>, std::span<const int>);
-TENSORBOND_CONTRACT_EXTERN(float)
-TENSORBOND_CONTRACT_EXTERN(double)
-TENSORBOND_CONTRACT_EXTERN(std::complex<float>)
-TENSORBOND_CONTRACT_EXTERN(std::complex<double>)
+TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_CONTRACT_EXTERN)
 #undef TENSORBOND_CONTRACT_EXTERN
 
 }  // namespace tensorbond

@@ -63,10 +63,7 @@ template <Scalar T> void require_finite(const T* a, std::size_t size, const char
     extern template void lq<T>(std::vector<T>&, std::size_t, std::size_t,                \
                                std::vector<T>&);                                         \
     extern template void require_finite<T>(const T*, std::size_t, const char*);
-TENSORBOND_LINALG_EXTERN(float)
-TENSORBOND_LINALG_EXTERN(double)
-TENSORBOND_LINALG_EXTERN(std::complex<float>)
-TENSORBOND_LINALG_EXTERN(std::complex<double>)
+TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_LINALG_EXTERN)
 #undef TENSORBOND_LINALG_EXTERN
 
 }  // namespace tensorbond

@@ -194,7 +194,8 @@ template <ComplexScalar T> class Mps {
     Lock lock_;
 };
 
-extern template class Mps<std::complex<float>>;
-extern template class Mps<std::complex<double>>;
+#define TENSORBOND_MPS_EXTERN(T) extern template class Mps<T>;
+TENSORBOND_FOR_EACH_COMPLEX(TENSORBOND_MPS_EXTERN)
+#undef TENSORBOND_MPS_EXTERN
 
 }  // namespace tensorbond

@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <optional>
 
+#include "tensorbond/scalar.hpp"
+
 namespace tensorbond {
 
 enum class CutoffMode { abs, rel, sum2, rsum2 };
@@ -26,9 +28,10 @@ struct TruncationInfo {
 template <class R>
 TruncationInfo truncation_rank(const R* s, std::size_t n, const TruncationSpec& spec);
 
-extern template TruncationInfo truncation_rank<float>(const float*, std::size_t,
-                                                      const TruncationSpec&);
-extern template TruncationInfo truncation_rank<double>(const double*, std::size_t,
-                                                       const TruncationSpec&);
+// Singular values are real: one instantiation per real type.
+#define TENSORBOND_TRUNCATION_EXTERN(R) \
+    extern template TruncationInfo truncation_rank<R>(const R*, std::size_t, const TruncationSpec&);
+TENSORBOND_FOR_EACH_REAL(TENSORBOND_TRUNCATION_EXTERN)
+#undef TENSORBOND_TRUNCATION_EXTERN
 
 }  // namespace tensorbond

@@ -104,9 +104,8 @@ template <Scalar T> class TtMatrix {
 /// "left_to_right" / "right_to_left".
 std::string to_string(TtSweep sweep);
 
-extern template class TtMatrix<float>;
-extern template class TtMatrix<double>;
-extern template class TtMatrix<std::complex<float>>;
-extern template class TtMatrix<std::complex<double>>;
+#define TENSORBOND_TT_EXTERN(T) extern template class TtMatrix<T>;
+TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_TT_EXTERN)
+#undef TENSORBOND_TT_EXTERN
 
 }  // namespace tensorbond

@@ -670,7 +670,7 @@ class TTMatrix(_Factorized):
         spec = Truncation(_max_bond_arg(max_bond), cutoff, cutoff_mode)
         x = _as_weight(w, "w")
         om, im = _resolve_modes(x.shape, in_modes, out_modes, num_cores)
-        impl = _CLASSES[x.dtype].from_dense(x, list(om), list(im), *spec.core_args()[:3])
+        impl = _CLASSES[x.dtype].from_dense(x, list(om), list(im), spec.to_core())
         return cls._wrap(impl)  # type: ignore[no-any-return]
 
     @property
@@ -728,7 +728,7 @@ class TTMatrix(_Factorized):
             ``max_bond < 1`` or a bad cutoff.
         """
         spec = Truncation(_max_bond_arg(max_bond), cutoff, cutoff_mode)
-        return type(self)._wrap(self._impl.rounded(*spec.core_args()[:3]))  # type: ignore[no-any-return]
+        return type(self)._wrap(self._impl.rounded(spec.to_core()))  # type: ignore[no-any-return]
 
     def bond_singular_values(self) -> list[np.ndarray]:
         """Singular values of ``W_tt`` across each of the ``d - 1`` cuts.
@@ -843,7 +843,7 @@ class LowRank(_Factorized):
         spec = Truncation(_max_bond_arg(max_bond), cutoff, cutoff_mode)
         x = _as_weight(w, "w")
         out, inp = x.shape
-        impl = _CLASSES[x.dtype].from_dense(x, [out, 1], [1, inp], *spec.core_args()[:3])
+        impl = _CLASSES[x.dtype].from_dense(x, [out, 1], [1, inp], spec.to_core())
         return cls._wrap(impl)  # type: ignore[no-any-return]
 
     @property
@@ -880,7 +880,7 @@ class LowRank(_Factorized):
         Returns a new object; see :meth:`TTMatrix.round`.
         """
         spec = Truncation(_max_bond_arg(max_bond), cutoff, cutoff_mode)
-        return type(self)._wrap(self._impl.rounded(*spec.core_args()[:3]))  # type: ignore[no-any-return]
+        return type(self)._wrap(self._impl.rounded(spec.to_core()))  # type: ignore[no-any-return]
 
     def singular_values(self) -> np.ndarray:
         """The ``r`` singular values of ``U @ V``, descending."""

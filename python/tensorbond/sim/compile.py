@@ -16,7 +16,7 @@ import numpy as np
 
 from ..errors import NotImplementedError as TbNotImplementedError
 from ..ir.operations import Operation
-from ..truncation import Truncation
+from ..truncation import Truncation, core_routing
 from .circuit import Circuit
 from .mps import MPS
 
@@ -143,8 +143,8 @@ def run_gates(
         prog.matrices,
         start,
         stop,
-        *trunc.core_args(),
-        routing,
+        trunc.to_core(),
+        core_routing(routing),
     )
 
 
@@ -153,7 +153,10 @@ def apply_matrix(
 ) -> None:
     """Apply one ``2^k x 2^k`` matrix (unitary or not: a Kraus operator) to ``qubits``."""
     state._impl.apply_gate(
-        list(qubits), np.ascontiguousarray(matrix, dtype=np.complex128), *trunc.core_args(), routing
+        list(qubits),
+        np.ascontiguousarray(matrix, dtype=np.complex128),
+        trunc.to_core(),
+        core_routing(routing),
     )
 
 

@@ -19,7 +19,13 @@ from .._validate import as_count, as_seed, as_state_dtype, as_tolerance
 from ..interop.quimb import site_tensors_from_quimb, to_quimb
 from ..ir.pauli import PAULI, PauliTerm, parse_pauli_sum
 from ..memory import check_allocation
-from ..truncation import RESTORE_CUTOFF, SIMULATION_CUTOFF, CutoffMode, Truncation
+from ..truncation import (
+    RESTORE_CUTOFF,
+    SIMULATION_CUTOFF,
+    CutoffMode,
+    Truncation,
+    core_routing,
+)
 from .observables import (
     MPO,
     correlations,
@@ -376,7 +382,7 @@ class MPS:
         this first, with the default bound.
         """
         bond = self.max_bond_reached if max_bond == "reached" else max_bond
-        self._impl.restore_layout(*Truncation(bond, cutoff).core_args())
+        self._impl.restore_layout(Truncation(bond, cutoff).to_core())
         return self
 
     @property
@@ -500,7 +506,7 @@ class MPS:
         t = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
         if routing not in ("auto", "swap", "mpo", "lazy"):
             raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
-        self._impl.apply_gate(qs, m, *t.core_args(), routing)
+        self._impl.apply_gate(qs, m, t.to_core(), core_routing(routing))
         return self
 
     # -------------------------------------------------------------- queries

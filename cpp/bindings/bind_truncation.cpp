@@ -1,0 +1,35 @@
+// The truncation policy as one typed value: Python builds a TruncationSpec once
+// per call site and every truncating binding takes it as it is.
+#include <string>
+
+#include "common.hpp"
+
+namespace tb = tensorbond;
+
+void register_truncation(py::module_& m) {
+    py::enum_<tb::CutoffMode>(m, "CutoffMode", "How a cutoff is applied (quimb's names).")
+        .value("rsum2", tb::CutoffMode::rsum2)
+        .value("sum2", tb::CutoffMode::sum2)
+        .value("rel", tb::CutoffMode::rel)
+        .value("abs", tb::CutoffMode::abs);
+
+    py::class_<tb::TruncationSpec>(m, "TruncationSpec",
+                                   "Validated truncation policy as the core takes it.")
+        .def(py::init(&tb::bindings::make_spec), py::kw_only(),
+             py::arg("max_bond") = py::none(), py::arg("cutoff") = 0.0,
+             py::arg("mode") = tb::CutoffMode::rsum2, py::arg("renormalize") = false)
+        .def_property_readonly("max_bond",
+                               [](const tb::TruncationSpec& s) { return s.max_bond; })
+        .def_property_readonly("cutoff", [](const tb::TruncationSpec& s) { return s.cutoff; })
+        .def_property_readonly("mode", [](const tb::TruncationSpec& s) { return s.mode; })
+        .def_property_readonly("renormalize",
+                               [](const tb::TruncationSpec& s) { return s.renormalize; })
+        .def("__repr__", [](const tb::TruncationSpec& s) {
+            const std::string bond =
+                s.max_bond ? std::to_string(*s.max_bond) : std::string("None");
+            return "TruncationSpec(max_bond=" + bond +
+                   ", cutoff=" + std::string(py::repr(py::float_(s.cutoff))) +
+                   ", mode=" + std::string(py::str(py::cast(s.mode))) +
+                   ", renormalize=" + (s.renormalize ? "True" : "False") + ")";
+        });
+}
