@@ -24,7 +24,8 @@ std::pair<std::size_t, std::size_t> matrix_dims(const py::array& a, const char* 
     if (a.ndim() != 2) {
         std::string shape = "(";
         for (py::ssize_t i = 0; i < a.ndim(); ++i) {
-            if (i) shape += ", ";
+            if (i)
+                shape += ", ";
             shape += std::to_string(a.shape(i));
         }
         throw tb::ShapeError(std::string(fn) + " needs a 2-D array, got shape " +
@@ -130,7 +131,7 @@ template <tb::Scalar T> void register_dtype(py::module_& m, const std::string& s
           py::arg("a").noconvert(), "Reduced QR a = q r; returns (q, r).");
 }
 
-}  // namespace
+} // namespace
 
 void register_kernels(py::module_& m) {
 #define TENSORBOND_REGISTER(T) register_dtype<T>(m, tb::scalar_traits<T>::name);

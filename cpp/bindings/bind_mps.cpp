@@ -30,8 +30,7 @@ template <class M, class V> auto read(V (M::*get)() const) {
     };
 }
 
-template <class T>
-void register_one(py::module_& m, const char* name) {
+template <class T> void register_one(py::module_& m, const char* name) {
     using M = Mps<T>;
     using R = real_t<T>;
     py::class_<M>(m, name)
@@ -49,7 +48,8 @@ void register_one(py::module_& m, const char* name) {
             py::arg("vecs").noconvert())
         .def_static(
             "from_cores",
-            [](const std::vector<carray<T>>& tensors, const std::vector<std::uint32_t>& layout) {
+            [](const std::vector<carray<T>>& tensors,
+               const std::vector<std::uint32_t>& layout) {
                 std::vector<std::vector<T>> cores;
                 std::vector<std::size_t> bonds{1};
                 for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -58,9 +58,10 @@ void register_one(py::module_& m, const char* name) {
                         throw ShapeError("site tensor " + std::to_string(i) +
                                          " must have shape (left, 2, right)");
                     if (std::size_t(t.shape(0)) != bonds.back())
-                        throw ShapeError("site tensor " + std::to_string(i) + " has left bond " +
-                                         std::to_string(t.shape(0)) + ", its neighbour " +
-                                         std::to_string(bonds.back()));
+                        throw ShapeError(
+                            "site tensor " + std::to_string(i) + " has left bond " +
+                            std::to_string(t.shape(0)) + ", its neighbour " +
+                            std::to_string(bonds.back()));
                     cores.emplace_back(t.data(), t.data() + t.size());
                     bonds.push_back(std::size_t(t.shape(2)));
                 }
@@ -74,7 +75,8 @@ void register_one(py::module_& m, const char* name) {
                std::size_t max_bond_reached) {
                 py::gil_scoped_release nogil;
                 auto lock = writing(self);
-                self.set_history(fidelity, discarded, num_truncations, max_bond_reached);
+                self.set_history(fidelity, discarded, num_truncations,
+                                 max_bond_reached);
             },
             py::arg("fidelity"), py::arg("discarded"), py::arg("num_truncations"),
             py::arg("max_bond_reached"))
@@ -92,11 +94,12 @@ void register_one(py::module_& m, const char* name) {
         .def_property_readonly("num_truncations", read(&M::num_truncations))
         .def_property_readonly("max_bond_reached", read(&M::max_bond_reached))
         .def_property_readonly("memory_bytes", read(&M::memory_bytes))
-        .def_property_readonly("layout", [](const M& self) {
-            py::gil_scoped_release nogil;
-            auto lock = reading(self);
-            return self.layout();  // a copy, made under the lock
-        })
+        .def_property_readonly("layout",
+                               [](const M& self) {
+                                   py::gil_scoped_release nogil;
+                                   auto lock = reading(self);
+                                   return self.layout(); // a copy, made under the lock
+                               })
         .def(
             "restore_layout",
             [](M& self, const TruncationSpec& spec) {
@@ -185,18 +188,20 @@ void register_one(py::module_& m, const char* name) {
             py::arg("qubit"), py::arg("matrix").noconvert())
         .def(
             "apply_gate",
-            [](M& self, const std::vector<std::uint32_t>& qubits, const carray<cd>& matrix,
-               const TruncationSpec& spec, Routing routing) {
+            [](M& self, const std::vector<std::uint32_t>& qubits,
+               const carray<cd>& matrix, const TruncationSpec& spec, Routing routing) {
                 const std::size_t k = qubits.size();
-                if (k < 1 || k > 3) throw ShapeError("gates act on 1 to 3 qubits");
+                if (k < 1 || k > 3)
+                    throw ShapeError("gates act on 1 to 3 qubits");
                 const py::ssize_t d = py::ssize_t(1) << k;
                 if (matrix.ndim() != 2 || matrix.shape(0) != d || matrix.shape(1) != d)
-                    throw ShapeError("gate on " + std::to_string(k) + " qubit(s) needs a (" +
-                                     std::to_string(d) + ", " + std::to_string(d) +
-                                     ") matrix");
+                    throw ShapeError("gate on " + std::to_string(k) +
+                                     " qubit(s) needs a (" + std::to_string(d) + ", " +
+                                     std::to_string(d) + ") matrix");
                 GateRef g;
                 g.arity = std::uint32_t(k);
-                for (std::size_t j = 0; j < k; ++j) g.qubits[j] = qubits[j];
+                for (std::size_t j = 0; j < k; ++j)
+                    g.qubits[j] = qubits[j];
                 g.matrix = matrix.data();
                 py::gil_scoped_release nogil;
                 auto lock = writing(self);
@@ -206,10 +211,10 @@ void register_one(py::module_& m, const char* name) {
             py::arg("routing") = Routing::automatic)
         .def(
             "run",
-            [](M& self, const carray<std::int64_t>& qubits, const carray<std::int64_t>& arity,
-               const carray<std::int64_t>& offsets, const carray<cd>& matrices,
-               std::size_t start, std::size_t stop, const TruncationSpec& spec,
-               Routing routing) {
+            [](M& self, const carray<std::int64_t>& qubits,
+               const carray<std::int64_t>& arity, const carray<std::int64_t>& offsets,
+               const carray<cd>& matrices, std::size_t start, std::size_t stop,
+               const TruncationSpec& spec, Routing routing) {
                 const std::size_t count = std::size_t(arity.shape(0));
                 if (qubits.ndim() != 2 || std::size_t(qubits.shape(0)) != count ||
                     qubits.shape(1) != 3 || std::size_t(offsets.shape(0)) != count)
@@ -224,10 +229,11 @@ void register_one(py::module_& m, const char* name) {
                 auto o = offsets.unchecked<1>();
                 std::vector<GateRef> gates(stop - start);
                 py::gil_scoped_release nogil;
-                auto lock = writing(self);  // num_sites is read below
+                auto lock = writing(self); // num_sites is read below
                 for (std::size_t k = start; k < stop; ++k) {
                     const std::int64_t ar = a(py::ssize_t(k));
-                    if (ar < 1 || ar > 3) throw ShapeError("gate arity must be 1..3");
+                    if (ar < 1 || ar > 3)
+                        throw ShapeError("gate arity must be 1..3");
                     const std::size_t d = std::size_t(1) << ar;
                     const std::int64_t off = o(py::ssize_t(k));
                     if (off < 0 || std::size_t(off) + d * d > total)
@@ -239,7 +245,8 @@ void register_one(py::module_& m, const char* name) {
                         if (qq < 0 || std::size_t(qq) >= self.num_sites())
                             throw SiteError("qubit " + std::to_string(qq) +
                                             " is out of range for " +
-                                            std::to_string(self.num_sites()) + " qubits");
+                                            std::to_string(self.num_sites()) +
+                                            " qubits");
                         g.qubits[std::size_t(j)] = std::uint32_t(qq);
                     }
                     g.matrix = matrices.data() + off;
@@ -250,28 +257,32 @@ void register_one(py::module_& m, const char* name) {
                 auto last = std::chrono::steady_clock::now();
                 const std::function<void()> poll = [&last] {
                     const auto now = std::chrono::steady_clock::now();
-                    if (now - last < std::chrono::milliseconds(50)) return;
+                    if (now - last < std::chrono::milliseconds(50))
+                        return;
                     last = now;
                     py::gil_scoped_acquire gil;
-                    if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+                    if (PyErr_CheckSignals() != 0)
+                        throw py::error_already_set();
                 };
                 self.run(gates.data(), gates.size(), spec, routing, poll);
             },
             py::arg("qubits").noconvert(), py::arg("arity").noconvert(),
-            py::arg("offsets").noconvert(), py::arg("matrices").noconvert(), py::arg("start"),
-            py::arg("stop"), py::arg("spec"), py::arg("routing") = Routing::automatic)
+            py::arg("offsets").noconvert(), py::arg("matrices").noconvert(),
+            py::arg("start"), py::arg("stop"), py::arg("spec"),
+            py::arg("routing") = Routing::automatic)
         .def("norm_squared", read(&M::norm_squared))
         .def(
             "amplitude",
             [](const M& self, const carray<std::uint8_t>& bits) {
-                if (bits.ndim() != 1) throw ShapeError("bitstring must be one-dimensional");
+                if (bits.ndim() != 1)
+                    throw ShapeError("bitstring must be one-dimensional");
                 const std::uint8_t* data = bits.data();
                 const std::size_t len = std::size_t(bits.shape(0));
                 py::gil_scoped_release nogil;
                 auto lock = reading(self);
                 if (len != self.num_sites())
-                    throw ShapeError("bitstring needs " + std::to_string(self.num_sites()) +
-                                     " bits");
+                    throw ShapeError("bitstring needs " +
+                                     std::to_string(self.num_sites()) + " bits");
                 return cd(self.amplitude(data));
             },
             py::arg("bits").noconvert())
@@ -297,20 +308,21 @@ void register_one(py::module_& m, const char* name) {
                     n = self.num_sites();
                     out = self.sample(shots, seed);
                 }
-                return hand_over(std::move(out),
-                                 {py::ssize_t(shots), py::ssize_t(n)});
+                return hand_over(std::move(out), {py::ssize_t(shots), py::ssize_t(n)});
             },
             py::arg("shots"), py::arg("seed"))
         .def(
             "expectation_product",
-            [](const M& self, const std::vector<std::size_t>& sites, const carray<cd>& ops) {
+            [](const M& self, const std::vector<std::size_t>& sites,
+               const carray<cd>& ops) {
                 if (ops.ndim() != 3 || std::size_t(ops.shape(0)) != sites.size() ||
                     ops.shape(1) != 2 || ops.shape(2) != 2)
                     throw ShapeError("operators need shape (k, 2, 2)");
                 std::vector<std::array<T, 4>> mats(sites.size());
                 const cd* p = ops.data();
                 for (std::size_t k = 0; k < sites.size(); ++k)
-                    for (std::size_t j = 0; j < 4; ++j) mats[k][j] = T(p[k * 4 + j]);
+                    for (std::size_t j = 0; j < 4; ++j)
+                        mats[k][j] = T(p[k * 4 + j]);
                 py::gil_scoped_release nogil;
                 auto lock = reading(self);
                 return self.expectation_product(sites, mats);
@@ -331,8 +343,8 @@ void register_one(py::module_& m, const char* name) {
             py::arg("bond"));
 }
 
-}  // namespace
-}  // namespace tensorbond::bindings
+} // namespace
+} // namespace tensorbond::bindings
 
 void register_mps(py::module_& m) {
     using tensorbond::Routing;
@@ -342,8 +354,8 @@ void register_mps(py::module_& m) {
         .value("swap", Routing::swap)
         .value("mpo", Routing::mpo)
         .value("lazy", Routing::lazy);
-#define TENSORBOND_REGISTER(T)            \
-    tensorbond::bindings::register_one<T>( \
+#define TENSORBOND_REGISTER(T)                                                         \
+    tensorbond::bindings::register_one<T>(                                             \
         m, (std::string("Mps_") + tensorbond::scalar_traits<T>::name).c_str());
     TENSORBOND_FOR_EACH_COMPLEX(TENSORBOND_REGISTER)
 #undef TENSORBOND_REGISTER

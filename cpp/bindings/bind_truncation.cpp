@@ -7,7 +7,8 @@
 namespace tb = tensorbond;
 
 void register_truncation(py::module_& m) {
-    py::enum_<tb::CutoffMode>(m, "CutoffMode", "How a cutoff is applied (quimb's names).")
+    py::enum_<tb::CutoffMode>(m, "CutoffMode",
+                              "How a cutoff is applied (quimb's names).")
         .value("rsum2", tb::CutoffMode::rsum2)
         .value("sum2", tb::CutoffMode::sum2)
         .value("rel", tb::CutoffMode::rel)
@@ -20,10 +21,12 @@ void register_truncation(py::module_& m) {
              py::arg("mode") = tb::CutoffMode::rsum2, py::arg("renormalize") = false)
         .def_property_readonly("max_bond",
                                [](const tb::TruncationSpec& s) { return s.max_bond; })
-        .def_property_readonly("cutoff", [](const tb::TruncationSpec& s) { return s.cutoff; })
-        .def_property_readonly("mode", [](const tb::TruncationSpec& s) { return s.mode; })
-        .def_property_readonly("renormalize",
-                               [](const tb::TruncationSpec& s) { return s.renormalize; })
+        .def_property_readonly("cutoff",
+                               [](const tb::TruncationSpec& s) { return s.cutoff; })
+        .def_property_readonly("mode",
+                               [](const tb::TruncationSpec& s) { return s.mode; })
+        .def_property_readonly(
+            "renormalize", [](const tb::TruncationSpec& s) { return s.renormalize; })
         .def("__repr__", [](const tb::TruncationSpec& s) {
             const std::string bond =
                 s.max_bond ? std::to_string(*s.max_bond) : std::string("None");

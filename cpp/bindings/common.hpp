@@ -33,10 +33,12 @@ inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff
     TruncationSpec spec;
     if (max_bond) {
         if (*max_bond < 1)
-            throw ShapeError("max_bond must be >= 1 or None, got " + std::to_string(*max_bond));
+            throw ShapeError("max_bond must be >= 1 or None, got " +
+                             std::to_string(*max_bond));
         spec.max_bond = std::size_t(*max_bond);
     }
-    if (!(cutoff >= 0.0)) throw ShapeError("cutoff must be >= 0, got " + std::to_string(cutoff));
+    if (!(cutoff >= 0.0))
+        throw ShapeError("cutoff must be >= 0, got " + std::to_string(cutoff));
     spec.cutoff = cutoff;
     spec.mode = mode;
     spec.renormalize = renormalize;
@@ -45,8 +47,9 @@ inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff
 
 inline std::vector<std::size_t> shape_of(const py::array& a) {
     std::vector<std::size_t> s(std::size_t(a.ndim()));
-    for (py::ssize_t i = 0; i < a.ndim(); ++i) s[std::size_t(i)] = std::size_t(a.shape(i));
+    for (py::ssize_t i = 0; i < a.ndim(); ++i)
+        s[std::size_t(i)] = std::size_t(a.shape(i));
     return s;
 }
 
-}  // namespace tensorbond::bindings
+} // namespace tensorbond::bindings

@@ -11,8 +11,8 @@ void register_threads(py::module_& m);
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "Private compiled kernels; use the tensorbond package.";
-    register_errors(m);  // first: later registrations may raise these types
-    register_truncation(m);  // before the functions that take a TruncationSpec
+    register_errors(m);     // first: later registrations may raise these types
+    register_truncation(m); // before the functions that take a TruncationSpec
     register_kernels(m);
     register_mps(m);
     register_tt(m);

@@ -10,9 +10,9 @@
 #include <type_traits>
 #include <utility>
 
+#include "support.hpp"
 #include "tensorbond/errors.hpp"
 #include "tensorbond/linalg.hpp"
-#include "support.hpp"
 
 namespace tensorbond {
 namespace {
@@ -25,7 +25,8 @@ template <class T> class Scratch {
   public:
     Scratch() = default;
     explicit Scratch(std::size_t n) {
-        if (n > 0) data_ = detail::scratch_alloc<T>(n);
+        if (n > 0)
+            data_ = detail::scratch_alloc<T>(n);
     }
     Scratch(const Scratch&) = delete;
     Scratch& operator=(const Scratch&) = delete;
@@ -57,7 +58,7 @@ struct LabelUse {
 /// The validated labels of one pairwise contraction, grouped by role.
 struct PairLabels {
     std::vector<LabelUse> uses;
-    std::vector<std::size_t> batch, contracted, free_a, free_b;  // indices into uses
+    std::vector<std::size_t> batch, contracted, free_a, free_b; // indices into uses
     std::vector<std::size_t> out_shape;
 };
 
@@ -77,7 +78,8 @@ PairLabels classify(std::span<const std::size_t> shape_a, std::span<const int> l
     PairLabels pl;
     auto find = [&](int label) -> LabelUse* {
         for (auto& u : pl.uses)
-            if (u.label == label) return &u;
+            if (u.label == label)
+                return &u;
         return nullptr;
     };
     for (std::size_t i = 0; i < labels_a.size(); ++i) {
@@ -147,10 +149,10 @@ PairLabels classify(std::span<const std::size_t> shape_a, std::span<const int> l
 struct Plan {
     std::vector<std::size_t> batch, contracted, free_a, free_b;
     bool permute_a = false, permute_b = false, permute_out = false;
-    bool a_trans = false;  // a read as (batch, contracted, free_a)
-    bool b_trans = false;  // b read as (batch, free_b, contracted)
-    bool swap = false;     // GEMM writes (batch, free_b, free_a)
-    std::size_t cost = 0;  // elements moved by permutes
+    bool a_trans = false; // a read as (batch, contracted, free_a)
+    bool b_trans = false; // b read as (batch, free_b, contracted)
+    bool swap = false;    // GEMM writes (batch, free_b, free_a)
+    std::size_t cost = 0; // elements moved by permutes
 };
 
 std::vector<std::size_t> ordered(const std::vector<LabelUse>& uses,
@@ -167,7 +169,8 @@ bool laid_out_as(const std::vector<LabelUse>& uses, Source s, std::size_t rank,
     std::size_t p = 0;
     for (const auto* g : groups)
         for (std::size_t i : *g)
-            if (uses[i].pos(s) != std::ptrdiff_t(p++)) return false;
+            if (uses[i].pos(s) != std::ptrdiff_t(p++))
+                return false;
     return p == rank;
 }
 
@@ -220,7 +223,8 @@ Plan choose_plan(const PairLabels& pl, std::size_t rank_a, std::size_t rank_b,
                             p.swap = swap;
                             best = std::move(p);
                             have = true;
-                            if (best.cost == 0) return best;
+                            if (best.cost == 0)
+                                return best;
                         }
                     }
                 }
@@ -233,7 +237,8 @@ Plan choose_plan(const PairLabels& pl, std::size_t rank_a, std::size_t rank_b,
 std::size_t group_size(const std::vector<LabelUse>& uses,
                        const std::vector<std::size_t>& g) {
     std::size_t p = 1;
-    for (std::size_t i : g) p *= uses[i].size;
+    for (std::size_t i : g)
+        p *= uses[i].size;
     return p;
 }
 
@@ -245,7 +250,8 @@ void permute_to(const T* src, std::span<const std::size_t> shape,
     std::vector<std::size_t> perm;
     perm.reserve(shape.size());
     for (const auto* g : groups)
-        for (std::size_t i : *g) perm.push_back(std::size_t(uses[i].pos(s)));
+        for (std::size_t i : *g)
+            perm.push_back(std::size_t(uses[i].pos(s)));
     permute(src, shape, std::span<const std::size_t>(perm), dst);
 }
 
@@ -275,14 +281,15 @@ void small_gemm(bool ta, bool tb, std::size_t m, std::size_t n, std::size_t k,
                 c[i * ldc + j] = T(re, im);
             } else {
                 T acc = 0;
-                for (std::size_t q = 0; q < k; ++q) acc += ap[q * a_k] * bp[q * b_k];
+                for (std::size_t q = 0; q < k; ++q)
+                    acc += ap[q * a_k] * bp[q * b_k];
                 c[i * ldc + j] = acc;
             }
         }
     }
 }
 
-}  // namespace
+} // namespace
 
 std::vector<std::size_t> contract_pair_shape(std::span<const std::size_t> shape_a,
                                              std::span<const int> labels_a,
@@ -303,11 +310,12 @@ void contract_pair_into(const T* a, std::span<const std::size_t> shape_a,
     const PairLabels pl = classify(shape_a, labels_a, shape_b, labels_b, labels_out);
     const std::size_t size_a = product(shape_a), size_b = product(shape_b);
     const std::size_t size_out = product(pl.out_shape);
-    if (size_out == 0) return;
+    if (size_out == 0)
+        return;
     const auto& u = pl.uses;
     const std::size_t nb = group_size(u, pl.batch), m = group_size(u, pl.free_a),
                       n = group_size(u, pl.free_b), k = group_size(u, pl.contracted);
-    if (k == 0) {  // an empty sum
+    if (k == 0) { // an empty sum
         std::fill_n(out, size_out, T(0));
         return;
     }
@@ -364,7 +372,8 @@ void contract_pair_into(const T* a, std::span<const std::size_t> shape_a,
         // c's axes are (batch, free_a, free_b) or (batch, free_b, free_a).
         std::vector<const std::vector<std::size_t>*> groups = {
             &plan.batch, &plan.free_a, &plan.free_b};
-        if (plan.swap) std::swap(groups[1], groups[2]);
+        if (plan.swap)
+            std::swap(groups[1], groups[2]);
         std::vector<std::size_t> c_shape, perm(labels_out.size());
         std::vector<std::ptrdiff_t> c_pos(u.size(), -1);
         for (const auto* g : groups) {
@@ -404,4 +413,4 @@ ContractResult<T> contract_pair(const T* a, std::span<const std::size_t> shape_a
         std::span<const std::size_t>, std::span<const int>, std::span<const int>);
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_CONTRACT_INSTANTIATE)
 
-}  // namespace tensorbond
+} // namespace tensorbond

@@ -16,132 +16,149 @@ using cf = std::complex<float>;
 using cd = std::complex<double>;
 
 // ---- gemm (row-major) ----
-inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, float alpha,
-                      const float* a, int lda, const float* b, int ldb, float beta, float* c,
-                      int ldc) {
-    scipy_cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
+                      float alpha, const float* a, int lda, const float* b, int ldb,
+                      float beta, float* c, int ldc) {
+    scipy_cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                      ldc);
 }
-inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, double alpha,
-                      const double* a, int lda, const double* b, int ldb, double beta, double* c,
-                      int ldc) {
-    scipy_cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
+                      double alpha, const double* a, int lda, const double* b, int ldb,
+                      double beta, double* c, int ldc) {
+    scipy_cblas_dgemm(CblasRowMajor, ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
+                      ldc);
 }
-inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, cf alpha,
-                      const cf* a, int lda, const cf* b, int ldb, cf beta, cf* c, int ldc) {
-    scipy_cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
+                      cf alpha, const cf* a, int lda, const cf* b, int ldb, cf beta,
+                      cf* c, int ldc) {
+    scipy_cblas_cgemm(CblasRowMajor, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c,
+                      ldc);
 }
-inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k, cd alpha,
-                      const cd* a, int lda, const cd* b, int ldb, cd beta, cd* c, int ldc) {
-    scipy_cblas_zgemm(CblasRowMajor, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c, ldc);
+inline void blas_gemm(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int m, int n, int k,
+                      cd alpha, const cd* a, int lda, const cd* b, int ldb, cd beta,
+                      cd* c, int ldc) {
+    scipy_cblas_zgemm(CblasRowMajor, ta, tb, m, n, k, &alpha, a, lda, b, ldb, &beta, c,
+                      ldc);
 }
 
 // ---- gesdd (column-major); rwork is ignored for real types ----
-inline void lapack_gesdd(char jobz, int m, int n, float* a, int lda, float* s, float* u, int ldu,
-                         float* vt, int ldvt, float* work, int lwork, float*, int* iwork,
-                         int* info) {
-    scipy_LAPACK_sgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, info);
-}
-inline void lapack_gesdd(char jobz, int m, int n, double* a, int lda, double* s, double* u,
-                         int ldu, double* vt, int ldvt, double* work, int lwork, double*,
+inline void lapack_gesdd(char jobz, int m, int n, float* a, int lda, float* s, float* u,
+                         int ldu, float* vt, int ldvt, float* work, int lwork, float*,
                          int* iwork, int* info) {
-    scipy_LAPACK_dgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, iwork, info);
+    scipy_LAPACK_sgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork,
+                        iwork, info);
 }
-inline void lapack_gesdd(char jobz, int m, int n, cf* a, int lda, float* s, cf* u, int ldu,
-                         cf* vt, int ldvt, cf* work, int lwork, float* rwork, int* iwork,
-                         int* info) {
-    scipy_LAPACK_cgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, rwork, iwork,
-                        info);
+inline void lapack_gesdd(char jobz, int m, int n, double* a, int lda, double* s,
+                         double* u, int ldu, double* vt, int ldvt, double* work,
+                         int lwork, double*, int* iwork, int* info) {
+    scipy_LAPACK_dgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork,
+                        iwork, info);
 }
-inline void lapack_gesdd(char jobz, int m, int n, cd* a, int lda, double* s, cd* u, int ldu,
-                         cd* vt, int ldvt, cd* work, int lwork, double* rwork, int* iwork,
-                         int* info) {
-    scipy_LAPACK_zgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, rwork, iwork,
-                        info);
+inline void lapack_gesdd(char jobz, int m, int n, cf* a, int lda, float* s, cf* u,
+                         int ldu, cf* vt, int ldvt, cf* work, int lwork, float* rwork,
+                         int* iwork, int* info) {
+    scipy_LAPACK_cgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork,
+                        rwork, iwork, info);
+}
+inline void lapack_gesdd(char jobz, int m, int n, cd* a, int lda, double* s, cd* u,
+                         int ldu, cd* vt, int ldvt, cd* work, int lwork, double* rwork,
+                         int* iwork, int* info) {
+    scipy_LAPACK_zgesdd(&jobz, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork,
+                        rwork, iwork, info);
 }
 
 // ---- gesvd (column-major), the fallback ----
-inline void lapack_gesvd(char jobu, char jobvt, int m, int n, float* a, int lda, float* s,
-                         float* u, int ldu, float* vt, int ldvt, float* work, int lwork, float*,
-                         int* info) {
-    scipy_LAPACK_sgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, info);
+inline void lapack_gesvd(char jobu, char jobvt, int m, int n, float* a, int lda,
+                         float* s, float* u, int ldu, float* vt, int ldvt, float* work,
+                         int lwork, float*, int* info) {
+    scipy_LAPACK_sgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work,
+                        &lwork, info);
 }
-inline void lapack_gesvd(char jobu, char jobvt, int m, int n, double* a, int lda, double* s,
-                         double* u, int ldu, double* vt, int ldvt, double* work, int lwork,
-                         double*, int* info) {
-    scipy_LAPACK_dgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork, info);
+inline void lapack_gesvd(char jobu, char jobvt, int m, int n, double* a, int lda,
+                         double* s, double* u, int ldu, double* vt, int ldvt,
+                         double* work, int lwork, double*, int* info) {
+    scipy_LAPACK_dgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work,
+                        &lwork, info);
 }
-inline void lapack_gesvd(char jobu, char jobvt, int m, int n, cf* a, int lda, float* s, cf* u,
-                         int ldu, cf* vt, int ldvt, cf* work, int lwork, float* rwork, int* info) {
-    scipy_LAPACK_cgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork,
-                        rwork, info);
+inline void lapack_gesvd(char jobu, char jobvt, int m, int n, cf* a, int lda, float* s,
+                         cf* u, int ldu, cf* vt, int ldvt, cf* work, int lwork,
+                         float* rwork, int* info) {
+    scipy_LAPACK_cgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work,
+                        &lwork, rwork, info);
 }
-inline void lapack_gesvd(char jobu, char jobvt, int m, int n, cd* a, int lda, double* s, cd* u,
-                         int ldu, cd* vt, int ldvt, cd* work, int lwork, double* rwork,
-                         int* info) {
-    scipy_LAPACK_zgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work, &lwork,
-                        rwork, info);
+inline void lapack_gesvd(char jobu, char jobvt, int m, int n, cd* a, int lda, double* s,
+                         cd* u, int ldu, cd* vt, int ldvt, cd* work, int lwork,
+                         double* rwork, int* info) {
+    scipy_LAPACK_zgesvd(&jobu, &jobvt, &m, &n, a, &lda, s, u, &ldu, vt, &ldvt, work,
+                        &lwork, rwork, info);
 }
 
 // ---- geqrf / gelqf (column-major) ----
-inline void lapack_geqrf(int m, int n, float* a, int lda, float* tau, float* w, int lw, int* info) {
+inline void lapack_geqrf(int m, int n, float* a, int lda, float* tau, float* w, int lw,
+                         int* info) {
     LAPACK_sgeqrf(&m, &n, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_geqrf(int m, int n, double* a, int lda, double* tau, double* w, int lw,
-                         int* info) {
+inline void lapack_geqrf(int m, int n, double* a, int lda, double* tau, double* w,
+                         int lw, int* info) {
     LAPACK_dgeqrf(&m, &n, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_geqrf(int m, int n, cf* a, int lda, cf* tau, cf* w, int lw, int* info) {
+inline void lapack_geqrf(int m, int n, cf* a, int lda, cf* tau, cf* w, int lw,
+                         int* info) {
     LAPACK_cgeqrf(&m, &n, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_geqrf(int m, int n, cd* a, int lda, cd* tau, cd* w, int lw, int* info) {
+inline void lapack_geqrf(int m, int n, cd* a, int lda, cd* tau, cd* w, int lw,
+                         int* info) {
     LAPACK_zgeqrf(&m, &n, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_gelqf(int m, int n, float* a, int lda, float* tau, float* w, int lw, int* info) {
+inline void lapack_gelqf(int m, int n, float* a, int lda, float* tau, float* w, int lw,
+                         int* info) {
     LAPACK_sgelqf(&m, &n, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_gelqf(int m, int n, double* a, int lda, double* tau, double* w, int lw,
-                         int* info) {
+inline void lapack_gelqf(int m, int n, double* a, int lda, double* tau, double* w,
+                         int lw, int* info) {
     LAPACK_dgelqf(&m, &n, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_gelqf(int m, int n, cf* a, int lda, cf* tau, cf* w, int lw, int* info) {
+inline void lapack_gelqf(int m, int n, cf* a, int lda, cf* tau, cf* w, int lw,
+                         int* info) {
     LAPACK_cgelqf(&m, &n, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_gelqf(int m, int n, cd* a, int lda, cd* tau, cd* w, int lw, int* info) {
+inline void lapack_gelqf(int m, int n, cd* a, int lda, cd* tau, cd* w, int lw,
+                         int* info) {
     LAPACK_zgelqf(&m, &n, a, &lda, tau, w, &lw, info);
 }
 
 // ---- orgqr/ungqr and orglq/unglq: form the explicit orthonormal factor ----
-inline void lapack_ungqr(int m, int n, int k, float* a, int lda, const float* tau, float* w,
-                         int lw, int* info) {
+inline void lapack_ungqr(int m, int n, int k, float* a, int lda, const float* tau,
+                         float* w, int lw, int* info) {
     LAPACK_sorgqr(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_ungqr(int m, int n, int k, double* a, int lda, const double* tau, double* w,
-                         int lw, int* info) {
+inline void lapack_ungqr(int m, int n, int k, double* a, int lda, const double* tau,
+                         double* w, int lw, int* info) {
     LAPACK_dorgqr(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_ungqr(int m, int n, int k, cf* a, int lda, const cf* tau, cf* w, int lw,
-                         int* info) {
+inline void lapack_ungqr(int m, int n, int k, cf* a, int lda, const cf* tau, cf* w,
+                         int lw, int* info) {
     LAPACK_cungqr(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_ungqr(int m, int n, int k, cd* a, int lda, const cd* tau, cd* w, int lw,
-                         int* info) {
+inline void lapack_ungqr(int m, int n, int k, cd* a, int lda, const cd* tau, cd* w,
+                         int lw, int* info) {
     LAPACK_zungqr(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_unglq(int m, int n, int k, float* a, int lda, const float* tau, float* w,
-                         int lw, int* info) {
+inline void lapack_unglq(int m, int n, int k, float* a, int lda, const float* tau,
+                         float* w, int lw, int* info) {
     LAPACK_sorglq(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_unglq(int m, int n, int k, double* a, int lda, const double* tau, double* w,
-                         int lw, int* info) {
+inline void lapack_unglq(int m, int n, int k, double* a, int lda, const double* tau,
+                         double* w, int lw, int* info) {
     LAPACK_dorglq(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_unglq(int m, int n, int k, cf* a, int lda, const cf* tau, cf* w, int lw,
-                         int* info) {
+inline void lapack_unglq(int m, int n, int k, cf* a, int lda, const cf* tau, cf* w,
+                         int lw, int* info) {
     LAPACK_cunglq(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
-inline void lapack_unglq(int m, int n, int k, cd* a, int lda, const cd* tau, cd* w, int lw,
-                         int* info) {
+inline void lapack_unglq(int m, int n, int k, cd* a, int lda, const cd* tau, cd* w,
+                         int lw, int* info) {
     LAPACK_zunglq(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
 
-}  // namespace tensorbond::detail
+} // namespace tensorbond::detail

@@ -27,9 +27,12 @@ int to_int(std::size_t v, const char* what) {
 
 CBLAS_TRANSPOSE cblas_op(Op op, bool is_complex) {
     switch (op) {
-        case Op::none: return CblasNoTrans;
-        case Op::trans: return CblasTrans;
-        case Op::conj_trans: return is_complex ? CblasConjTrans : CblasTrans;
+    case Op::none:
+        return CblasNoTrans;
+    case Op::trans:
+        return CblasTrans;
+    case Op::conj_trans:
+        return is_complex ? CblasConjTrans : CblasTrans;
     }
     return CblasNoTrans;
 }
@@ -42,7 +45,8 @@ template <Scalar T> int gesdd_lwork(char jobz, int mm, int nn) {
     thread_local std::unordered_map<std::uint64_t, int> cache;
     const std::uint64_t key = (std::uint64_t(mm) << 33) ^ (std::uint64_t(nn) << 1) ^
                               std::uint64_t(jobz == 'N');
-    if (auto it = cache.find(key); it != cache.end()) return it->second;
+    if (auto it = cache.find(key); it != cache.end())
+        return it->second;
     T wq{};
     int info = 0;
     int iw = 0;
@@ -57,9 +61,11 @@ template <Scalar T> int gesdd_lwork(char jobz, int mm, int nn) {
 }
 
 template <Scalar T> std::size_t gesdd_rwork(char jobz, std::size_t mm, std::size_t nn) {
-    if constexpr (!scalar_traits<T>::is_complex) return 1;
+    if constexpr (!scalar_traits<T>::is_complex)
+        return 1;
     const std::size_t mn = std::min(mm, nn), mx = std::max(mm, nn);
-    if (jobz == 'N') return 7 * mn + 1;
+    if (jobz == 'N')
+        return 7 * mn + 1;
     return std::max<std::size_t>(1, mn * std::max(5 * mn + 7, 2 * mx + 2 * mn + 1));
 }
 
@@ -71,13 +77,14 @@ template <Scalar T>
 bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
                 std::vector<real_t<T>>& s, std::vector<T>& vh) {
     using R = real_t<T>;
-    const bool wide = n > m;  // work on a^H so that columns are the short side
+    const bool wide = n > m; // work on a^H so that columns are the short side
     const std::size_t rows = wide ? n : m, cols = wide ? m : n;
-    std::vector<T> w(rows * cols), v(cols * cols, T(0));  // column-major
+    std::vector<T> w(rows * cols), v(cols * cols, T(0)); // column-major
     for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t j = 0; j < cols; ++j)
             w[j * rows + i] = wide ? conj_of(a[j * n + i]) : a[i * n + j];
-    for (std::size_t j = 0; j < cols; ++j) v[j * cols + j] = T(1);
+    for (std::size_t j = 0; j < cols; ++j)
+        v[j * cols + j] = T(1);
     const R eps = std::numeric_limits<R>::epsilon();
     bool converged = false;
     for (int sweep = 0; sweep < 40 && !converged; ++sweep) {
@@ -94,11 +101,13 @@ bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
                     gamma += conj_of(wp[i]) * wq[i];
                 }
                 const R g = std::abs(gamma);
-                if (g == R(0) || g <= eps * std::sqrt(alpha * beta)) continue;
+                if (g == R(0) || g <= eps * std::sqrt(alpha * beta))
+                    continue;
                 converged = false;
-                const T phase = gamma / g;  // make the pair's overlap real
+                const T phase = gamma / g; // make the pair's overlap real
                 const R zeta = (beta - alpha) / (2 * g);
-                const R t = (zeta >= 0 ? R(1) : R(-1)) / (std::abs(zeta) + std::sqrt(1 + zeta * zeta));
+                const R t = (zeta >= 0 ? R(1) : R(-1)) /
+                            (std::abs(zeta) + std::sqrt(1 + zeta * zeta));
                 const R c = 1 / std::sqrt(1 + t * t), sn = c * t;
                 const T cq = conj_of(phase);
                 for (std::size_t i = 0; i < rows; ++i) {
@@ -116,15 +125,18 @@ bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
             }
         }
     }
-    if (!converged) return false;
+    if (!converged)
+        return false;
     std::vector<R> norms(cols);
     for (std::size_t j = 0; j < cols; ++j) {
         R acc = 0;
-        for (std::size_t i = 0; i < rows; ++i) acc += abs2(w[j * rows + i]);
+        for (std::size_t i = 0; i < rows; ++i)
+            acc += abs2(w[j * rows + i]);
         norms[j] = std::sqrt(acc);
     }
     std::vector<std::size_t> order(cols);
-    for (std::size_t j = 0; j < cols; ++j) order[j] = j;
+    for (std::size_t j = 0; j < cols; ++j)
+        order[j] = j;
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t x, std::size_t y) { return norms[x] > norms[y]; });
     // Left vectors: normalized columns, re-orthogonalized (twice) in descending
@@ -139,7 +151,9 @@ bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
         s[jj] = norms[j];
         std::size_t unit = 0;
         for (;;) {
-            if (!zero) std::copy(w.begin() + long(j * rows), w.begin() + long((j + 1) * rows), col);
+            if (!zero)
+                std::copy(w.begin() + long(j * rows), w.begin() + long((j + 1) * rows),
+                          col);
             else {
                 std::fill(col, col + rows, T(0));
                 col[unit] = T(1);
@@ -148,14 +162,18 @@ bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
                 for (std::size_t ii = 0; ii < jj; ++ii) {
                     const T* prev = uw.data() + ii * rows;
                     T dot(0);
-                    for (std::size_t i = 0; i < rows; ++i) dot += conj_of(prev[i]) * col[i];
-                    for (std::size_t i = 0; i < rows; ++i) col[i] -= dot * prev[i];
+                    for (std::size_t i = 0; i < rows; ++i)
+                        dot += conj_of(prev[i]) * col[i];
+                    for (std::size_t i = 0; i < rows; ++i)
+                        col[i] -= dot * prev[i];
                 }
             R nrm = 0;
-            for (std::size_t i = 0; i < rows; ++i) nrm += abs2(col[i]);
+            for (std::size_t i = 0; i < rows; ++i)
+                nrm += abs2(col[i]);
             nrm = std::sqrt(nrm);
             if (!zero || nrm > R(0.5) || unit + 1 >= rows) {
-                for (std::size_t i = 0; i < rows; ++i) col[i] /= nrm;
+                for (std::size_t i = 0; i < rows; ++i)
+                    col[i] /= nrm;
                 break;
             }
             ++unit;
@@ -167,37 +185,47 @@ bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
     for (std::size_t jj = 0; jj < k; ++jj) {
         const std::size_t j = order[jj];
         if (!wide) {
-            for (std::size_t i = 0; i < m; ++i) u[i * k + jj] = uw[jj * rows + i];
-            for (std::size_t c = 0; c < n; ++c) vh[jj * n + c] = conj_of(v[j * cols + c]);
+            for (std::size_t i = 0; i < m; ++i)
+                u[i * k + jj] = uw[jj * rows + i];
+            for (std::size_t c = 0; c < n; ++c)
+                vh[jj * n + c] = conj_of(v[j * cols + c]);
         } else {
-            for (std::size_t i = 0; i < m; ++i) u[i * k + jj] = v[j * cols + i];
-            for (std::size_t c = 0; c < n; ++c) vh[jj * n + c] = conj_of(uw[jj * rows + c]);
+            for (std::size_t i = 0; i < m; ++i)
+                u[i * k + jj] = v[j * cols + i];
+            for (std::size_t c = 0; c < n; ++c)
+                vh[jj * n + c] = conj_of(uw[jj * rows + c]);
         }
     }
     return true;
 }
 
-}  // namespace
+} // namespace
 
 void set_blas_threads(int n) {
-    if (n < 1) throw ShapeError("number of threads must be >= 1, got " + std::to_string(n));
+    if (n < 1)
+        throw ShapeError("number of threads must be >= 1, got " + std::to_string(n));
     scipy_openblas_set_num_threads(n);
 }
 int get_blas_threads() { return scipy_openblas_get_num_threads(); }
 
-template <Scalar T> void require_finite(const T* a, std::size_t size, const char* what) {
+template <Scalar T>
+void require_finite(const T* a, std::size_t size, const char* what) {
     for (std::size_t i = 0; i < size; ++i) {
         if (!is_finite(a[i])) {
-            throw ShapeError(std::string(what) + " contains NaN or infinite values (first at "
-                             "flat index " + std::to_string(i) + ")");
+            throw ShapeError(std::string(what) +
+                             " contains NaN or infinite values (first at "
+                             "flat index " +
+                             std::to_string(i) + ")");
         }
     }
 }
 
 template <Scalar T>
-void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, T alpha, const T* a,
-          std::size_t lda, const T* b, std::size_t ldb, T beta, T* c, std::size_t ldc) {
-    if (m == 0 || n == 0) return;
+void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, T alpha,
+          const T* a, std::size_t lda, const T* b, std::size_t ldb, T beta, T* c,
+          std::size_t ldc) {
+    if (m == 0 || n == 0)
+        return;
     if (k == 0) {
         for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < n; ++j)
@@ -207,8 +235,9 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, T alpha
     constexpr bool cplx = scalar_traits<T>::is_complex;
     detail::blas_gemm(cblas_op(op_a, cplx), cblas_op(op_b, cplx), to_int(m, "gemm m"),
                       to_int(n, "gemm n"), to_int(k, "gemm k"), alpha, a,
-                      std::max(1, to_int(lda, "lda")), b, std::max(1, to_int(ldb, "ldb")), beta,
-                      c, std::max(1, to_int(ldc, "ldc")));
+                      std::max(1, to_int(lda, "lda")), b,
+                      std::max(1, to_int(ldb, "ldb")), beta, c,
+                      std::max(1, to_int(ldc, "ldc")));
 }
 
 template <Scalar T>
@@ -221,15 +250,17 @@ SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec)
         return out;
     }
     if (m * n > std::size_t(INT_MAX))
-        throw ShapeError("SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
-                         " matrix exceeds the 32-bit LAPACK size limit; lower max_bond");
+        throw ShapeError(
+            "SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
+            " matrix exceeds the 32-bit LAPACK size limit; lower max_bond");
     require_finite(a, m * n, "matrix to decompose");
     std::vector<R> s;
-    std::vector<T> lu, lvt;  // vh (k, n) and u (m, k), row-major
+    std::vector<T> lu, lvt; // vh (k, n) and u (m, k), row-major
     if (!(k <= 8 && m * n <= 512 && jacobi_svd(a, m, n, lvt, s, lu))) {
         // LAPACK sees the column-major (n, m) matrix a^T = conj(V) S U^T: its "U" is
         // our vh (k, n) and its "VT" is our u (m, k), both row-major.
-        const int mm = to_int(n, "svd columns"), nn = to_int(m, "svd rows"), kk = int(k);
+        const int mm = to_int(n, "svd columns"), nn = to_int(m, "svd rows"),
+                  kk = int(k);
         std::vector<T> backup(a, a + m * n);
         s.assign(k, R(0));
         lu.assign(n * k, T(0));
@@ -239,23 +270,26 @@ SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec)
         int lwork = gesdd_lwork<T>('S', mm, nn);
         std::vector<T> work(static_cast<std::size_t>(lwork));
         int info = 0;
-        detail::lapack_gesdd('S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
-                             work.data(), lwork, rwork.data(), iwork.data(), &info);
+        detail::lapack_gesdd('S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(),
+                             kk, work.data(), lwork, rwork.data(), iwork.data(), &info);
         if (info != 0) {
-            // gesdd's divide and conquer can fail to converge where QR iteration does not.
+            // gesdd's divide and conquer can fail to converge where QR iteration does
+            // not.
             std::copy(backup.begin(), backup.end(), a);
             T wq{};
-            detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
-                                 &wq, -1, rwork.data(), &info);
+            detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm,
+                                 lvt.data(), kk, &wq, -1, rwork.data(), &info);
             lwork = work_size(wq);
             work.resize(std::size_t(lwork));
             rwork.resize(std::max<std::size_t>(rwork.size(), 5 * k + 1));
-            detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm, lvt.data(), kk,
-                                 work.data(), lwork, rwork.data(), &info);
+            detail::lapack_gesvd('S', 'S', mm, nn, a, mm, s.data(), lu.data(), mm,
+                                 lvt.data(), kk, work.data(), lwork, rwork.data(),
+                                 &info);
             if (info != 0) {
-                throw LinAlgError("SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
-                                  " matrix did not converge (gesdd and gesvd failed, info=" +
-                                  std::to_string(info) + ")");
+                throw LinAlgError(
+                    "SVD of a " + std::to_string(m) + "x" + std::to_string(n) +
+                    " matrix did not converge (gesdd and gesvd failed, info=" +
+                    std::to_string(info) + ")");
             }
         }
     }
@@ -266,11 +300,12 @@ SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec)
         const double kept_w = out.info.total_weight - out.info.discarded_weight;
         if (kept_w > 0.0) {
             const R f = R(std::sqrt(out.info.total_weight / kept_w));
-            for (auto& v : s) v *= f;
+            for (auto& v : s)
+                v *= f;
         }
     }
     out.s = std::move(s);
-    lu.resize(kept * n);  // first `kept` rows of vh
+    lu.resize(kept * n); // first `kept` rows of vh
     if (kept < k) {
         for (std::size_t i = 1; i < m; ++i)
             std::memmove(lvt.data() + i * kept, lvt.data() + i * k, kept * sizeof(T));
@@ -287,11 +322,13 @@ SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec)
     return out;
 }
 
-template <Scalar T> std::vector<real_t<T>> singular_values(T* a, std::size_t m, std::size_t n) {
+template <Scalar T>
+std::vector<real_t<T>> singular_values(T* a, std::size_t m, std::size_t n) {
     using R = real_t<T>;
     const std::size_t k = std::min(m, n);
     std::vector<R> s(k);
-    if (k == 0) return s;
+    if (k == 0)
+        return s;
     require_finite(a, m * n, "matrix to decompose");
     const int mm = to_int(n, "svd columns"), nn = to_int(m, "svd rows");
     std::vector<T> backup(a, a + m * n);
@@ -301,22 +338,22 @@ template <Scalar T> std::vector<real_t<T>> singular_values(T* a, std::size_t m, 
     std::vector<T> work(static_cast<std::size_t>(lwork));
     T dummy{};
     int info = 0;
-    detail::lapack_gesdd('N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1, work.data(), lwork,
-                         rwork.data(), iwork.data(), &info);
+    detail::lapack_gesdd('N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1,
+                         work.data(), lwork, rwork.data(), iwork.data(), &info);
     if (info != 0) {
         std::copy(backup.begin(), backup.end(), a);
         T wq{};
         rwork.resize(std::max<std::size_t>(rwork.size(), 5 * k + 1));
-        detail::lapack_gesvd('N', 'N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1, &wq, -1,
-                             rwork.data(), &info);
+        detail::lapack_gesvd('N', 'N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1,
+                             &wq, -1, rwork.data(), &info);
         lwork = work_size(wq);
         work.resize(std::size_t(lwork));
         detail::lapack_gesvd('N', 'N', mm, nn, a, mm, s.data(), &dummy, 1, &dummy, 1,
                              work.data(), lwork, rwork.data(), &info);
         if (info != 0) {
-            throw LinAlgError("singular values of a " + std::to_string(m) + "x" +
-                              std::to_string(n) + " matrix did not converge (info=" +
-                              std::to_string(info) + ")");
+            throw LinAlgError(
+                "singular values of a " + std::to_string(m) + "x" + std::to_string(n) +
+                " matrix did not converge (info=" + std::to_string(info) + ")");
         }
     }
     return s;
@@ -339,7 +376,8 @@ void qr(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& r) {
     int lw = work_size(wq);
     std::vector<T> work(static_cast<std::size_t>(lw));
     detail::lapack_gelqf(mm, nn, a.data(), mm, tau.data(), work.data(), lw, &info);
-    if (info != 0) throw LinAlgError("gelqf failed, info=" + std::to_string(info));
+    if (info != 0)
+        throw LinAlgError("gelqf failed, info=" + std::to_string(info));
     r.assign(k * n, T(0));
     for (std::size_t i = 0; i < k; ++i)
         std::copy(a.data() + i * n + i, a.data() + i * n + n, r.data() + i * n + i);
@@ -347,13 +385,15 @@ void qr(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& r) {
     lw = work_size(wq);
     work.resize(std::size_t(lw));
     detail::lapack_unglq(kk, nn, kk, a.data(), mm, tau.data(), work.data(), lw, &info);
-    if (info != 0) throw LinAlgError("unglq failed, info=" + std::to_string(info));
+    if (info != 0)
+        throw LinAlgError("unglq failed, info=" + std::to_string(info));
     if (k < n) {
         for (std::size_t i = 1; i < m; ++i)
             std::memmove(a.data() + i * k, a.data() + i * n, k * sizeof(T));
     }
     a.resize(m * k);
-    if (k < n) a.shrink_to_fit();  // q becomes an MPS core: exact size
+    if (k < n)
+        a.shrink_to_fit(); // q becomes an MPS core: exact size
 }
 
 template <Scalar T>
@@ -373,7 +413,8 @@ void lq(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& l) {
     int lw = work_size(wq);
     std::vector<T> work(static_cast<std::size_t>(lw));
     detail::lapack_geqrf(mm, nn, a.data(), mm, tau.data(), work.data(), lw, &info);
-    if (info != 0) throw LinAlgError("geqrf failed, info=" + std::to_string(info));
+    if (info != 0)
+        throw LinAlgError("geqrf failed, info=" + std::to_string(info));
     l.assign(m * k, T(0));
     for (std::size_t j = 0; j < m; ++j) {
         const std::size_t top = std::min(j + 1, k);
@@ -383,19 +424,21 @@ void lq(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& l) {
     lw = work_size(wq);
     work.resize(std::size_t(lw));
     detail::lapack_ungqr(mm, kk, kk, a.data(), mm, tau.data(), work.data(), lw, &info);
-    if (info != 0) throw LinAlgError("ungqr failed, info=" + std::to_string(info));
+    if (info != 0)
+        throw LinAlgError("ungqr failed, info=" + std::to_string(info));
     a.resize(k * n);
-    if (k < m) a.shrink_to_fit();  // q becomes an MPS core: exact size
+    if (k < m)
+        a.shrink_to_fit(); // q becomes an MPS core: exact size
 }
 
-#define TENSORBOND_LINALG_INSTANTIATE(T)                                                  \
-    template void gemm<T>(Op, Op, std::size_t, std::size_t, std::size_t, T, const T*,      \
-                          std::size_t, const T*, std::size_t, T, T*, std::size_t);         \
-    template SvdResult<T> svd<T>(T*, std::size_t, std::size_t, const TruncationSpec&);     \
-    template std::vector<real_t<T>> singular_values<T>(T*, std::size_t, std::size_t);      \
-    template void qr<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);       \
-    template void lq<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);       \
+#define TENSORBOND_LINALG_INSTANTIATE(T)                                               \
+    template void gemm<T>(Op, Op, std::size_t, std::size_t, std::size_t, T, const T*,  \
+                          std::size_t, const T*, std::size_t, T, T*, std::size_t);     \
+    template SvdResult<T> svd<T>(T*, std::size_t, std::size_t, const TruncationSpec&); \
+    template std::vector<real_t<T>> singular_values<T>(T*, std::size_t, std::size_t);  \
+    template void qr<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);   \
+    template void lq<T>(std::vector<T>&, std::size_t, std::size_t, std::vector<T>&);   \
     template void require_finite<T>(const T*, std::size_t, const char*);
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_LINALG_INSTANTIATE)
 
-}  // namespace tensorbond
+} // namespace tensorbond

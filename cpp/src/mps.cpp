@@ -25,9 +25,11 @@ void apply_middle(const T* g, std::size_t d, const T* in, T* out, std::size_t le
             std::fill(o, o + right, T(0));
             for (std::size_t b = 0; b < d; ++b) {
                 const T c = g[a * d + b];
-                if (c == T(0)) continue;
+                if (c == T(0))
+                    continue;
                 const T* s = src + b * right;
-                for (std::size_t r = 0; r < right; ++r) o[r] += c * s[r];
+                for (std::size_t r = 0; r < right; ++r)
+                    o[r] += c * s[r];
             }
         }
     }
@@ -39,10 +41,12 @@ std::vector<T> sorted_gate(const GateRef& gate, std::array<std::uint32_t, 3>& si
     const std::size_t k = gate.arity;
     const std::size_t d = std::size_t(1) << k;
     std::array<std::size_t, 3> order{0, 1, 2};
-    for (std::size_t a = 1; a < k; ++a)  // insertion sort of at most 3 entries
-        for (std::size_t b = a; b > 0 && gate.qubits[order[b]] < gate.qubits[order[b - 1]]; --b)
+    for (std::size_t a = 1; a < k; ++a) // insertion sort of at most 3 entries
+        for (std::size_t b = a;
+             b > 0 && gate.qubits[order[b]] < gate.qubits[order[b - 1]]; --b)
             std::swap(order[b], order[b - 1]);
-    for (std::size_t j = 0; j < k; ++j) sites[j] = gate.qubits[order[j]];
+    for (std::size_t j = 0; j < k; ++j)
+        sites[j] = gate.qubits[order[j]];
     std::vector<std::size_t> to_orig(d);
     for (std::size_t s = 0; s < d; ++s) {
         std::size_t o = 0;
@@ -54,7 +58,8 @@ std::vector<T> sorted_gate(const GateRef& gate, std::array<std::uint32_t, 3>& si
     }
     std::vector<T> g(d * d);
     for (std::size_t i = 0; i < d; ++i)
-        for (std::size_t j = 0; j < d; ++j) g[i * d + j] = T(gate.matrix[to_orig[i] * d + to_orig[j]]);
+        for (std::size_t j = 0; j < d; ++j)
+            g[i * d + j] = T(gate.matrix[to_orig[i] * d + to_orig[j]]);
     return g;
 }
 
@@ -69,12 +74,13 @@ template <class T> GateMpo<T> gate_mpo(const T* g, std::size_t k) {
         for (std::size_t col = 0; col < d; ++col) {
             std::size_t idx = 0;
             for (std::size_t j = 0; j < k; ++j) {
-                const std::size_t p = (row >> (k - 1 - j)) & 1U, q = (col >> (k - 1 - j)) & 1U;
+                const std::size_t p = (row >> (k - 1 - j)) & 1U,
+                                  q = (col >> (k - 1 - j)) & 1U;
                 idx = idx * 4 + p * 2 + q;
             }
             x[idx] = g[row * d + col];
         }
-    TruncationSpec exact;  // drop only rounding noise: rank 2 must not read as 4
+    TruncationSpec exact; // drop only rounding noise: rank 2 must not read as 4
     exact.cutoff = 64.0 * double(std::numeric_limits<real_t<T>>::epsilon());
     exact.mode = CutoffMode::rel;
     GateMpo<T> out;
@@ -88,7 +94,8 @@ template <class T> GateMpo<T> gate_mpo(const T* g, std::size_t k) {
         auto res = svd(rest.data(), rows, cols, exact);
         const std::size_t kk = res.info.kept;
         for (std::size_t a = 0; a < kk; ++a)
-            for (std::size_t c = 0; c < cols; ++c) res.vh[a * cols + c] *= res.s[a];
+            for (std::size_t c = 0; c < cols; ++c)
+                res.vh[a * cols + c] *= res.s[a];
         w[j] = std::move(res.u);
         kb[j + 1] = kk;
         rest = std::move(res.vh);
@@ -97,20 +104,23 @@ template <class T> GateMpo<T> gate_mpo(const T* g, std::size_t k) {
     return out;
 }
 
-}  // namespace
+} // namespace
 
 template <ComplexScalar T> Mps<T>::Mps(std::size_t num_sites) {
-    if (num_sites == 0) throw ShapeError("an MPS needs at least 1 site");
+    if (num_sites == 0)
+        throw ShapeError("an MPS needs at least 1 site");
     cores_.assign(num_sites, std::vector<T>{T(1), T(0)});
     bonds_.assign(num_sites + 1, 1);
     qubit_at_.resize(num_sites);
-    for (std::size_t i = 0; i < num_sites; ++i) qubit_at_[i] = std::uint32_t(i);
+    for (std::size_t i = 0; i < num_sites; ++i)
+        qubit_at_[i] = std::uint32_t(i);
     site_of_ = qubit_at_;
 }
 
 template <ComplexScalar T> bool Mps<T>::identity_layout() const {
     for (std::size_t i = 0; i < qubit_at_.size(); ++i)
-        if (qubit_at_[i] != i) return false;
+        if (qubit_at_[i] != i)
+            return false;
     return true;
 }
 
@@ -144,29 +154,36 @@ Mps<T> Mps<T>::product(const std::complex<double>* vecs, std::size_t num_sites) 
             throw ShapeError("product state vector for qubit " + std::to_string(i) +
                              " is zero");
         const double f = i == 0 ? 1.0 : 1.0 / nrm;
-        if (i != 0) scale *= nrm;
+        if (i != 0)
+            scale *= nrm;
         psi.cores_[i] = {T(a * f), T(b * f)};
     }
-    for (auto& v : psi.cores_[0]) v *= R(scale);
+    for (auto& v : psi.cores_[0])
+        v *= R(scale);
     return psi;
 }
 
 template <ComplexScalar T>
-Mps<T> Mps<T>::from_cores(std::vector<std::vector<T>> cores, const std::vector<std::size_t>& bonds,
+Mps<T> Mps<T>::from_cores(std::vector<std::vector<T>> cores,
+                          const std::vector<std::size_t>& bonds,
                           const std::vector<std::uint32_t>& layout) {
     const std::size_t n = cores.size();
-    if (n == 0) throw ShapeError("an MPS needs at least 1 site");
+    if (n == 0)
+        throw ShapeError("an MPS needs at least 1 site");
     if (bonds.size() != n + 1 || bonds.front() != 1 || bonds.back() != 1)
         throw ShapeError("bonds must have n + 1 entries with 1 at both ends");
-    if (layout.size() != n) throw ShapeError("layout must name one qubit per site");
+    if (layout.size() != n)
+        throw ShapeError("layout must name one qubit per site");
     std::vector<bool> seen(n, false);
     for (std::uint32_t q : layout) {
-        if (q >= n || seen[q]) throw ShapeError("layout must be a permutation of the qubits");
+        if (q >= n || seen[q])
+            throw ShapeError("layout must be a permutation of the qubits");
         seen[q] = true;
     }
     for (std::size_t i = 0; i < n; ++i) {
         if (bonds[i] == 0 || cores[i].size() != bonds[i] * 2 * bonds[i + 1])
-            throw ShapeError("site tensor " + std::to_string(i) + " does not match its bonds");
+            throw ShapeError("site tensor " + std::to_string(i) +
+                             " does not match its bonds");
         for (const T& v : cores[i])
             if (!is_finite(v))
                 throw ShapeError("site tensor " + std::to_string(i) + " is not finite");
@@ -176,10 +193,12 @@ Mps<T> Mps<T>::from_cores(std::vector<std::vector<T>> cores, const std::vector<s
     psi.bonds_ = bonds;
     psi.qubit_at_ = layout;
     psi.site_of_.assign(n, 0);
-    for (std::size_t i = 0; i < n; ++i) psi.site_of_[layout[i]] = std::uint32_t(i);
+    for (std::size_t i = 0; i < n; ++i)
+        psi.site_of_[layout[i]] = std::uint32_t(i);
     psi.center_ = 0;
     psi.max_bond_reached_ = *std::max_element(bonds.begin(), bonds.end());
-    psi.move_center(n - 1);  // QR sweep: every site left of the centre is left-orthonormal
+    psi.move_center(n -
+                    1); // QR sweep: every site left of the centre is left-orthonormal
     return psi;
 }
 
@@ -198,14 +217,17 @@ template <ComplexScalar T> std::vector<std::size_t> Mps<T>::bond_dims() const {
 
 template <ComplexScalar T> std::size_t Mps<T>::memory_bytes() const {
     std::size_t total = 0;
-    for (const auto& c : cores_) total += c.size() * sizeof(T);
+    for (const auto& c : cores_)
+        total += c.size() * sizeof(T);
     return total;
 }
 
-template <ComplexScalar T> void Mps<T>::check_site(std::size_t site, const char* what) const {
+template <ComplexScalar T>
+void Mps<T>::check_site(std::size_t site, const char* what) const {
     if (site >= cores_.size())
         throw SiteError(std::string(what) + " " + std::to_string(site) +
-                        " is out of range for " + std::to_string(cores_.size()) + " qubits");
+                        " is out of range for " + std::to_string(cores_.size()) +
+                        " qubits");
 }
 
 namespace {
@@ -222,9 +244,9 @@ void sweep_center(std::vector<std::vector<T>>& cores, std::vector<std::size_t>& 
         qr(cores[c], l * 2, r, fac);
         const std::size_t k = std::min(l * 2, r);
         const std::size_t r2 = bonds[c + 2];
-        std::vector<T> prod(k * 2 * r2);  // fresh: a core holds no spare capacity
-        gemm(Op::none, Op::none, k, 2 * r2, r, T(1), fac.data(), r, cores[c + 1].data(), 2 * r2,
-             T(0), prod.data(), 2 * r2);
+        std::vector<T> prod(k * 2 * r2); // fresh: a core holds no spare capacity
+        gemm(Op::none, Op::none, k, 2 * r2, r, T(1), fac.data(), r, cores[c + 1].data(),
+             2 * r2, T(0), prod.data(), 2 * r2);
         cores[c + 1].swap(prod);
         bonds[c + 1] = k;
         ++center;
@@ -236,15 +258,15 @@ void sweep_center(std::vector<std::vector<T>>& cores, std::vector<std::size_t>& 
         const std::size_t k = std::min(l, 2 * r);
         const std::size_t l2 = bonds[c - 1];
         std::vector<T> prod(l2 * 2 * k);
-        gemm(Op::none, Op::none, l2 * 2, k, l, T(1), cores[c - 1].data(), l, fac.data(), k, T(0),
-             prod.data(), k);
+        gemm(Op::none, Op::none, l2 * 2, k, l, T(1), cores[c - 1].data(), l, fac.data(),
+             k, T(0), prod.data(), k);
         cores[c - 1].swap(prod);
         bonds[c] = k;
         --center;
     }
 }
 
-}  // namespace
+} // namespace
 
 template <ComplexScalar T> void Mps<T>::move_center(std::size_t site) {
     check_site(site, "site");
@@ -257,33 +279,40 @@ typename Mps<T>::Centered Mps<T>::centered_at(std::size_t site) const {
     // so a query copies those and leaves the state itself untouched.
     Centered v;
     v.owner = this;
-    if (site == center_) return v;  // nothing moves: read the state itself
+    if (site == center_)
+        return v; // nothing moves: read the state itself
     v.lo = std::min(center_, site);
     const std::size_t hi = std::max(center_, site);
-    v.cores.assign(cores_.begin() + std::ptrdiff_t(v.lo), cores_.begin() + std::ptrdiff_t(hi + 1));
-    v.bonds.assign(bonds_.begin() + std::ptrdiff_t(v.lo), bonds_.begin() + std::ptrdiff_t(hi + 2));
+    v.cores.assign(cores_.begin() + std::ptrdiff_t(v.lo),
+                   cores_.begin() + std::ptrdiff_t(hi + 1));
+    v.bonds.assign(bonds_.begin() + std::ptrdiff_t(v.lo),
+                   bonds_.begin() + std::ptrdiff_t(hi + 2));
     std::size_t c = center_ - v.lo;
     sweep_center(v.cores, v.bonds, c, site - v.lo);
     return v;
 }
 
 template <ComplexScalar T> void Mps<T>::center_to_pair(std::size_t i) {
-    if (center_ < i) move_center(i);
-    else if (center_ > i + 1) move_center(i + 1);
+    if (center_ < i)
+        move_center(i);
+    else if (center_ > i + 1)
+        move_center(i + 1);
 }
 
 template <ComplexScalar T> std::vector<T> Mps<T>::theta_two(std::size_t i) const {
     /// theta[l,p,q,r] = sum_m a[l,p,m] * b[m,q,r]
     const std::size_t l = bonds_[i], m = bonds_[i + 1], r = bonds_[i + 2];
     std::vector<T> theta(l * 2 * 2 * r);
-    gemm(Op::none, Op::none, l * 2, 2 * r, m, T(1), cores_[i].data(), m, cores_[i + 1].data(),
-         2 * r, T(0), theta.data(), 2 * r);
+    gemm(Op::none, Op::none, l * 2, 2 * r, m, T(1), cores_[i].data(), m,
+         cores_[i + 1].data(), 2 * r, T(0), theta.data(), 2 * r);
     return theta;
 }
 
 template <ComplexScalar T>
-void Mps<T>::note_truncation(const TruncationInfo& info, std::size_t rows, std::size_t cols) {
-    if (record_svd_) svd_shapes_.push_back({std::uint32_t(rows), std::uint32_t(cols)});
+void Mps<T>::note_truncation(const TruncationInfo& info, std::size_t rows,
+                             std::size_t cols) {
+    if (record_svd_)
+        svd_shapes_.push_back({std::uint32_t(rows), std::uint32_t(cols)});
     if (info.discarded_weight > 0.0 && info.total_weight > 0.0) {
         const double frac = info.discarded_weight / info.total_weight;
         fidelity_ *= std::max(0.0, 1.0 - frac);
@@ -294,9 +323,9 @@ void Mps<T>::note_truncation(const TruncationInfo& info, std::size_t rows, std::
 }
 
 template <ComplexScalar T>
-typename Mps<T>::Split Mps<T>::split_matrix(std::vector<T>& a, std::size_t rows,
-                                            std::size_t cols, const TruncationSpec& spec,
-                                            bool absorb_right) {
+typename Mps<T>::Split
+Mps<T>::split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
+                     const TruncationSpec& spec, bool absorb_right) {
     Split out;
     const std::size_t kmax = std::min(rows, cols);
     if (spec.cutoff == 0.0 && (!spec.max_bond || *spec.max_bond >= kmax)) {
@@ -319,11 +348,13 @@ typename Mps<T>::Split Mps<T>::split_matrix(std::vector<T>& a, std::size_t rows,
     if (absorb_right) {
         for (std::size_t x = 0; x < k; ++x) {
             const R sv = res.s[x];
-            for (std::size_t j = 0; j < cols; ++j) res.vh[x * cols + j] *= sv;
+            for (std::size_t j = 0; j < cols; ++j)
+                res.vh[x * cols + j] *= sv;
         }
     } else {
         for (std::size_t row = 0; row < rows; ++row)
-            for (std::size_t x = 0; x < k; ++x) res.u[row * k + x] *= res.s[x];
+            for (std::size_t x = 0; x < k; ++x)
+                res.u[row * k + x] *= res.s[x];
     }
     out.left = std::move(res.u);
     out.right = std::move(res.vh);
@@ -353,7 +384,8 @@ void Mps<T>::apply_two_adjacent(std::size_t i, const T* g, const TruncationSpec&
 }
 
 template <ComplexScalar T>
-void Mps<T>::swap_adjacent(std::size_t i, const TruncationSpec& spec, bool center_right) {
+void Mps<T>::swap_adjacent(std::size_t i, const TruncationSpec& spec,
+                           bool center_right) {
     center_to_pair(i);
     std::vector<T> theta = theta_two(i);
     // Swapping is a permutation of the middle indices: no arithmetic needed.
@@ -362,9 +394,9 @@ void Mps<T>::swap_adjacent(std::size_t i, const TruncationSpec& spec, bool cente
     for (std::size_t a = 0; a < l; ++a) {
         const T* src = theta.data() + a * 4 * r;
         T* dst = out.data() + a * 4 * r;
-        std::copy(src, src + r, dst);                  // 00
-        std::copy(src + r, src + 2 * r, dst + 2 * r);  // 01 -> 10
-        std::copy(src + 2 * r, src + 3 * r, dst + r);  // 10 -> 01
+        std::copy(src, src + r, dst);                 // 00
+        std::copy(src + r, src + 2 * r, dst + 2 * r); // 01 -> 10
+        std::copy(src + 2 * r, src + 3 * r, dst + r); // 10 -> 01
         std::copy(src + 3 * r, src + 4 * r, dst + 3 * r);
     }
     split_two(i, out, spec, center_right);
@@ -377,14 +409,16 @@ template <ComplexScalar T>
 void Mps<T>::apply_three_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
                                   bool center_right) {
     /// theta[l,p,q,s,r] = sum_{m,n} a[l,p,m] b[m,q,n] c[n,s,r]
-    if (center_ < i) move_center(i);
-    else if (center_ > i + 2) move_center(i + 2);
+    if (center_ < i)
+        move_center(i);
+    else if (center_ > i + 2)
+        move_center(i + 2);
     const std::size_t l = bonds_[i], r = bonds_[i + 3];
-    std::vector<T> ab = theta_two(i);  // (l, 2, 2, n)
+    std::vector<T> ab = theta_two(i); // (l, 2, 2, n)
     const std::size_t n = bonds_[i + 2];
     std::vector<T> theta(l * 8 * r);
-    gemm(Op::none, Op::none, l * 4, 2 * r, n, T(1), ab.data(), n, cores_[i + 2].data(), 2 * r,
-         T(0), theta.data(), 2 * r);
+    gemm(Op::none, Op::none, l * 4, 2 * r, n, T(1), ab.data(), n, cores_[i + 2].data(),
+         2 * r, T(0), theta.data(), 2 * r);
     std::vector<T> out(theta.size());
     apply_middle(g, 8, theta.data(), out.data(), l, r);
     // First cut: (l p) | (q s r).
@@ -395,26 +429,28 @@ void Mps<T>::apply_three_adjacent(std::size_t i, const T* g, const TruncationSpe
     // Second cut of the remaining centre (k q) | (s r); split_two reads the outer
     // bonds of the pair at i+1 and sets the one between.
     split_two(i + 1, sp.right, spec, true);
-    if (!center_right) move_center(i);
+    if (!center_right)
+        move_center(i);
 }
 
 template <ComplexScalar T>
-void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::size_t toward,
-                        Routing routing) {
+void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec,
+                        std::size_t toward, Routing routing) {
     const std::size_t k = gate.arity;
     if (k < 1 || k > 3)
         throw NotImplementedError("gates on " + std::to_string(k) +
                                   " qubits are not supported (1 to 3)");
-    for (std::size_t j = 0; j < k; ++j) check_site(gate.qubits[j], "qubit");
+    for (std::size_t j = 0; j < k; ++j)
+        check_site(gate.qubits[j], "qubit");
     for (std::size_t a = 0; a < k; ++a)
         for (std::size_t b = a + 1; b < k; ++b)
             if (gate.qubits[a] == gate.qubits[b])
-                throw ShapeError("gate applied to qubit " + std::to_string(gate.qubits[a]) +
-                                 " twice");
+                throw ShapeError("gate applied to qubit " +
+                                 std::to_string(gate.qubits[a]) + " twice");
     if (k == 2) {
         // A SWAP gate only relabels which site holds which qubit: exact and free.
-        static constexpr std::complex<double> swap_entries[16] = {1, 0, 0, 0, 0, 0, 1, 0,
-                                                                  0, 1, 0, 0, 0, 0, 0, 1};
+        static constexpr std::complex<double> swap_entries[16] = {
+            1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1};
         if (std::equal(gate.matrix, gate.matrix + 16, swap_entries)) {
             const std::uint32_t a = gate.qubits[0], b = gate.qubits[1];
             std::swap(site_of_[a], site_of_[b]);
@@ -423,8 +459,9 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
             return;
         }
     }
-    GateRef on_sites = gate;  // from here on, indices are sites
-    for (std::size_t j = 0; j < k; ++j) on_sites.qubits[j] = site_of_[gate.qubits[j]];
+    GateRef on_sites = gate; // from here on, indices are sites
+    for (std::size_t j = 0; j < k; ++j)
+        on_sites.qubits[j] = site_of_[gate.qubits[j]];
     if (k == 1) {
         // A unitary on the physical index keeps the site's canonical property.
         apply_site_matrix(on_sites.qubits[0], gate.matrix);
@@ -434,10 +471,12 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
     const std::vector<T> g = sorted_gate<T>(on_sites, s);
     const std::size_t first = s[0], last = s[k - 1];
     const std::size_t span = last - first + 1;
-    if (span == k) {  // already adjacent
+    if (span == k) { // already adjacent
         const bool right = toward != SIZE_MAX ? toward > first : center_ > first;
-        if (k == 2) apply_two_adjacent(first, g.data(), spec, right);
-        else apply_three_adjacent(first, g.data(), spec, right);
+        if (k == 2)
+            apply_two_adjacent(first, g.data(), spec, right);
+        else
+            apply_three_adjacent(first, g.data(), spec, right);
         return;
     }
     if (routing == Routing::lazy) {
@@ -469,8 +508,9 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
             // A bond is saturated at max_bond or at 2^(distance to the chain's end).
             const std::size_t edge = std::min(b, n - b);
             if (saturated) {
-                const std::size_t cap = edge < 40 ? std::min(*spec.max_bond, std::size_t(1) << edge)
-                                                  : *spec.max_bond;
+                const std::size_t cap =
+                    edge < 40 ? std::min(*spec.max_bond, std::size_t(1) << edge)
+                              : *spec.max_bond;
                 saturated = bonds_[b] >= cap;
             }
             product = product && bonds_[b] == 1;
@@ -488,43 +528,51 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec, std::si
 }
 
 template <ComplexScalar T>
-void Mps<T>::route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k, const T* g,
-                            const TruncationSpec& spec, bool swap_back) {
+void Mps<T>::route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k,
+                            const T* g, const TruncationSpec& spec, bool swap_back) {
     const std::size_t first = s[0], last = s[k - 1];
     // The gate qubits end on sites a, a+1, ...; candidate anchors a: next to the
     // first qubit, next to the last, and around the middle one (k = 3).
     const auto swap_cost = [&](std::size_t a) {
         std::size_t c = 0;
-        for (std::size_t j = 0; j < k; ++j) c += s[j] > a + j ? s[j] - (a + j) : a + j - s[j];
+        for (std::size_t j = 0; j < k; ++j)
+            c += s[j] > a + j ? s[j] - (a + j) : a + j - s[j];
         return c;
     };
     std::array<std::size_t, 3> candidates{first, last - (k - 1), first};
     std::size_t n_candidates = 2;
-    if (k == 3) candidates[n_candidates++] = s[1] - 1;
+    if (k == 3)
+        candidates[n_candidates++] = s[1] - 1;
     // Fewest swaps; ties go to the first anchor (quimb's choice: move the later
     // qubits leftwards to the first). Measured: looking ahead to leave the qubits
     // near the next gate's made qaoa_40 25% faster but its fidelity 100x worse.
     std::size_t anchor = first;
     for (std::size_t c = 1; c < n_candidates; ++c)
-        if (swap_cost(candidates[c]) < swap_cost(anchor)) anchor = candidates[c];
-    std::vector<std::pair<std::size_t, bool>> swaps;  // (left site, moving right)
+        if (swap_cost(candidates[c]) < swap_cost(anchor))
+            anchor = candidates[c];
+    std::vector<std::pair<std::size_t, bool>> swaps; // (left site, moving right)
     // Qubits left of their target move right, the nearest to it first; qubits right
     // of it move left, nearest first. Neither crosses another gate qubit.
     for (std::size_t j = k; j-- > 0;)
-        for (std::size_t p = s[j]; p < anchor + j; ++p) swaps.push_back({p, true});
+        for (std::size_t p = s[j]; p < anchor + j; ++p)
+            swaps.push_back({p, true});
     for (std::size_t j = 0; j < k; ++j)
-        for (std::size_t p = s[j]; p > anchor + j; --p) swaps.push_back({p - 1, false});
+        for (std::size_t p = s[j]; p > anchor + j; --p)
+            swaps.push_back({p - 1, false});
     // The centre follows the swaps, then turns back with the undoing swaps.
-    for (const auto& [p, right] : swaps) swap_adjacent(p, spec, right);
+    for (const auto& [p, right] : swaps)
+        swap_adjacent(p, spec, right);
     // Swapping back, the centre turns around; staying, it keeps its direction.
     const bool back_right = swap_back ? !swaps.back().second : swaps.back().second;
-    if (k == 2) apply_two_adjacent(anchor, g, spec, back_right);
-    else apply_three_adjacent(anchor, g, spec, back_right);
-    if (!swap_back) return;
+    if (k == 2)
+        apply_two_adjacent(anchor, g, spec, back_right);
+    else
+        apply_three_adjacent(anchor, g, spec, back_right);
+    if (!swap_back)
+        return;
     for (auto it = swaps.rbegin(); it != swaps.rend(); ++it)
         swap_adjacent(it->first, spec, !it->second);
 }
-
 
 template <ComplexScalar T>
 void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T>& mpo,
@@ -534,8 +582,10 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
     const auto& w = mpo.w;
     const auto& kb = mpo.bonds;
     // Apply site by site; sites between gate qubits carry the MPO bond as identity.
-    if (center_right) move_center(last);
-    else move_center(first);
+    if (center_right)
+        move_center(last);
+    else
+        move_center(first);
     std::size_t gate_j = 0, carry = 1;
     for (std::size_t m = first; m <= last; ++m) {
         const std::size_t l = bonds_[m], r = bonds_[m + 1];
@@ -553,15 +603,20 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
                         const T* src = a.data() + (x0 * 2 + q) * r;
                         for (std::size_t z = 0; z < kr; ++z) {
                             T c;
-                            if (on_gate) c = w[gate_j][((y * 2 + p) * 2 + q) * kr + z];
-                            else c = (y == z && p == q) ? T(1) : T(0);
-                            if (c == T(0)) continue;
-                            for (std::size_t rr = 0; rr < r; ++rr) dst[rr * kr + z] += c * src[rr];
+                            if (on_gate)
+                                c = w[gate_j][((y * 2 + p) * 2 + q) * kr + z];
+                            else
+                                c = (y == z && p == q) ? T(1) : T(0);
+                            if (c == T(0))
+                                continue;
+                            for (std::size_t rr = 0; rr < r; ++rr)
+                                dst[rr * kr + z] += c * src[rr];
                         }
                     }
                 }
         cores_[m] = std::move(t);
-        if (m > first) bonds_[m] = l * kl;
+        if (m > first)
+            bonds_[m] = l * kl;
         if (on_gate) {
             carry = kr;
             ++gate_j;
@@ -578,8 +633,8 @@ void Mps<T>::apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T
             Split sp = split_matrix(cores_[m], l, 2 * r, spec, false);
             const std::size_t kk = sp.k;
             std::vector<T> prod(l2 * 2 * kk);
-            gemm(Op::none, Op::none, l2 * 2, kk, l, T(1), cores_[m - 1].data(), l, sp.left.data(),
-                 kk, T(0), prod.data(), kk);
+            gemm(Op::none, Op::none, l2 * 2, kk, l, T(1), cores_[m - 1].data(), l,
+                 sp.left.data(), kk, T(0), prod.data(), kk);
             cores_[m - 1].swap(prod);
             cores_[m] = std::move(sp.right);
             bonds_[m] = kk;
@@ -612,7 +667,8 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
     std::size_t upcoming = SIZE_MAX;
     for (std::size_t k = count; k-- > 0;) {
         next[k] = upcoming;
-        if (gates[k].arity > 1) upcoming = k;
+        if (gates[k].arity > 1)
+            upcoming = k;
     }
     for (std::size_t k = 0; k < count; ++k) {
         std::size_t toward = SIZE_MAX;
@@ -623,13 +679,15 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
                     toward = std::min<std::size_t>(toward, site_of_[g.qubits[j]]);
         }
         apply_gate(gates[k], spec, toward, routing);
-        if (poll) poll();
+        if (poll)
+            poll();
     }
 }
 
 template <ComplexScalar T> double Mps<T>::norm_squared() const {
     double acc = 0.0;
-    for (const T& v : cores_[center_]) acc += double(abs2(v));
+    for (const T& v : cores_[center_])
+        acc += double(abs2(v));
     return acc;
 }
 
@@ -642,8 +700,8 @@ template <ComplexScalar T> T Mps<T>::amplitude(const std::uint8_t* bits) const {
             throw ShapeError("bit for qubit " + std::to_string(qubit_at_[i]) + " is " +
                              std::to_string(b) + ", expected 0 or 1");
         w.assign(r, T(0));
-        gemm(Op::none, Op::none, 1, r, l, T(1), v.data(), l, cores_[i].data() + b * r, 2 * r,
-             T(0), w.data(), r);
+        gemm(Op::none, Op::none, 1, r, l, T(1), v.data(), l, cores_[i].data() + b * r,
+             2 * r, T(0), w.data(), r);
         v.swap(w);
     }
     return v[0];
@@ -659,12 +717,13 @@ template <ComplexScalar T> std::vector<T> Mps<T>::to_dense() const {
     for (std::size_t i = 0; i < cores_.size(); ++i) {
         const std::size_t l = bonds_[i], r = bonds_[i + 1];
         next.assign(rows * 2 * r, T(0));
-        gemm(Op::none, Op::none, rows, 2 * r, l, T(1), psi.data(), l, cores_[i].data(), 2 * r,
-             T(0), next.data(), 2 * r);
+        gemm(Op::none, Op::none, rows, 2 * r, l, T(1), psi.data(), l, cores_[i].data(),
+             2 * r, T(0), next.data(), 2 * r);
         psi.swap(next);
         rows *= 2;
     }
-    if (identity_layout()) return psi;
+    if (identity_layout())
+        return psi;
     // Axis s of psi is qubit qubit_at_[s]; output axis q is input axis site_of_[q].
     const std::vector<std::size_t> shape(cores_.size(), 2);
     const std::vector<std::size_t> perm(site_of_.begin(), site_of_.end());
@@ -677,8 +736,10 @@ template <ComplexScalar T>
 std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) const {
     const std::size_t n = cores_.size();
     std::vector<std::uint8_t> out(shots * n);
-    if (shots == 0) return out;
-    if (norm_squared() == 0.0) throw ShapeError("cannot sample from a zero state");
+    if (shots == 0)
+        return out;
+    if (norm_squared() == 0.0)
+        throw ShapeError("cannot sample from a zero state");
     const Centered st = centered_at(0);
     std::mt19937_64 rng(seed);
     // Shots sharing a prefix share one node: its conditional left vector and a shot
@@ -690,8 +751,8 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
     for (std::size_t i = 0; i < n; ++i) {
         const std::size_t l = st.bond(i), r = st.bond(i + 1), nodes = counts.size();
         w.assign(nodes * 2 * r, T(0));
-        gemm(Op::none, Op::none, nodes, 2 * r, l, T(1), v.data(), l, st.core(i).data(), 2 * r,
-             T(0), w.data(), 2 * r);
+        gemm(Op::none, Op::none, nodes, 2 * r, l, T(1), v.data(), l, st.core(i).data(),
+             2 * r, T(0), w.data(), 2 * r);
         next_v.clear();
         next_counts.clear();
         for (std::size_t j = 0; j < nodes; ++j) {
@@ -705,15 +766,19 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
             const double tot = p0 + p1;
             const double prob0 = tot > 0.0 ? p0 / tot : 0.5;
             std::size_t c0 = counts[j];
-            if (prob0 <= 0.0) c0 = 0;
-            else if (prob0 < 1.0) c0 = std::binomial_distribution<std::size_t>(counts[j], prob0)(rng);
+            if (prob0 <= 0.0)
+                c0 = 0;
+            else if (prob0 < 1.0)
+                c0 = std::binomial_distribution<std::size_t>(counts[j], prob0)(rng);
             const std::size_t cnt[2] = {c0, counts[j] - c0};
             const double pb[2] = {p0, p1};
             for (std::uint8_t b = 0; b < 2; ++b) {
-                if (cnt[b] == 0) continue;
+                if (cnt[b] == 0)
+                    continue;
                 const T* src = b == 0 ? w0 : w1;
                 const R f = pb[b] > 0.0 ? R(1.0 / std::sqrt(pb[b])) : R(0);
-                for (std::size_t y = 0; y < r; ++y) next_v.push_back(src[y] * f);
+                for (std::size_t y = 0; y < r; ++y)
+                    next_v.push_back(src[y] * f);
                 next_counts.push_back(cnt[b]);
                 parent[i].push_back(std::uint32_t(j));
                 bit[i].push_back(b);
@@ -728,7 +793,7 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
         std::uint8_t* first = out.data() + row * n;
         std::size_t node = leaf;
         for (std::size_t i = n; i-- > 0;) {
-            first[qubit_at_[i]] = bit[i][node];  // column = qubit
+            first[qubit_at_[i]] = bit[i][node]; // column = qubit
             node = parent[i][node];
         }
         for (std::size_t c = 1; c < counts[leaf]; ++c)
@@ -737,16 +802,21 @@ std::vector<std::uint8_t> Mps<T>::sample(std::size_t shots, std::uint64_t seed) 
     }
     for (std::size_t a = shots; a-- > 1;) {
         const std::size_t b = std::uniform_int_distribution<std::size_t>(0, a)(rng);
-        if (a != b) std::swap_ranges(out.data() + a * n, out.data() + (a + 1) * n, out.data() + b * n);
+        if (a != b)
+            std::swap_ranges(out.data() + a * n, out.data() + (a + 1) * n,
+                             out.data() + b * n);
     }
     return out;
 }
 
 template <ComplexScalar T>
-std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>& qubits,
-                                                 const std::vector<std::array<T, 4>>& qops) const {
-    if (qubits.size() != qops.size()) throw ShapeError("qubits and operators differ in length");
-    if (qubits.empty()) return std::complex<double>(norm_squared());
+std::complex<double>
+Mps<T>::expectation_product(const std::vector<std::size_t>& qubits,
+                            const std::vector<std::array<T, 4>>& qops) const {
+    if (qubits.size() != qops.size())
+        throw ShapeError("qubits and operators differ in length");
+    if (qubits.empty())
+        return std::complex<double>(norm_squared());
     for (std::size_t k = 0; k < qubits.size(); ++k) {
         check_site(qubits[k], "qubit");
         if (k > 0 && qubits[k] <= qubits[k - 1])
@@ -754,7 +824,8 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
     }
     // Qubits to sites, in site order.
     std::vector<std::size_t> idx(qubits.size());
-    for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+    for (std::size_t k = 0; k < idx.size(); ++k)
+        idx[k] = k;
     std::sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) {
         return site_of_[qubits[a]] < site_of_[qubits[b]];
     });
@@ -769,7 +840,8 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
     // env[b,k]: bra index b, ket index k on the bond left of the current site.
     std::size_t dim = st.bond(first);
     std::vector<T> env(dim * dim, T(0)), x, y;
-    for (std::size_t a = 0; a < dim; ++a) env[a * dim + a] = T(1);
+    for (std::size_t a = 0; a < dim; ++a)
+        env[a * dim + a] = T(1);
     std::size_t next_op = 0;
     for (std::size_t i = first; i <= last; ++i) {
         const std::size_t l = st.bond(i), r = st.bond(i + 1);
@@ -779,7 +851,8 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
         gemm(Op::none, Op::none, l, 2 * r, l, T(1), env.data(), l, core, 2 * r, T(0),
              x.data(), 2 * r);
         const std::array<T, 4>* op = nullptr;
-        if (next_op < sites.size() && sites[next_op] == i) op = &ops[next_op++];
+        if (next_op < sites.size() && sites[next_op] == i)
+            op = &ops[next_op++];
         if (op != nullptr) {
             y.assign(x.size(), T(0));
             apply_middle(op->data(), 2, x.data(), y.data(), l, r);
@@ -793,7 +866,8 @@ std::complex<double> Mps<T>::expectation_product(const std::vector<std::size_t>&
     }
     std::complex<double> tr = 0.0;
     const std::size_t r = st.bond(last + 1);
-    for (std::size_t a = 0; a < r; ++a) tr += std::complex<double>(env[a * r + a]);
+    for (std::size_t a = 0; a < r; ++a)
+        tr += std::complex<double>(env[a * r + a]);
     return tr;
 }
 
@@ -829,16 +903,19 @@ std::array<std::complex<double>, 4> Mps<T>::local_density(std::size_t qubit) con
                 const T* at = a + (x * 2 + t) * r;
                 std::complex<double> acc = 0;
                 for (std::size_t y = 0; y < r; ++y)
-                    acc += std::complex<double>(as[y]) * std::conj(std::complex<double>(at[y]));
+                    acc += std::complex<double>(as[y]) *
+                           std::conj(std::complex<double>(at[y]));
                 rho[s][t] += acc;
             }
     const double tr = rho[0][0].real() + rho[1][1].real();
-    if (!(tr > 0.0)) throw ShapeError("the state has zero norm");
+    if (!(tr > 0.0))
+        throw ShapeError("the state has zero norm");
     return {rho[0][0] / tr, rho[0][1] / tr, rho[1][0] / tr, rho[1][1] / tr};
 }
 
 template <ComplexScalar T>
-double Mps<T>::apply_local_normalized(std::size_t qubit, const std::complex<double>* m) {
+double Mps<T>::apply_local_normalized(std::size_t qubit,
+                                      const std::complex<double>* m) {
     check_site(qubit, "qubit");
     const std::size_t site = site_of_[qubit];
     move_center(site);
@@ -851,11 +928,13 @@ double Mps<T>::apply_local_normalized(std::size_t qubit, const std::complex<doub
         throw ShapeError("operator on qubit " + std::to_string(qubit) +
                          " leaves a state of zero norm (an outcome of probability 0)");
     const real_t<T> scale = real_t<T>(1.0 / std::sqrt(after));
-    for (T& v : cores_[site]) v *= scale;
+    for (T& v : cores_[site])
+        v *= scale;
     return prob;
 }
 
-template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::size_t bond) const {
+template <ComplexScalar T>
+std::vector<real_t<T>> Mps<T>::schmidt_values(std::size_t bond) const {
     if (cores_.size() < 2 || bond + 1 >= cores_.size())
         throw SiteError("bond " + std::to_string(bond) + " is out of range: " +
                         std::to_string(cores_.size()) + " qubits have bonds 0.." +
@@ -879,4 +958,4 @@ template <ComplexScalar T> std::vector<real_t<T>> Mps<T>::schmidt_values(std::si
 #define TENSORBOND_MPS_INSTANTIATE(T) template class Mps<T>;
 TENSORBOND_FOR_EACH_COMPLEX(TENSORBOND_MPS_INSTANTIATE)
 
-}  // namespace tensorbond
+} // namespace tensorbond

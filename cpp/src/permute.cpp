@@ -16,8 +16,8 @@
 #include <xmmintrin.h>
 #endif
 
-#include "tensorbond/errors.hpp"
 #include "support.hpp"
+#include "tensorbond/errors.hpp"
 
 namespace tensorbond {
 namespace {
@@ -55,7 +55,8 @@ inline void move_chunk(const T* src, T* dst, std::size_t len) {
     if constexpr (L == 0) {
         std::copy_n(src, len, dst);
     } else {
-        for (std::size_t c = 0; c < L; ++c) dst[c] = src[c];
+        for (std::size_t c = 0; c < L; ++c)
+            dst[c] = src[c];
     }
 }
 
@@ -101,7 +102,8 @@ inline void load_tile(const T* in, InY in_y, std::size_t x0, std::size_t y0,
 #endif
     for (std::size_t y = 0; y < E; ++y) {
         const T* src = in + in_y[y0 + y] + x0;
-        for (std::size_t x = 0; x < E; ++x) buf[x][y] = src[x];
+        for (std::size_t x = 0; x < E; ++x)
+            buf[x][y] = src[x];
     }
 }
 
@@ -137,7 +139,8 @@ void transpose_block(const T* in, T* out, std::size_t nx, std::size_t ny, OutX o
                     load_tile<T, E>(in, in_y, x0, y0, buf);
                     for (std::size_t x = 0; x < E; ++x) {
                         T* dst = out + out_x[x0 + x] + y0;
-                        for (std::size_t y = 0; y < E; ++y) dst[y] = buf[x][y];
+                        for (std::size_t y = 0; y < E; ++y)
+                            dst[y] = buf[x][y];
                     }
                 } else {
                     for (std::size_t x = x0; x < x1; ++x)
@@ -170,18 +173,18 @@ void gather_block(const T* in, T* out, const std::vector<std::size_t>& i_rest,
 /// chunk lengths worth unrolling, else L = 0 (runtime length).
 template <class F> void with_chunk(std::size_t len, F&& f) {
     switch (len) {
-        case 1:
-            return f(std::integral_constant<std::size_t, 1>{});
-        case 2:
-            return f(std::integral_constant<std::size_t, 2>{});
-        case 3:
-            return f(std::integral_constant<std::size_t, 3>{});
-        case 4:
-            return f(std::integral_constant<std::size_t, 4>{});
-        case 8:
-            return f(std::integral_constant<std::size_t, 8>{});
-        default:
-            return f(std::integral_constant<std::size_t, 0>{});
+    case 1:
+        return f(std::integral_constant<std::size_t, 1>{});
+    case 2:
+        return f(std::integral_constant<std::size_t, 2>{});
+    case 3:
+        return f(std::integral_constant<std::size_t, 3>{});
+    case 4:
+        return f(std::integral_constant<std::size_t, 4>{});
+    case 8:
+        return f(std::integral_constant<std::size_t, 8>{});
+    default:
+        return f(std::integral_constant<std::size_t, 0>{});
     }
 }
 
@@ -213,7 +216,8 @@ void for_outer(const std::vector<std::size_t>& dims, const std::vector<std::size
     }
     const std::size_t d_last = dims[no - 1], is_last = is[no - 1], os_last = os[no - 1];
     std::size_t count = 1;
-    for (std::size_t t = 0; t + 1 < no; ++t) count *= dims[t];
+    for (std::size_t t = 0; t + 1 < no; ++t)
+        count *= dims[t];
     std::vector<std::size_t> idx(no, 0);
     std::size_t ioff = 0, ooff = 0;
     for (std::size_t c = 0; c < count; ++c) {
@@ -222,7 +226,8 @@ void for_outer(const std::vector<std::size_t>& dims, const std::vector<std::size
         for (std::size_t t = no - 1; t-- > 0;) {
             ioff += is[t];
             ooff += os[t];
-            if (++idx[t] < dims[t]) break;
+            if (++idx[t] < dims[t])
+                break;
             ioff -= is[t] * dims[t];
             ooff -= os[t] * dims[t];
             idx[t] = 0;
@@ -230,7 +235,7 @@ void for_outer(const std::vector<std::size_t>& dims, const std::vector<std::size
     }
 }
 
-}  // namespace
+} // namespace
 
 template <Scalar T>
 void permute(const T* in, std::span<const std::size_t> shape,
@@ -253,7 +258,8 @@ void permute(const T* in, std::span<const std::size_t> shape,
         }
     }
     const std::size_t total = product(shape);
-    if (total == 0) return;
+    if (total == 0)
+        return;
 
     // Drop size-1 axes, then merge runs of input axes that stay adjacent and in
     // order: the permutation of the remaining "groups" is what must move.
@@ -267,7 +273,8 @@ void permute(const T* in, std::span<const std::size_t> shape,
     // Input axis range of each group, in output order.
     std::vector<std::size_t> first, last;
     for (std::size_t k = 0; k < n; ++k) {
-        if (shape[perm[k]] == 1) continue;
+        if (shape[perm[k]] == 1)
+            continue;
         const std::size_t a = new_id[perm[k]];
         if (!last.empty() && a == last.back() + 1) {
             last.back() = a;
@@ -286,18 +293,21 @@ void permute(const T* in, std::span<const std::size_t> shape,
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::sort(order.begin(), order.end(),
               [&](std::size_t x, std::size_t y) { return first[x] < first[y]; });
-    for (std::size_t i = 0; i < r; ++i) rank[order[i]] = i;
+    for (std::size_t i = 0; i < r; ++i)
+        rank[order[i]] = i;
     // Merged input dims; output axis k is input axis p[k].
     std::vector<std::size_t> dims(r), p(r);
     for (std::size_t k = 0; k < r; ++k) {
         p[k] = rank[k];
         std::size_t d = 1;
-        for (std::size_t a = first[k]; a <= last[k]; ++a) d *= dims1[a];
+        for (std::size_t a = first[k]; a <= last[k]; ++a)
+            d *= dims1[a];
         dims[rank[k]] = d;
     }
     std::vector<std::size_t> in_stride(r), out_stride(r);
     in_stride[r - 1] = out_stride[r - 1] = 1;
-    for (std::size_t a = r - 1; a-- > 0;) in_stride[a] = in_stride[a + 1] * dims[a + 1];
+    for (std::size_t a = r - 1; a-- > 0;)
+        in_stride[a] = in_stride[a + 1] * dims[a + 1];
     for (std::size_t k = r - 1; k-- > 0;)
         out_stride[k] = out_stride[k + 1] * dims[p[k + 1]];
 
@@ -308,15 +318,17 @@ void permute(const T* in, std::span<const std::size_t> shape,
         len = dims[r - 1];
         rr = r - 1;
     }
-    std::vector<std::size_t> q(r);  // output position of each input axis
-    for (std::size_t k = 0; k < r; ++k) q[p[k]] = k;
+    std::vector<std::size_t> q(r); // output position of each input axis
+    for (std::size_t k = 0; k < r; ++k)
+        q[p[k]] = k;
     const std::size_t target =
         std::max<std::size_t>(tile_edge<T>, group_bytes / (len * sizeof(T)));
     auto outer_loops = [&](const std::vector<char>& inner, std::vector<std::size_t>& od,
                            std::vector<std::size_t>& ois,
                            std::vector<std::size_t>& oos) {
         for (std::size_t k = 0; k < rr; ++k) {
-            if (inner[p[k]]) continue;
+            if (inner[p[k]])
+                continue;
             od.push_back(dims[p[k]]);
             ois.push_back(in_stride[p[k]]);
             oos.push_back(out_stride[k]);
@@ -337,13 +349,15 @@ void permute(const T* in, std::span<const std::size_t> shape,
         for (std::size_t span = 1; y_lo > 0 && span < target;) {
             --y_lo;
             span *= dims[p[y_lo]];
-            if (!in_tile[p[y_lo]]) n_tile *= dims[p[y_lo]];
+            if (!in_tile[p[y_lo]])
+                n_tile *= dims[p[y_lo]];
             in_tile[p[y_lo]] = 1;
         }
         if (n_tile <= small_tile_cap) {
             std::vector<std::size_t> run_d, run_s, rest_d, rest_is, rest_os;
             for (std::size_t k = 0; k < rr; ++k) {
-                if (!in_tile[p[k]]) continue;
+                if (!in_tile[p[k]])
+                    continue;
                 if (k >= y_lo) {
                     run_d.push_back(dims[p[k]]);
                     run_s.push_back(in_stride[p[k]]);
@@ -371,7 +385,7 @@ void permute(const T* in, std::span<const std::size_t> shape,
     // Large axes: blocked 2-D transpose of x, the innermost input axes, against
     // y, the innermost output axes (small neighbours join a side up to `target`);
     // every other axis is an outer loop in output order.
-    constexpr std::size_t cap = 4096;  // largest offset table
+    constexpr std::size_t cap = 4096; // largest offset table
     std::vector<char> is_x(r, 0);
     std::size_t x_lo = rr - 1, nx = dims[rr - 1];
     is_x[rr - 1] = 1;
@@ -424,9 +438,9 @@ void permute(const T* in, std::span<const std::size_t> shape,
     }
 }
 
-#define TENSORBOND_PERMUTE_INSTANTIATE(T)                                  \
-    template void permute<T>(const T*, std::span<const std::size_t>,       \
+#define TENSORBOND_PERMUTE_INSTANTIATE(T)                                              \
+    template void permute<T>(const T*, std::span<const std::size_t>,                   \
                              std::span<const std::size_t>, T*);
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_PERMUTE_INSTANTIATE)
 
-}  // namespace tensorbond
+} // namespace tensorbond

@@ -17,17 +17,20 @@ namespace tensorbond::detail {
 template <class V> std::string join(const V& v) {
     std::string s = "(";
     for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) s += ", ";
+        if (i)
+            s += ", ";
         s += std::to_string(v[i]);
     }
-    if (v.size() == 1) s += ",";
+    if (v.size() == 1)
+        s += ",";
     return s + ")";
 }
 
 /// Number of elements of a row-major shape.
 inline std::size_t product(std::span<const std::size_t> dims) {
     std::size_t p = 1;
-    for (auto d : dims) p *= d;
+    for (auto d : dims)
+        p *= d;
     return p;
 }
 
@@ -41,12 +44,15 @@ template <class T> T* scratch_alloc(std::size_t n, std::size_t* capacity = nullp
     const std::size_t align = bytes >= huge ? huge : 64;
     bytes = (bytes + align - 1) / align * align;
     auto* p = static_cast<T*>(std::aligned_alloc(align, bytes));
-    if (!p) throw std::bad_alloc();
+    if (!p)
+        throw std::bad_alloc();
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    if (align == huge) madvise(p, bytes, MADV_HUGEPAGE);
+    if (align == huge)
+        madvise(p, bytes, MADV_HUGEPAGE);
 #endif
-    if (capacity) *capacity = bytes / sizeof(T);
+    if (capacity)
+        *capacity = bytes / sizeof(T);
     return p;
 }
 
-}  // namespace tensorbond::detail
+} // namespace tensorbond::detail

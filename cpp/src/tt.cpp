@@ -9,11 +9,10 @@
 #include <string>
 #include <utility>
 
-
+#include "support.hpp"
 #include "tensorbond/contract.hpp"
 #include "tensorbond/errors.hpp"
 #include "tensorbond/linalg.hpp"
-#include "support.hpp"
 
 namespace tensorbond {
 namespace {
@@ -30,7 +29,8 @@ std::size_t mul_checked(std::size_t a, std::size_t b, const char* what) {
 
 std::size_t prod(const std::vector<std::size_t>& v, std::size_t lo, std::size_t hi) {
     std::size_t p = 1;
-    for (std::size_t i = lo; i < hi; ++i) p *= v[i];
+    for (std::size_t i = lo; i < hi; ++i)
+        p *= v[i];
     return p;
 }
 
@@ -44,7 +44,8 @@ template <class T> class Workspace {
     Workspace(const Workspace&) = delete;
     Workspace& operator=(const Workspace&) = delete;
     ~Workspace() {
-        for (auto* p : data_) std::free(p);
+        for (auto* p : data_)
+            std::free(p);
     }
     T* get(std::size_t slot, std::size_t n) {
         if (n > cap_[slot]) {
@@ -83,22 +84,23 @@ constexpr std::size_t block_bytes = std::size_t{4096} << 10;
 /// std::size_t for execution and double for the cost model (no overflow there:
 /// the plan search looks at every grouping, merging everything included).
 template <class N> struct StepOf {
-    N p, c, e, q;  // per batch row: p or q gets the batch factor
+    N p, c, e, q; // per batch row: p or q gets the batch factor
 };
 using Step = StepOf<std::size_t>;
 
 template <class N>
 N prod_as(const std::vector<std::size_t>& v, std::size_t lo, std::size_t hi) {
     N p = 1;
-    for (std::size_t i = lo; i < hi; ++i) p *= N(v[i]);
+    for (std::size_t i = lo; i < hi; ++i)
+        p *= N(v[i]);
     return p;
 }
 
 /// Step of group [a, b) of a sweep (per batch row, batch not included).
 template <class N>
 StepOf<N> step_dims(TtSweep sweep, const std::vector<std::size_t>& m,
-                    const std::vector<std::size_t>& n, const std::vector<std::size_t>& r,
-                    std::size_t a, std::size_t b) {
+                    const std::vector<std::size_t>& n,
+                    const std::vector<std::size_t>& r, std::size_t a, std::size_t b) {
     const std::size_t d = m.size();
     const N mg = prod_as<N>(m, a, b), ng = prod_as<N>(n, a, b);
     if (sweep == TtSweep::right_to_left)
@@ -109,8 +111,9 @@ StepOf<N> step_dims(TtSweep sweep, const std::vector<std::size_t>& m,
 /// Multiply-adds of merging cores [a, b) left to right into one, and the
 /// elements those merges write (every partial and the result).
 template <class N>
-std::pair<N, N> merge_cost(const std::vector<std::size_t>& m, const std::vector<std::size_t>& n,
-                           const std::vector<std::size_t>& r, std::size_t a, std::size_t b) {
+std::pair<N, N>
+merge_cost(const std::vector<std::size_t>& m, const std::vector<std::size_t>& n,
+           const std::vector<std::size_t>& r, std::size_t a, std::size_t b) {
     N macs = 0, elems = 0, mn = N(m[a]) * N(n[a]);
     for (std::size_t t = a + 1; t < b; ++t) {
         macs += N(r[a]) * mn * N(r[t]) * N(m[t]) * N(n[t]) * N(r[t + 1]);
@@ -136,21 +139,19 @@ void mode_product(const T* z, std::size_t p, std::size_t c, std::size_t q, const
     }
 }
 
-}  // namespace
+} // namespace
 
 std::string to_string(TtSweep sweep) {
     return sweep == TtSweep::left_to_right ? "left_to_right" : "right_to_left";
 }
 
 template <Scalar T>
-TtMatrix<T>::TtMatrix(std::vector<std::size_t> out_modes, std::vector<std::size_t> in_modes,
-                      std::vector<std::size_t> ranks, std::vector<std::vector<T>> cores,
-                      double norm_squared, double discarded, double error_bound)
-    : out_modes_(std::move(out_modes)),
-      in_modes_(std::move(in_modes)),
-      ranks_(std::move(ranks)),
-      cores_(std::move(cores)),
-      discarded_(discarded),
+TtMatrix<T>::TtMatrix(std::vector<std::size_t> out_modes,
+                      std::vector<std::size_t> in_modes, std::vector<std::size_t> ranks,
+                      std::vector<std::vector<T>> cores, double norm_squared,
+                      double discarded, double error_bound)
+    : out_modes_(std::move(out_modes)), in_modes_(std::move(in_modes)),
+      ranks_(std::move(ranks)), cores_(std::move(cores)), discarded_(discarded),
       error_bound_(error_bound) {
     validate_and_prepare();
     for (std::size_t k = 0; k < cores_.size(); ++k)
@@ -168,8 +169,8 @@ TtMatrix<T>::TtMatrix(std::vector<std::size_t> out_modes, std::vector<std::size_
             gemm<T>(Op::none, Op::none, rl, mid * rr, rl, T(1), env.data(), rl,
                     cores_[k].data(), mid * rr, T(0), t1.data(), mid * rr);
             next.assign(rr * rr, T(0));
-            gemm<T>(Op::conj_trans, Op::none, rr, rr, rl * mid, T(1), cores_[k].data(), rr,
-                    t1.data(), rr, T(0), next.data(), rr);
+            gemm<T>(Op::conj_trans, Op::none, rr, rr, rl * mid, T(1), cores_[k].data(),
+                    rr, t1.data(), rr, T(0), next.data(), rr);
             env.swap(next);
         }
         norm2_ = double(std::real(env[0]));
@@ -178,21 +179,24 @@ TtMatrix<T>::TtMatrix(std::vector<std::size_t> out_modes, std::vector<std::size_
 
 template <Scalar T> void TtMatrix<T>::validate_and_prepare() {
     const std::size_t d = cores_.size();
-    if (d == 0) throw ShapeError("a TT-matrix needs at least one core");
+    if (d == 0)
+        throw ShapeError("a TT-matrix needs at least one core");
     if (out_modes_.size() != d || in_modes_.size() != d || ranks_.size() != d + 1)
         throw ShapeError("TT-matrix with " + std::to_string(d) + " cores got " +
                          std::to_string(out_modes_.size()) + " out_modes, " +
                          std::to_string(in_modes_.size()) + " in_modes and " +
-                         std::to_string(ranks_.size()) + " ranks (expected d, d, d + 1)");
+                         std::to_string(ranks_.size()) +
+                         " ranks (expected d, d, d + 1)");
     if (ranks_[0] != 1 || ranks_[d] != 1)
         throw ShapeError("boundary ranks must be 1, got " + std::to_string(ranks_[0]) +
                          " and " + std::to_string(ranks_[d]));
     for (std::size_t k = 0; k < d; ++k) {
         if (out_modes_[k] == 0 || in_modes_[k] == 0 || ranks_[k + 1] == 0)
-            throw ShapeError("core " + std::to_string(k) + " has shape " +
-                             join(std::vector<std::size_t>{ranks_[k], out_modes_[k],
-                                                           in_modes_[k], ranks_[k + 1]}) +
-                             ": modes and ranks must be >= 1");
+            throw ShapeError(
+                "core " + std::to_string(k) + " has shape " +
+                join(std::vector<std::size_t>{ranks_[k], out_modes_[k], in_modes_[k],
+                                              ranks_[k + 1]}) +
+                ": modes and ranks must be >= 1");
         std::size_t size = mul_checked(ranks_[k], out_modes_[k], "core size");
         size = mul_checked(size, in_modes_[k], "core size");
         size = mul_checked(size, ranks_[k + 1], "core size");
@@ -210,19 +214,25 @@ template <Scalar T> void TtMatrix<T>::validate_and_prepare() {
     (void)nn;
     cores_lr_.resize(d);
     for (std::size_t k = 0; k < d; ++k) {
-        const std::size_t shape[4] = {ranks_[k], out_modes_[k], in_modes_[k], ranks_[k + 1]};
+        const std::size_t shape[4] = {ranks_[k], out_modes_[k], in_modes_[k],
+                                      ranks_[k + 1]};
         const std::size_t perm[4] = {1, 3, 0, 2};
         cores_lr_[k].resize(cores_[k].size());
         permute<T>(cores_[k].data(), shape, perm, cores_lr_[k].data());
     }
 }
 
-template <Scalar T> std::size_t TtMatrix<T>::out_size() const { return prod(out_modes_, 0, out_modes_.size()); }
-template <Scalar T> std::size_t TtMatrix<T>::in_size() const { return prod(in_modes_, 0, in_modes_.size()); }
+template <Scalar T> std::size_t TtMatrix<T>::out_size() const {
+    return prod(out_modes_, 0, out_modes_.size());
+}
+template <Scalar T> std::size_t TtMatrix<T>::in_size() const {
+    return prod(in_modes_, 0, in_modes_.size());
+}
 
 template <Scalar T> std::size_t TtMatrix<T>::num_params() const {
     std::size_t s = 0;
-    for (const auto& c : cores_) s += c.size();
+    for (const auto& c : cores_)
+        s += c.size();
     return s;
 }
 
@@ -246,7 +256,8 @@ TtMatrix<T> TtMatrix<T>::from_dense(const T* w, std::vector<std::size_t> out_mod
     const std::size_t size = mul_checked(mm, nn, "matrix size");
     require_finite(w, size, "matrix to decompose");
 
-    // Interleave the digits: W[i_0..i_{d-1}, j_0..j_{d-1}] -> A[(i_0 j_0), (i_1 j_1), ...].
+    // Interleave the digits: W[i_0..i_{d-1}, j_0..j_{d-1}] -> A[(i_0 j_0), (i_1 j_1),
+    // ...].
     std::vector<T> a(size);
     {
         std::vector<std::size_t> shape(out_modes), perm(2 * d);
@@ -268,23 +279,27 @@ TtMatrix<T> TtMatrix<T>::from_dense(const T* w, std::vector<std::size_t> out_mod
         const std::size_t rows = r * tt.out_modes_[k] * tt.in_modes_[k];
         cols /= tt.out_modes_[k] * tt.in_modes_[k];
         SvdResult<T> f = svd<T>(a.data(), rows, cols, spec);
-        if (k == 0) norm2 = f.info.total_weight;
+        if (k == 0)
+            norm2 = f.info.total_weight;
         discarded += f.info.discarded_weight;
         const std::size_t kept = f.s.size();
         tt.cores_[k] = std::move(f.u);
-        // The rest: diag(s) vh, reused as the next unfolding (kept * m n, cols / (m n)).
+        // The rest: diag(s) vh, reused as the next unfolding (kept * m n, cols / (m
+        // n)).
         a = std::move(f.vh);
         for (std::size_t i = 0; i < kept; ++i) {
             const T si = T(f.s[i]);
             T* row = a.data() + i * cols;
-            for (std::size_t j = 0; j < cols; ++j) row[j] *= si;
+            for (std::size_t j = 0; j < cols; ++j)
+                row[j] *= si;
         }
         r = kept;
         tt.ranks_[k + 1] = r;
     }
-    if (norm2 < 0.0) {  // one core: nothing decomposed
+    if (norm2 < 0.0) { // one core: nothing decomposed
         double acc = 0.0;
-        for (const T& v : a) acc += double(abs2(v));
+        for (const T& v : a)
+            acc += double(abs2(v));
         norm2 = acc;
     }
     tt.cores_[d - 1] = std::move(a);
@@ -303,14 +318,16 @@ template <Scalar T> std::vector<T> TtMatrix<T>::to_dense() const {
     std::vector<T> acc = cores_[0], next;
     std::size_t rows = out_modes_[0] * in_modes_[0];
     for (std::size_t k = 1; k < d; ++k) {
-        const std::size_t rl = ranks_[k], cols = out_modes_[k] * in_modes_[k] * ranks_[k + 1];
+        const std::size_t rl = ranks_[k],
+                          cols = out_modes_[k] * in_modes_[k] * ranks_[k + 1];
         next.resize(rows * cols);
-        gemm<T>(Op::none, Op::none, rows, cols, rl, T(1), acc.data(), rl, cores_[k].data(), cols,
-                T(0), next.data(), cols);
+        gemm<T>(Op::none, Op::none, rows, cols, rl, T(1), acc.data(), rl,
+                cores_[k].data(), cols, T(0), next.data(), cols);
         acc.swap(next);
         rows *= out_modes_[k] * in_modes_[k];
     }
-    if (d == 1) return acc;
+    if (d == 1)
+        return acc;
     std::vector<std::size_t> shape(2 * d), perm(2 * d);
     for (std::size_t k = 0; k < d; ++k) {
         shape[2 * k] = out_modes_[k];
@@ -342,14 +359,15 @@ TtMatrix<T> TtMatrix<T>::rounded(const TruncationSpec& spec,
         const std::size_t kk = std::min(r[k], mnr);
         const std::size_t rows = r[k - 1] * out_modes_[k - 1] * in_modes_[k - 1];
         next.resize(rows * kk);
-        gemm<T>(Op::none, Op::none, rows, kk, r[k], T(1), c[k - 1].data(), r[k], l.data(), kk,
-                T(0), next.data(), kk);
+        gemm<T>(Op::none, Op::none, rows, kk, r[k], T(1), c[k - 1].data(), r[k],
+                l.data(), kk, T(0), next.data(), kk);
         c[k - 1].swap(next);
         r[k] = kk;
     }
     // Truncated SVDs left to right at the orthogonality centre.
     double discarded = 0.0;
-    if (cut_values) cut_values->clear();
+    if (cut_values)
+        cut_values->clear();
     for (std::size_t k = 0; k + 1 < d; ++k) {
         const std::size_t rows = r[k] * out_modes_[k] * in_modes_[k];
         SvdResult<T> f = svd<T>(c[k].data(), rows, r[k + 1], spec);
@@ -357,7 +375,8 @@ TtMatrix<T> TtMatrix<T>::rounded(const TruncationSpec& spec,
         const std::size_t kept = f.s.size();
         for (std::size_t i = 0; i < kept; ++i) {
             const T si = T(f.s[i]);
-            for (std::size_t j = 0; j < r[k + 1]; ++j) f.vh[i * r[k + 1] + j] *= si;
+            for (std::size_t j = 0; j < r[k + 1]; ++j)
+                f.vh[i * r[k + 1] + j] *= si;
         }
         const std::size_t cols = out_modes_[k + 1] * in_modes_[k + 1] * r[k + 2];
         next.resize(kept * cols);
@@ -366,7 +385,8 @@ TtMatrix<T> TtMatrix<T>::rounded(const TruncationSpec& spec,
         c[k + 1].swap(next);
         c[k] = std::move(f.u);
         r[k + 1] = kept;
-        if (cut_values) cut_values->push_back(std::move(f.s));
+        if (cut_values)
+            cut_values->push_back(std::move(f.s));
     }
     tt.norm2_ = norm2_;
     tt.discarded_ = discarded_ + discarded;
@@ -379,7 +399,8 @@ template <Scalar T>
 TtPlan TtMatrix<T>::make_plan(TtSweep sweep, std::vector<std::size_t> bounds) const {
     const std::size_t d = num_cores();
     bool ok = bounds.size() >= 2 && bounds.front() == 0 && bounds.back() == d;
-    for (std::size_t g = 0; ok && g + 1 < bounds.size(); ++g) ok = bounds[g] < bounds[g + 1];
+    for (std::size_t g = 0; ok && g + 1 < bounds.size(); ++g)
+        ok = bounds[g] < bounds[g + 1];
     if (!ok)
         throw ShapeError("plan bounds " + join(bounds) +
                          " must increase strictly from 0 to the number of cores " +
@@ -387,29 +408,33 @@ TtPlan TtMatrix<T>::make_plan(TtSweep sweep, std::vector<std::size_t> bounds) co
     // Sizes in double first: a plan whose counts do not fit in 64 bits is refused.
     double total = 0.0;
     for (std::size_t g = 0; g + 1 < bounds.size(); ++g) {
-        const auto s = step_dims<double>(sweep, out_modes_, in_modes_, ranks_, bounds[g],
-                                         bounds[g + 1]);
-        const auto mc = merge_cost<double>(out_modes_, in_modes_, ranks_, bounds[g],
-                                           bounds[g + 1]);
+        const auto s = step_dims<double>(sweep, out_modes_, in_modes_, ranks_,
+                                         bounds[g], bounds[g + 1]);
+        const auto mc =
+            merge_cost<double>(out_modes_, in_modes_, ranks_, bounds[g], bounds[g + 1]);
         total += mc.first + mc.second + s.p * s.c * s.e * s.q + s.p * s.e * s.q;
     }
     if (!(total < 1e18))
         throw ShapeError("plan " + join(bounds) + " would need about " +
-                         std::to_string(total) + " multiply-adds per row, more than fits "
+                         std::to_string(total) +
+                         " multiply-adds per row, more than fits "
                          "in 64 bits");
     TtPlan plan;
     plan.sweep = sweep;
     for (std::size_t g = 0; g + 1 < bounds.size(); ++g) {
         const std::size_t a = bounds[g], b = bounds[g + 1];
-        plan.merge_macs += merge_cost<std::size_t>(out_modes_, in_modes_, ranks_, a, b).first;
-        const Step s = step_dims<std::size_t>(sweep, out_modes_, in_modes_, ranks_, a, b);
+        plan.merge_macs +=
+            merge_cost<std::size_t>(out_modes_, in_modes_, ranks_, a, b).first;
+        const Step s =
+            step_dims<std::size_t>(sweep, out_modes_, in_modes_, ranks_, a, b);
         plan.sweep_macs += s.p * s.c * s.e * s.q;
     }
     plan.bounds = std::move(bounds);
     return plan;
 }
 
-template <Scalar T> TtPlan TtMatrix<T>::best_plan(std::size_t batch, bool batch_last) const {
+template <Scalar T>
+TtPlan TtMatrix<T>::best_plan(std::size_t batch, bool batch_last) const {
     const std::size_t d = num_cores();
     const double nb = double(std::max<std::size_t>(batch, 1));
     TtPlan best;
@@ -422,11 +447,13 @@ template <Scalar T> TtPlan TtMatrix<T>::best_plan(std::size_t batch, bool batch_
         cost[0] = 0.0;
         for (std::size_t b = 1; b <= d; ++b) {
             for (std::size_t a = 0; a < b; ++a) {
-                const auto s = step_dims<double>(sweep, out_modes_, in_modes_, ranks_, a, b);
+                const auto s =
+                    step_dims<double>(sweep, out_modes_, in_modes_, ranks_, a, b);
                 const auto mc = merge_cost<double>(out_modes_, in_modes_, ranks_, a, b);
                 const double p = s.p * (batch_last ? 1.0 : nb);
                 const double q = s.q * (batch_last ? nb : 1.0);
-                const double calls = (p == 1.0 || q == 1.0) ? 1.0 : p;  // as mode_product
+                const double calls =
+                    (p == 1.0 || q == 1.0) ? 1.0 : p; // as mode_product
                 double c = mc.first + gemm_call_cost * double(b - a - 1) +
                            merge_elem_cost * mc.second;
                 c += p * q * s.e * (s.c + sweep_elem_cost) + gemm_call_cost * calls;
@@ -439,7 +466,8 @@ template <Scalar T> TtPlan TtMatrix<T>::best_plan(std::size_t batch, bool batch_
         if (cost[d] < best_cost) {
             best_cost = cost[d];
             std::vector<std::size_t> bounds{d};
-            for (std::size_t b = d; b > 0;) bounds.push_back(b = from[b]);
+            for (std::size_t b = d; b > 0;)
+                bounds.push_back(b = from[b]);
             std::reverse(bounds.begin(), bounds.end());
             best = make_plan(sweep, std::move(bounds));
         }
@@ -450,10 +478,11 @@ template <Scalar T> TtPlan TtMatrix<T>::best_plan(std::size_t batch, bool batch_
 template <Scalar T>
 void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
                           const TtPlan& plan) const {
-    (void)make_plan(plan.sweep, plan.bounds);  // validates bounds and sizes
+    (void)make_plan(plan.sweep, plan.bounds); // validates bounds and sizes
     const std::size_t ng = plan.bounds.size() - 1;
     const std::size_t mm = out_size(), nn = in_size();
-    if (batch == 0) return;
+    if (batch == 0)
+        return;
     const bool rtl = plan.sweep == TtSweep::right_to_left;
 
     // The matrix G[e, c] of each group: stored cores, or merged ones for this call
@@ -465,8 +494,10 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
     std::size_t arena = 0, partial = 0;
     for (std::size_t g = 0; g < ng; ++g) {
         const std::size_t a = plan.bounds[g], b = plan.bounds[g + 1];
-        steps[g] = step_dims<std::size_t>(plan.sweep, out_modes_, in_modes_, ranks_, a, b);
-        if (b - a == 1) continue;
+        steps[g] =
+            step_dims<std::size_t>(plan.sweep, out_modes_, in_modes_, ranks_, a, b);
+        if (b - a == 1)
+            continue;
         offset[g] = arena;
         arena += steps[g].c * steps[g].e;
         for (std::size_t t = a + 2; t < b; ++t)
@@ -474,7 +505,8 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
                                             prod(in_modes_, a, t) * ranks_[t]);
     }
     T* merged = arena ? ws.get(2, arena) : nullptr;
-    T* part[2] = {partial ? ws.get(3, partial) : nullptr, partial ? ws.get(4, partial) : nullptr};
+    T* part[2] = {partial ? ws.get(3, partial) : nullptr,
+                  partial ? ws.get(4, partial) : nullptr};
     for (std::size_t g = 0; g < ng; ++g) {
         const std::size_t a = plan.bounds[g], b = plan.bounds[g + 1];
         if (b - a == 1) {
@@ -487,14 +519,15 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
             std::vector<int> lab;
             const int l = 100 + int(a), r = 100 + int(hi);
             auto digits = [&](int base) {
-                for (std::size_t t = a; t < hi; ++t) lab.push_back(base + int(t));
+                for (std::size_t t = a; t < hi; ++t)
+                    lab.push_back(base + int(t));
             };
             if (!fin || rtl) {
                 lab.push_back(l);
                 digits(200);
                 digits(300);
                 lab.push_back(r);
-            } else {  // left-to-right layout (i..., r, l, j...)
+            } else { // left-to-right layout (i..., r, l, j...)
                 digits(200);
                 lab.push_back(r);
                 lab.push_back(l);
@@ -518,15 +551,17 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
             acc = dst;
             acc_shape.clear();
             acc_shape.push_back(ranks_[a]);
-            for (std::size_t u = a; u <= t; ++u) acc_shape.push_back(out_modes_[u]);
-            for (std::size_t u = a; u <= t; ++u) acc_shape.push_back(in_modes_[u]);
+            for (std::size_t u = a; u <= t; ++u)
+                acc_shape.push_back(out_modes_[u]);
+            for (std::size_t u = a; u <= t; ++u)
+                acc_shape.push_back(in_modes_[u]);
             acc_shape.push_back(ranks_[t + 1]);
         }
         mats[g] = merged + offset[g];
     }
 
     // Batch blocks (rows of x) for batch-first calls, so intermediates stay in cache.
-    std::size_t state_row = 0;  // largest intermediate per batch row
+    std::size_t state_row = 0; // largest intermediate per batch row
     for (std::size_t s = 0; s + 1 < ng; ++s) {
         const Step& st = steps[rtl ? ng - 1 - s : s];
         state_row = std::max(state_row, st.p * st.e * st.q);
@@ -539,17 +574,20 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
         const std::size_t shape_x[2] = {nn, batch}, shape_y[2] = {batch, mm};
         const std::size_t swap[2] = {1, 0};
         permute<T>(x, shape_x, swap, xt);
-        forward(xt, batch, false, yt, plan);  // uses slots 0..4 only
+        forward(xt, batch, false, yt, plan); // uses slots 0..4 only
         permute<T>(yt, shape_y, swap, y);
         return;
     }
     std::size_t block = batch;
     if (!batch_last && state_row > 0)
-        block = std::clamp<std::size_t>(block_bytes / (state_row * sizeof(T)), 1, batch);
+        block =
+            std::clamp<std::size_t>(block_bytes / (state_row * sizeof(T)), 1, batch);
     const std::size_t cap = state_row * (batch_last ? batch : block);
     T* buf[2] = {nullptr, nullptr};
-    if (ng > 1) buf[0] = ws.get(0, cap);
-    if (ng > 2) buf[1] = ws.get(1, cap);
+    if (ng > 1)
+        buf[0] = ws.get(0, cap);
+    if (ng > 2)
+        buf[1] = ws.get(1, cap);
 
     for (std::size_t b0 = 0; b0 < batch; b0 += block) {
         const std::size_t nb = std::min(block, batch - b0);
@@ -570,4 +608,4 @@ void TtMatrix<T>::forward(const T* x, std::size_t batch, bool batch_last, T* y,
 #define TENSORBOND_TT_INSTANTIATE(T) template class TtMatrix<T>;
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_TT_INSTANTIATE)
 
-}  // namespace tensorbond
+} // namespace tensorbond

@@ -34,35 +34,37 @@ inline void fail(const char* file, int line, const std::string& what) {
     ++failures();
 }
 
-}  // namespace tbtest
+} // namespace tbtest
 
 #define TB_CONCAT2(a, b) a##b
 #define TB_CONCAT(a, b) TB_CONCAT2(a, b)
-#define TB_TEST(name)                                                   \
-    static void name();                                                 \
-    static const tbtest::Register TB_CONCAT(tb_register_, name)(#name, name); \
+#define TB_TEST(name)                                                                  \
+    static void name();                                                                \
+    static const tbtest::Register TB_CONCAT(tb_register_, name)(#name, name);          \
     static void name()
-#define TB_CHECK(cond)                                                  \
-    do {                                                                \
-        if (!(cond)) tbtest::fail(__FILE__, __LINE__, #cond);           \
+#define TB_CHECK(cond)                                                                 \
+    do {                                                                               \
+        if (!(cond))                                                                   \
+            tbtest::fail(__FILE__, __LINE__, #cond);                                   \
     } while (0)
-#define TB_CHECK_NEAR(a, b, tol)                                                      \
-    do {                                                                              \
-        const double tb_a = double(a), tb_b = double(b);                              \
-        if (!(std::abs(tb_a - tb_b) <= double(tol)))                                  \
-            tbtest::fail(__FILE__, __LINE__,                                          \
-                         std::string(#a " ~ " #b ": ") + std::to_string(tb_a) + " vs " + \
-                             std::to_string(tb_b));                                   \
+#define TB_CHECK_NEAR(a, b, tol)                                                       \
+    do {                                                                               \
+        const double tb_a = double(a), tb_b = double(b);                               \
+        if (!(std::abs(tb_a - tb_b) <= double(tol)))                                   \
+            tbtest::fail(__FILE__, __LINE__,                                           \
+                         std::string(#a " ~ " #b ": ") + std::to_string(tb_a) +        \
+                             " vs " + std::to_string(tb_b));                           \
     } while (0)
-#define TB_CHECK_THROWS(expr, Exc)                                      \
-    do {                                                                \
-        bool tb_thrown = false;                                         \
-        try {                                                           \
-            expr;                                                       \
-        } catch (const Exc&) {                                          \
-            tb_thrown = true;                                           \
-        }                                                               \
-        if (!tb_thrown) tbtest::fail(__FILE__, __LINE__, #expr " throws " #Exc); \
+#define TB_CHECK_THROWS(expr, Exc)                                                     \
+    do {                                                                               \
+        bool tb_thrown = false;                                                        \
+        try {                                                                          \
+            expr;                                                                      \
+        } catch (const Exc&) {                                                         \
+            tb_thrown = true;                                                          \
+        }                                                                              \
+        if (!tb_thrown)                                                                \
+            tbtest::fail(__FILE__, __LINE__, #expr " throws " #Exc);                   \
     } while (0)
 
 /// Runs every registered test; an escaping exception fails that test only.

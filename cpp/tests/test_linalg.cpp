@@ -12,7 +12,8 @@ namespace tb = tensorbond;
 
 namespace {
 
-template <class T> std::vector<T> random_matrix(std::size_t m, std::size_t n, unsigned seed) {
+template <class T>
+std::vector<T> random_matrix(std::size_t m, std::size_t n, unsigned seed) {
     std::mt19937 gen(seed);
     std::normal_distribution<double> normal;
     std::vector<T> a(m * n);
@@ -33,12 +34,14 @@ template <class T> void check_svd(double tol) {
     const auto r = tb::svd(work.data(), m, n, tb::TruncationSpec{});
     const std::size_t k = r.s.size();
     TB_CHECK(k == n);
-    for (std::size_t i = 1; i < k; ++i) TB_CHECK(r.s[i - 1] >= r.s[i]);
+    for (std::size_t i = 1; i < k; ++i)
+        TB_CHECK(r.s[i - 1] >= r.s[i]);
     double err = 0.0, norm = 0.0;
     for (std::size_t i = 0; i < m; ++i) {
         for (std::size_t j = 0; j < n; ++j) {
             T x{};
-            for (std::size_t p = 0; p < k; ++p) x += r.u[i * k + p] * r.s[p] * r.vh[p * n + j];
+            for (std::size_t p = 0; p < k; ++p)
+                x += r.u[i * k + p] * r.s[p] * r.vh[p * n + j];
             err += double(tb::abs2(x - a[i * n + j]));
             norm += double(tb::abs2(a[i * n + j]));
         }
@@ -52,11 +55,12 @@ template <class T> void check_svd(double tol) {
     const auto t = tb::svd(work.data(), m, n, two);
     TB_CHECK(t.s.size() == 2);
     double tail = 0.0;
-    for (std::size_t p = 2; p < k; ++p) tail += double(r.s[p]) * double(r.s[p]);
+    for (std::size_t p = 2; p < k; ++p)
+        tail += double(r.s[p]) * double(r.s[p]);
     TB_CHECK_NEAR(t.info.discarded_weight, tail, tol * norm);
 }
 
-}  // namespace
+} // namespace
 
 TB_TEST(svd_float) { check_svd<float>(1e-5); }
 TB_TEST(svd_double) { check_svd<double>(1e-12); }

@@ -41,7 +41,7 @@ template <class T> void check_bell(double tol) {
     TB_CHECK_NEAR(psi.fidelity_estimate(), 1.0, 0.0);
 }
 
-}  // namespace
+} // namespace
 
 TB_TEST(bell_complex64) { check_bell<std::complex<float>>(1e-6); }
 TB_TEST(bell_complex128) { check_bell<std::complex<double>>(1e-14); }

@@ -24,7 +24,8 @@ template <class T> void check_round_trip(double tol) {
             x = T(uni(gen));
         }
     }
-    const auto tt = tb::TtMatrix<T>::from_dense(w.data(), out_modes, in_modes, tb::TruncationSpec{});
+    const auto tt = tb::TtMatrix<T>::from_dense(w.data(), out_modes, in_modes,
+                                                tb::TruncationSpec{});
     TB_CHECK(tt.num_cores() == 2);
     TB_CHECK(tt.ranks().front() == 1 && tt.ranks().back() == 1);
     const auto back = tt.to_dense();
@@ -38,7 +39,7 @@ template <class T> void check_round_trip(double tol) {
     TB_CHECK_NEAR(tt.norm_squared(), norm, tol * norm);
 }
 
-}  // namespace
+} // namespace
 
 TB_TEST(tt_round_trip_float) { check_round_trip<float>(1e-5); }
 TB_TEST(tt_round_trip_double) { check_round_trip<double>(1e-12); }

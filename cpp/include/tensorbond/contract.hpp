@@ -11,8 +11,8 @@
 namespace tensorbond {
 
 template <Scalar T> struct ContractResult {
-    std::vector<T> data;             // row-major
-    std::vector<std::size_t> shape;  // one entry per output label
+    std::vector<T> data;            // row-major
+    std::vector<std::size_t> shape; // one entry per output label
 };
 
 /// Output shape of `contract_pair` for these operands (validates exactly as it
@@ -58,4 +58,4 @@ ContractResult<T> contract_pair(const T* a, std::span<const std::size_t> shape_a
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_CONTRACT_EXTERN)
 #undef TENSORBOND_CONTRACT_EXTERN
 
-}  // namespace tensorbond
+} // namespace tensorbond

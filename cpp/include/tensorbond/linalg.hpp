@@ -22,9 +22,9 @@ void gemm(Op op_a, Op op_b, std::size_t m, std::size_t n, std::size_t k, T alpha
           std::size_t ldc);
 
 template <Scalar T> struct SvdResult {
-    std::vector<T> u;           // (m, kept) row-major
-    std::vector<real_t<T>> s;   // (kept,) descending
-    std::vector<T> vh;          // (kept, n) row-major
+    std::vector<T> u;         // (m, kept) row-major
+    std::vector<real_t<T>> s; // (kept,) descending
+    std::vector<T> vh;        // (kept, n) row-major
     TruncationInfo info;
 };
 
@@ -35,7 +35,8 @@ template <Scalar T>
 SvdResult<T> svd(T* a, std::size_t m, std::size_t n, const TruncationSpec& spec);
 
 /// Singular values only (descending); `a` is overwritten.
-template <Scalar T> std::vector<real_t<T>> singular_values(T* a, std::size_t m, std::size_t n);
+template <Scalar T>
+std::vector<real_t<T>> singular_values(T* a, std::size_t m, std::size_t n);
 
 /// a[m,n] = q[m,k] r[k,n] with k = min(m, n), q with orthonormal columns.
 /// On return `a` is resized to hold q; r is written to `r`.
@@ -50,20 +51,20 @@ void lq(std::vector<T>& a, std::size_t m, std::size_t n, std::vector<T>& l);
 /// Throws ShapeError naming `what` if any entry is NaN or infinite.
 template <Scalar T> void require_finite(const T* a, std::size_t size, const char* what);
 
-#define TENSORBOND_LINALG_EXTERN(T)                                                     \
-    extern template void gemm<T>(Op, Op, std::size_t, std::size_t, std::size_t, T,       \
-                                 const T*, std::size_t, const T*, std::size_t, T, T*,    \
-                                 std::size_t);                                           \
-    extern template SvdResult<T> svd<T>(T*, std::size_t, std::size_t,                    \
-                                        const TruncationSpec&);                          \
-    extern template std::vector<real_t<T>> singular_values<T>(T*, std::size_t,          \
-                                                              std::size_t);              \
-    extern template void qr<T>(std::vector<T>&, std::size_t, std::size_t,                \
-                               std::vector<T>&);                                         \
-    extern template void lq<T>(std::vector<T>&, std::size_t, std::size_t,                \
-                               std::vector<T>&);                                         \
+#define TENSORBOND_LINALG_EXTERN(T)                                                    \
+    extern template void gemm<T>(Op, Op, std::size_t, std::size_t, std::size_t, T,     \
+                                 const T*, std::size_t, const T*, std::size_t, T, T*,  \
+                                 std::size_t);                                         \
+    extern template SvdResult<T> svd<T>(T*, std::size_t, std::size_t,                  \
+                                        const TruncationSpec&);                        \
+    extern template std::vector<real_t<T>> singular_values<T>(T*, std::size_t,         \
+                                                              std::size_t);            \
+    extern template void qr<T>(std::vector<T>&, std::size_t, std::size_t,              \
+                               std::vector<T>&);                                       \
+    extern template void lq<T>(std::vector<T>&, std::size_t, std::size_t,              \
+                               std::vector<T>&);                                       \
     extern template void require_finite<T>(const T*, std::size_t, const char*);
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_LINALG_EXTERN)
 #undef TENSORBOND_LINALG_EXTERN
 
-}  // namespace tensorbond
+} // namespace tensorbond

@@ -28,18 +28,19 @@ struct GateRef {
 
 /// How gates on non-adjacent qubits are applied.
 enum class Routing {
-    swap,  ///< swap the qubits next to each other, apply, swap back (2d-1 SVDs)
-    mpo,   ///< apply the gate as an MPO over the span, then one compression sweep (d SVDs)
-    lazy,  ///< swap the qubits next to each other and leave them there (d SVDs);
-           ///< the qubit layout is tracked
-    automatic,  ///< lazy for operator Schmidt rank 4 (cswap, generic unitaries); mpo
-                ///< for rank <= 2 until the span's bonds saturate at max_bond, then lazy
+    swap, ///< swap the qubits next to each other, apply, swap back (2d-1 SVDs)
+    mpo,  ///< apply the gate as an MPO over the span, then one compression sweep (d
+          ///< SVDs)
+    lazy, ///< swap the qubits next to each other and leave them there (d SVDs);
+          ///< the qubit layout is tracked
+    automatic, ///< lazy for operator Schmidt rank 4 (cswap, generic unitaries); mpo
+               ///< for rank <= 2 until the span's bonds saturate at max_bond, then lazy
 };
 
 /// A k-qubit gate as an MPO over its k sorted sites (see Routing::mpo).
 template <class T> struct GateMpo {
-    std::vector<std::vector<T>> w;   // w[j][(kl, p, p', kr)]
-    std::vector<std::size_t> bonds;  // k + 1 entries, 1 at both ends
+    std::vector<std::vector<T>> w;  // w[j][(kl, p, p', kr)]
+    std::vector<std::size_t> bonds; // k + 1 entries, 1 at both ends
 };
 
 template <ComplexScalar T> class Mps {
@@ -54,7 +55,8 @@ template <ComplexScalar T> class Mps {
     /// A state from site tensors (l, 2, r) in site order, `layout[site]` the qubit
     /// each site holds; brought to canonical form with the centre at the last
     /// site (exact QR sweep). Throws on inconsistent bonds or non-finite entries.
-    static Mps from_cores(std::vector<std::vector<T>> cores, const std::vector<std::size_t>& bonds,
+    static Mps from_cores(std::vector<std::vector<T>> cores,
+                          const std::vector<std::size_t>& bonds,
                           const std::vector<std::uint32_t>& layout);
     /// Restore the truncation history of a saved state.
     void set_history(double fidelity, double discarded, std::size_t num_truncations,
@@ -79,7 +81,9 @@ template <ComplexScalar T> class Mps {
 
     /// Record the (rows, cols) of every SVD performed from now on (benchmark floors).
     void record_svd_shapes(bool on) { record_svd_ = on; }
-    const std::vector<std::array<std::uint32_t, 2>>& svd_shapes() const { return svd_shapes_; }
+    const std::vector<std::array<std::uint32_t, 2>>& svd_shapes() const {
+        return svd_shapes_;
+    }
     void clear_svd_shapes() { svd_shapes_.clear(); }
 
     /// Make every site left of `site` left-orthonormal and every site right of it
@@ -90,13 +94,15 @@ template <ComplexScalar T> class Mps {
     /// qubits are routed by swaps next to each other and back. Truncates only at
     /// the orthogonality centre. `toward` hints where the next gate acts.
     void apply_gate(const GateRef& gate, const TruncationSpec& spec,
-                    std::size_t toward = SIZE_MAX, Routing routing = Routing::automatic);
+                    std::size_t toward = SIZE_MAX,
+                    Routing routing = Routing::automatic);
     /// Apply gates [begin, end) of a compiled circuit, looking ahead to place the
     /// orthogonality centre where the next multi-qubit gate acts. `poll`, if set,
     /// runs after every gate; an exception it throws (an interrupt) stops the run,
     /// leaving the state valid but part-way through the gates.
     void run(const GateRef* gates, std::size_t count, const TruncationSpec& spec,
-             Routing routing = Routing::automatic, const std::function<void()>& poll = {});
+             Routing routing = Routing::automatic,
+             const std::function<void()>& poll = {});
 
     /// <psi|psi>.
     double norm_squared() const;
@@ -108,8 +114,9 @@ template <ComplexScalar T> class Mps {
     std::vector<std::uint8_t> sample(std::size_t shots, std::uint64_t seed) const;
     /// <psi| prod_k O_k |psi> for 2x2 operators `qops[k]` (row-major) on distinct,
     /// ascending `qubits[k]`.
-    std::complex<double> expectation_product(const std::vector<std::size_t>& qubits,
-                                             const std::vector<std::array<T, 4>>& qops) const;
+    std::complex<double>
+    expectation_product(const std::vector<std::size_t>& qubits,
+                        const std::vector<std::array<T, 4>>& qops) const;
     /// Reduced density matrix of one qubit, 2x2 row-major, trace 1 (relative to
     /// the state's norm).
     std::array<std::complex<double>, 4> local_density(std::size_t qubit) const;
@@ -138,7 +145,7 @@ template <ComplexScalar T> class Mps {
         const Mps* owner = nullptr;
         std::size_t lo = 0;
         std::vector<std::vector<T>> cores;
-        std::vector<std::size_t> bonds;  // cores.size() + 1 entries
+        std::vector<std::size_t> bonds; // cores.size() + 1 entries
         const std::vector<T>& core(std::size_t i) const {
             return i >= lo && i - lo < cores.size() ? cores[i - lo] : owner->cores_[i];
         }
@@ -155,7 +162,7 @@ template <ComplexScalar T> class Mps {
         Lock& operator=(const Lock&) { return *this; }
     };
     struct Split {
-        std::vector<T> left, right;  // (rows, k) and (k, cols)
+        std::vector<T> left, right; // (rows, k) and (k, cols)
         std::size_t k = 0;
     };
     /// a[rows, cols] = left right, truncated at the centre by `spec`, the weights
@@ -163,7 +170,8 @@ template <ComplexScalar T> class Mps {
     Split split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
                        const TruncationSpec& spec, bool absorb_right);
     void check_site(std::size_t site, const char* what) const;
-    /// a[l, :, r] <- m a[l, :, r] for the 2x2 row-major `m` on one site's physical index.
+    /// a[l, :, r] <- m a[l, :, r] for the 2x2 row-major `m` on one site's physical
+    /// index.
     void apply_site_matrix(std::size_t site, const std::complex<double>* m);
     void center_to_pair(std::size_t i);
     std::vector<T> theta_two(std::size_t i) const;
@@ -174,16 +182,17 @@ template <ComplexScalar T> class Mps {
     void apply_three_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
                               bool center_right);
     void swap_adjacent(std::size_t i, const TruncationSpec& spec, bool center_right);
-    void route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k, const T* g,
-                        const TruncationSpec& spec, bool swap_back);
+    void route_by_swaps(const std::array<std::uint32_t, 3>& s, std::size_t k,
+                        const T* g, const TruncationSpec& spec, bool swap_back);
     void apply_as_mpo(const std::array<std::uint32_t, 3>& s, const GateMpo<T>& mpo,
                       const TruncationSpec& spec, bool center_right);
-    void note_truncation(const TruncationInfo& info, std::size_t rows, std::size_t cols);
+    void note_truncation(const TruncationInfo& info, std::size_t rows,
+                         std::size_t cols);
 
     std::vector<std::vector<T>> cores_;
-    std::vector<std::size_t> bonds_;  // n + 1 entries, bonds_[0] = bonds_[n] = 1
-    std::vector<std::uint32_t> qubit_at_;  // site -> qubit
-    std::vector<std::uint32_t> site_of_;   // qubit -> site
+    std::vector<std::size_t> bonds_;      // n + 1 entries, bonds_[0] = bonds_[n] = 1
+    std::vector<std::uint32_t> qubit_at_; // site -> qubit
+    std::vector<std::uint32_t> site_of_;  // qubit -> site
     std::size_t center_ = 0;
     double fidelity_ = 1.0;
     double discarded_ = 0.0;
@@ -198,4 +207,4 @@ template <ComplexScalar T> class Mps {
 TENSORBOND_FOR_EACH_COMPLEX(TENSORBOND_MPS_EXTERN)
 #undef TENSORBOND_MPS_EXTERN
 
-}  // namespace tensorbond
+} // namespace tensorbond

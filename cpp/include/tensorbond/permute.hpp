@@ -18,10 +18,10 @@ template <Scalar T>
 void permute(const T* in, std::span<const std::size_t> shape,
              std::span<const std::size_t> perm, T* out);
 
-#define TENSORBOND_PERMUTE_EXTERN(T)                                                \
-    extern template void permute<T>(const T*, std::span<const std::size_t>,         \
+#define TENSORBOND_PERMUTE_EXTERN(T)                                                   \
+    extern template void permute<T>(const T*, std::span<const std::size_t>,            \
                                     std::span<const std::size_t>, T*);
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_PERMUTE_EXTERN)
 #undef TENSORBOND_PERMUTE_EXTERN
 
-}  // namespace tensorbond
+} // namespace tensorbond

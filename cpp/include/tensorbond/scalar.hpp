@@ -8,28 +8,29 @@
 // and per-dtype binding expands one of these, so adding a type is one edit here.
 #define TENSORBOND_FOR_EACH_REAL(X) X(float) X(double)
 #define TENSORBOND_FOR_EACH_COMPLEX(X) X(std::complex<float>) X(std::complex<double>)
-#define TENSORBOND_FOR_EACH_SCALAR(X) TENSORBOND_FOR_EACH_REAL(X) TENSORBOND_FOR_EACH_COMPLEX(X)
+#define TENSORBOND_FOR_EACH_SCALAR(X)                                                  \
+    TENSORBOND_FOR_EACH_REAL(X) TENSORBOND_FOR_EACH_COMPLEX(X)
 
 namespace tensorbond {
 
 template <class T> struct scalar_traits;
 template <> struct scalar_traits<float> {
-    static constexpr const char* name = "float32";  // numpy's name
+    static constexpr const char* name = "float32"; // numpy's name
     using real = float;
     static constexpr bool is_complex = false;
 };
 template <> struct scalar_traits<double> {
-    static constexpr const char* name = "float64";  // numpy's name
+    static constexpr const char* name = "float64"; // numpy's name
     using real = double;
     static constexpr bool is_complex = false;
 };
 template <> struct scalar_traits<std::complex<float>> {
-    static constexpr const char* name = "complex64";  // numpy's name
+    static constexpr const char* name = "complex64"; // numpy's name
     using real = float;
     static constexpr bool is_complex = true;
 };
 template <> struct scalar_traits<std::complex<double>> {
-    static constexpr const char* name = "complex128";  // numpy's name
+    static constexpr const char* name = "complex128"; // numpy's name
     using real = double;
     static constexpr bool is_complex = true;
 };
@@ -65,4 +66,4 @@ template <Scalar T> inline bool is_finite(const T& x) {
     }
 }
 
-}  // namespace tensorbond
+} // namespace tensorbond

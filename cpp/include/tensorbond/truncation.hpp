@@ -11,16 +11,16 @@ namespace tensorbond {
 enum class CutoffMode { abs, rel, sum2, rsum2 };
 
 struct TruncationSpec {
-    std::optional<std::size_t> max_bond;  // nullopt = unlimited
+    std::optional<std::size_t> max_bond; // nullopt = unlimited
     double cutoff = 0.0;
-    CutoffMode mode = CutoffMode::rsum2;  // same names as quimb's cutoff_mode
+    CutoffMode mode = CutoffMode::rsum2; // same names as quimb's cutoff_mode
     bool renormalize = false;
 };
 
 struct TruncationInfo {
     std::size_t kept = 0;
-    double discarded_weight = 0.0;  // sum of dropped s_i^2
-    double total_weight = 0.0;      // sum of all s_i^2
+    double discarded_weight = 0.0; // sum of dropped s_i^2
+    double total_weight = 0.0;     // sum of all s_i^2
 };
 
 /// How many of the descending singular values `s[0..n)` to keep under `spec`.
@@ -29,9 +29,10 @@ template <class R>
 TruncationInfo truncation_rank(const R* s, std::size_t n, const TruncationSpec& spec);
 
 // Singular values are real: one instantiation per real type.
-#define TENSORBOND_TRUNCATION_EXTERN(R) \
-    extern template TruncationInfo truncation_rank<R>(const R*, std::size_t, const TruncationSpec&);
+#define TENSORBOND_TRUNCATION_EXTERN(R)                                                \
+    extern template TruncationInfo truncation_rank<R>(const R*, std::size_t,           \
+                                                      const TruncationSpec&);
 TENSORBOND_FOR_EACH_REAL(TENSORBOND_TRUNCATION_EXTERN)
 #undef TENSORBOND_TRUNCATION_EXTERN
 
-}  // namespace tensorbond
+} // namespace tensorbond

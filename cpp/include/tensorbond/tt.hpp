@@ -1,7 +1,8 @@
 #pragma once
 // Tensor-train matrix (TT-matrix, an MPO) with d cores:
 //   W[(i_0 .. i_{d-1}), (j_0 .. j_{d-1})]
-//     = G_0[1, i_0, j_0, a_0] G_1[a_0, i_1, j_1, a_1] ... G_{d-1}[a_{d-2}, i_{d-1}, j_{d-1}, 1]
+//     = G_0[1, i_0, j_0, a_0] G_1[a_0, i_1, j_1, a_1] ... G_{d-1}[a_{d-2}, i_{d-1},
+//     j_{d-1}, 1]
 // Core k has shape (r_k, m_k, n_k, r_{k+1}), row-major, r_0 = r_d = 1; W has shape
 // (prod m, prod n) and site 0 is the most significant digit of both indices.
 #include <cstddef>
@@ -23,11 +24,13 @@ enum class TtSweep { left_to_right, right_to_left };
 /// the dense product `x @ W^T`; one group per core is the plain TT sweep.
 struct TtPlan {
     TtSweep sweep = TtSweep::right_to_left;
-    std::vector<std::size_t> bounds;  ///< 0 = b_0 < b_1 < ... < b_G = d
-    std::size_t merge_macs = 0;       ///< multiply-adds of the merges (once per call)
-    std::size_t sweep_macs = 0;       ///< multiply-adds of the sweep per batch row
+    std::vector<std::size_t> bounds; ///< 0 = b_0 < b_1 < ... < b_G = d
+    std::size_t merge_macs = 0;      ///< multiply-adds of the merges (once per call)
+    std::size_t sweep_macs = 0;      ///< multiply-adds of the sweep per batch row
     /// Multiply-adds of a call on `batch` rows (a complex multiply-add counts once).
-    std::size_t macs(std::size_t batch) const { return merge_macs + batch * sweep_macs; }
+    std::size_t macs(std::size_t batch) const {
+        return merge_macs + batch * sweep_macs;
+    }
 };
 
 template <Scalar T> class TtMatrix {
@@ -41,7 +44,8 @@ template <Scalar T> class TtMatrix {
     /// on inconsistent shapes, zero sizes or non-finite entries.
     TtMatrix(std::vector<std::size_t> out_modes, std::vector<std::size_t> in_modes,
              std::vector<std::size_t> ranks, std::vector<std::vector<T>> cores,
-             double norm_squared = -1.0, double discarded = 0.0, double error_bound = 0.0);
+             double norm_squared = -1.0, double discarded = 0.0,
+             double error_bound = 0.0);
 
     /// TT-SVD of the row-major (prod out_modes, prod in_modes) matrix `w`: d - 1
     /// truncated SVDs left to right, each truncated by `spec` (relative cutoffs are
@@ -49,7 +53,8 @@ template <Scalar T> class TtMatrix {
     /// left-orthonormal, so ||W - TT||_F^2 <= discarded_weight() (equality in
     /// exact arithmetic). Throws ShapeError on mode/size mismatch or NaN/inf.
     static TtMatrix from_dense(const T* w, std::vector<std::size_t> out_modes,
-                               std::vector<std::size_t> in_modes, const TruncationSpec& spec);
+                               std::vector<std::size_t> in_modes,
+                               const TruncationSpec& spec);
 
     std::size_t num_cores() const { return cores_.size(); }
     const std::vector<std::size_t>& out_modes() const { return out_modes_; }
@@ -96,8 +101,9 @@ template <Scalar T> class TtMatrix {
     void validate_and_prepare();
 
     std::vector<std::size_t> out_modes_, in_modes_, ranks_;
-    std::vector<std::vector<T>> cores_;     // (r_k, m_k, n_k, r_{k+1})
-    std::vector<std::vector<T>> cores_lr_;  // the same permuted to (m_k, r_{k+1}, r_k, n_k)
+    std::vector<std::vector<T>> cores_; // (r_k, m_k, n_k, r_{k+1})
+    std::vector<std::vector<T>>
+        cores_lr_; // the same permuted to (m_k, r_{k+1}, r_k, n_k)
     double norm2_ = 0.0, discarded_ = 0.0, error_bound_ = 0.0;
 };
 
@@ -108,4 +114,4 @@ std::string to_string(TtSweep sweep);
 TENSORBOND_FOR_EACH_SCALAR(TENSORBOND_TT_EXTERN)
 #undef TENSORBOND_TT_EXTERN
 
-}  // namespace tensorbond
+} // namespace tensorbond
