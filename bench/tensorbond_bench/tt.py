@@ -210,7 +210,7 @@ def bench_svd(repeats, quick):
         theirs = {}
 
         def run_tb(modes=modes, rank=rank, ours=ours):
-            ours["tt"] = tb.TTMatrix.from_dense(w, modes, modes, max_bond=rank)
+            ours["tt"] = tb.TTMatrix.from_dense(w, in_modes=modes, out_modes=modes, max_bond=rank)
 
         def run_tl(modes=modes, rank=rank, d=d, theirs=theirs):
             theirs["tt"] = tensor_train_matrix(
@@ -225,7 +225,7 @@ def bench_svd(repeats, quick):
                 "shape": [n, n],
                 "modes": list(modes),
                 "rank": rank,
-                "ranks": list(ours["tt"].ranks),
+                "ranks": list(ours["tt"].bond_dims),
                 "tensorly_ranks": [f.shape[3] for f in factors[:-1]],
                 "tb_s": med["tb"],
                 "tensorly_s": med["tensorly"],
@@ -409,7 +409,9 @@ def bench_objectives(dtype: Any, repeats: int, quick: bool) -> list[dict[str, An
                     "batch": batch,
                     "ratio": rep.ratio,
                     "weighted_error": rep.weighted_error,
-                    "formats": [f"{l.format}{l.ranks if l.ranks else ''}" for l in rep.layers],
+                    "formats": [
+                        f"{l.format}{l.bond_dims if l.bond_dims else ''}" for l in rep.layers
+                    ],
                     "macs": sum(l.macs for l in rep.layers),
                     "dense_macs": sum(l.dense_macs for l in rep.layers),
                     "dense_s": med["dense"],

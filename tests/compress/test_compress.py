@@ -44,7 +44,7 @@ def test_candidate_errors_match_reconstructions(weights) -> None:
         err = np.linalg.norm(w - dense) / np.linalg.norm(w)
         assert c.rel_error == pytest.approx(err, rel=1e-6, abs=1e-10)
         if c.format == "lowrank":  # Eckart-Young: the tail of the spectrum
-            tail = np.sqrt(np.sum(s[c.rank :] ** 2) / np.sum(s**2))
+            tail = np.sqrt(np.sum(s[c.max_bond :] ** 2) / np.sum(s**2))
             assert c.rel_error == pytest.approx(tail, rel=1e-9, abs=1e-12)
 
 
@@ -257,7 +257,7 @@ def test_output_error_candidates_are_the_optimal_fits_to_the_outputs() -> None:
         return float(np.linalg.norm(x @ approx.T - y) / np.linalg.norm(y))
 
     aware = candidates(w, whitener=lw)
-    plain = {(c.format, c.rank, c.in_modes): c for c in candidates(w)}
+    plain = {(c.format, c.max_bond, c.in_modes): c for c in candidates(w)}
     lowrank = [c for c in aware if c.format == "lowrank"]
     assert lowrank and all(c.data_aware for c in aware)
     for c in aware:
@@ -267,14 +267,14 @@ def test_output_error_candidates_are_the_optimal_fits_to_the_outputs() -> None:
     for c in lowrank:
         # Never worse on the outputs than the weight-space SVD of the same rank,
         # and far better on inputs this anisotropic.
-        weight_svd = plain[("lowrank", c.rank, None)].build(w).to_dense()
+        weight_svd = plain[("lowrank", c.max_bond, None)].build(w).to_dense()
         assert c.rel_error <= out_err(weight_svd) + 1e-12
         # Optimal: no nearby rank-r matrix does better.
         built = c.build(w, lw)
         for _ in range(5):
             u = built.u + 1e-3 * rng.standard_normal(built.u.shape)
             assert out_err(u @ built.v) >= c.rel_error - 1e-12
-    mid = next(c for c in lowrank if c.rank == 4)
+    mid = next(c for c in lowrank if c.max_bond == 4)
     assert mid.rel_error < 0.5 * out_err(plain[("lowrank", 4, None)].build(w).to_dense())
     with pytest.raises(ValueError, match="whitener"):
         mid.build(w)

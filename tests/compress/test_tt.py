@@ -126,10 +126,10 @@ def test_automatic_modes(rng):
     tt = tb.TTMatrix.from_dense(rand(rng, (64, 64)), num_cores=3, max_bond=2)
     assert tt.out_modes == tt.in_modes == (4, 4, 4)
     tt = tb.TTMatrix.from_dense(rand(rng, (13, 64)), max_bond=2)  # 13 is prime
-    assert (tt.out_modes, tt.in_modes, tt.ranks) == ((13,), (64,), ())
+    assert (tt.out_modes, tt.in_modes, tt.bond_dims) == ((13,), (64,), ())
     # Small matrices still get two cores, so that max_bond compresses them.
     tt = tb.TTMatrix.from_dense(rand(rng, (48, 64)), max_bond=2)
-    assert (tt.out_modes, tt.in_modes, tt.ranks) == ((6, 8), (8, 8), (2,))
+    assert (tt.out_modes, tt.in_modes, tt.bond_dims) == ((6, 8), (8, 8), (2,))
     tt = tb.TTMatrix.from_dense(rand(rng, (4, 4)))
     assert (tt.out_modes, tt.in_modes) == ((2, 2), (2, 2))
     assert tb.TTMatrix.from_dense(rand(rng, (2, 16))).num_cores == 1  # 2 is prime
@@ -143,13 +143,13 @@ def test_exact_recovery_of_known_ranks(rng, dtype):
     out_modes, in_modes, ranks = (3, 4, 2, 5), (2, 3, 4, 2), (2, 5, 3)
     cores = random_cores(rng, out_modes, in_modes, ranks, dtype)
     w = dense_reference(cores).astype(dtype)
-    tt = tb.TTMatrix.from_dense(w, in_modes, out_modes, cutoff=1e-12)
-    assert tt.ranks == ranks
+    tt = tb.TTMatrix.from_dense(w, in_modes=in_modes, out_modes=out_modes, cutoff=1e-12)
+    assert tt.bond_dims == ranks
     assert tt.error(w) < 1e-12
     assert tt.rel_error_bound < 1e-6
     # the exact TT (no truncation at all) has the full ranks the shapes allow
-    full = tb.TTMatrix.from_dense(w, in_modes, out_modes)
-    assert full.ranks == (6, 72, 10)
+    full = tb.TTMatrix.from_dense(w, in_modes=in_modes, out_modes=out_modes)
+    assert full.bond_dims == (6, 72, 10)
     assert full.error(w) < 1e-12 and full.discarded_weight == 0.0
 
 
@@ -157,12 +157,12 @@ def test_exact_recovery_of_known_ranks(rng, dtype):
 def test_properties_match_numpy(rng, dtype):
     out_modes, in_modes = (4, 3, 5), (2, 6, 3)
     w = rand(rng, (60, 36), dtype)
-    tt = tb.TTMatrix.from_dense(w, in_modes, out_modes, max_bond=5)
+    tt = tb.TTMatrix.from_dense(w, in_modes=in_modes, out_modes=out_modes, max_bond=5)
     cores = tt.cores
     assert tt.dtype == np.dtype(dtype) and all(c.dtype == np.dtype(dtype) for c in cores)
     assert tt.shape == (60, 36) and tt.num_cores == 3
     assert (tt.out_modes, tt.in_modes) == (out_modes, in_modes)
-    assert tt.ranks == tuple(c.shape[3] for c in cores[:-1]) == (5, 5)
+    assert tt.bond_dims == tuple(c.shape[3] for c in cores[:-1]) == (5, 5)
     assert [c.shape for c in cores] == [(1, 4, 2, 5), (5, 3, 6, 5), (5, 5, 3, 1)]
     assert tt.num_params == sum(c.size for c in cores)
     assert tt.compression_ratio == pytest.approx(60 * 36 / tt.num_params)
@@ -181,7 +181,7 @@ def test_properties_match_numpy(rng, dtype):
     assert tt.rel_error_bound == pytest.approx(
         math.sqrt(tt.discarded_weight) / np.linalg.norm(ref), rel=1e-5
     )
-    assert "TTMatrix(shape=(60, 36)" in repr(tt) and "ranks=(5, 5)" in repr(tt)
+    assert "TTMatrix(shape=(60, 36)" in repr(tt) and "bond_dims=(5, 5)" in repr(tt)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -203,7 +203,12 @@ def test_error_within_discarded_bound(rng, dtype, max_bond, cutoff, mode):
     # abs and sum2 thresholds are absolute: scale them with the matrix
     cutoff *= {"abs": norm, "sum2": norm**2}.get(mode, 1.0)
     tt = tb.TTMatrix.from_dense(
-        w, (4, 4, 3), (2, 4, 4), max_bond=max_bond, cutoff=cutoff, cutoff_mode=mode
+        w,
+        in_modes=(4, 4, 3),
+        out_modes=(2, 4, 4),
+        max_bond=max_bond,
+        cutoff=cutoff,
+        cutoff_mode=mode,
     )
     slack = 1e-10 if np.dtype(dtype) in (np.float64, np.complex128) else 1e-5
     err2 = tt.error(w) ** 2
@@ -216,7 +221,7 @@ def test_error_within_discarded_bound(rng, dtype, max_bond, cutoff, mode):
 def test_cut_singular_values_match_numpy(rng):
     out_modes, in_modes = (2, 3, 4), (3, 2, 2)
     w = rand(rng, (24, 12))
-    tt = tb.TTMatrix.from_dense(w, in_modes, out_modes)
+    tt = tb.TTMatrix.from_dense(w, in_modes=in_modes, out_modes=out_modes)
     for got, ref in zip(
         tt.bond_singular_values(), cut_values_reference(w, out_modes, in_modes), strict=True
     ):
@@ -224,8 +229,8 @@ def test_cut_singular_values_match_numpy(rng):
 
 
 def test_all_zero_matrix():
-    tt = tb.TTMatrix.from_dense(np.zeros((16, 16)), (4, 4), (4, 4), cutoff=1e-12)
-    assert tt.ranks == (1,)
+    tt = tb.TTMatrix.from_dense(np.zeros((16, 16)), in_modes=(4, 4), out_modes=(4, 4), cutoff=1e-12)
+    assert tt.bond_dims == (1,)
     assert np.all(tt.to_dense() == 0) and tt.error(np.zeros((16, 16))) == 0.0
     assert tt.rel_error_bound == 0.0
 
@@ -306,16 +311,16 @@ def test_macs_match_formula(rng):
 def test_plan_depends_on_batch(rng):
     # full ranks: dense is cheapest for many rows; the TT sweep for one
     w = rand(rng, (256, 256))
-    tt = tb.TTMatrix.from_dense(w, (16, 16), (16, 16), max_bond=8)
+    tt = tb.TTMatrix.from_dense(w, in_modes=(16, 16), out_modes=(16, 16), max_bond=8)
     assert tt.plan(1).groups == ((0,), (1,))
-    big = tb.TTMatrix.from_dense(w, (16, 16), (16, 16))
+    big = tb.TTMatrix.from_dense(w, in_modes=(16, 16), out_modes=(16, 16))
     assert big.plan(4096).groups == ((0, 1),)
     assert big.macs(4096) < 4096 * big._impl.plan(1, False, "right_to_left", [])[3]
 
 
 def test_dtype_promotion(rng):
     w = rand(rng, (12, 10), np.float32)
-    tt = tb.TTMatrix.from_dense(w, (2, 5), (3, 4))
+    tt = tb.TTMatrix.from_dense(w, in_modes=(2, 5), out_modes=(3, 4))
     x64 = rand(rng, (10, 3), np.float64)
     y = tt @ x64
     assert y.dtype == np.float64
@@ -329,7 +334,9 @@ def test_dtype_promotion(rng):
 
 
 def test_threads_release_gil(rng):
-    tt = tb.TTMatrix.from_dense(rand(rng, (64, 64)), (4, 4, 4), (4, 4, 4), max_bond=6)
+    tt = tb.TTMatrix.from_dense(
+        rand(rng, (64, 64)), in_modes=(4, 4, 4), out_modes=(4, 4, 4), max_bond=6
+    )
     xs = [rand(rng, (64, 64)) for _ in range(4)]
     ref = [tt.forward(x) for x in xs]
     got = [None] * 4
@@ -349,7 +356,7 @@ def test_threads_release_gil(rng):
 
 def test_pickle_and_from_cores_roundtrip(rng):
     w = rand(rng, (16, 24))
-    tt = tb.TTMatrix.from_dense(w, (4, 6), (4, 4), max_bond=3)
+    tt = tb.TTMatrix.from_dense(w, in_modes=(4, 6), out_modes=(4, 4), max_bond=3)
     back = pickle.loads(pickle.dumps(tt))
     np.testing.assert_array_equal(back.to_dense(), tt.to_dense())
     assert back.rel_error_bound == tt.rel_error_bound
@@ -384,9 +391,9 @@ def test_round_finds_true_ranks(rng, dtype):
     doubled = tb.TTMatrix.from_cores(
         block_sum(a, [c * (2 if k == 0 else 1) for k, c in enumerate(a)])
     )
-    assert doubled.ranks == (4, 6, 8)
+    assert doubled.bond_dims == (4, 6, 8)
     rounded = doubled.round(cutoff=1e-13)
-    assert rounded.ranks == (2, 3, 4)
+    assert rounded.bond_dims == (2, 3, 4)
     w = 3 * dense_reference(a)
     assert rounded.error(w) < 1e-12
     assert rounded.discarded_weight < 1e-20
@@ -398,9 +405,11 @@ def test_round_matches_svd_recompression(rng, dtype):
     tt = tb.TTMatrix.from_cores(random_cores(rng, out_modes, in_modes, (6, 6), dtype))
     w = tt.to_dense()
     rounded = tt.round(max_bond=3)
-    ref = tb.TTMatrix.from_dense(w.astype(HIGH[np.dtype(dtype)]), in_modes, out_modes)
+    ref = tb.TTMatrix.from_dense(
+        w.astype(HIGH[np.dtype(dtype)]), in_modes=in_modes, out_modes=out_modes
+    )
     ref = ref.round(max_bond=3)
-    assert rounded.ranks == (3, 3) and rounded.dtype == np.dtype(dtype)
+    assert rounded.bond_dims == (3, 3) and rounded.dtype == np.dtype(dtype)
     scale = np.abs(w).max()
     assert_close(rounded.to_dense(), ref.to_dense(), dtype, scale)
     for got, want in zip(rounded.bond_singular_values(), ref.bond_singular_values(), strict=True):
@@ -412,7 +421,7 @@ def test_round_matches_svd_recompression(rng, dtype):
     # rounding without truncation changes nothing
     same = tt.round()
     assert_close(same.to_dense(), w, dtype, scale)
-    assert same.ranks == (6, 6)
+    assert same.bond_dims == (6, 6)
 
 
 # --------------------------------------------------------------------- quimb
@@ -434,13 +443,13 @@ def test_matches_quimb_mpo_from_dense(rng, qtn, max_bond, cutoff, mode):
     a = random_cores(rng, (2,) * d, (2,) * d, (3, 5, 5, 3))
     w = dense_reference(a) + 1e-2 * rand(rng, (32, 32))
     ours = tb.TTMatrix.from_dense(
-        w, (2,) * d, (2,) * d, max_bond=max_bond, cutoff=cutoff, cutoff_mode=mode
+        w, in_modes=(2,) * d, out_modes=(2,) * d, max_bond=max_bond, cutoff=cutoff, cutoff_mode=mode
     )
     ref = qtn.MatrixProductOperator.from_dense(
         w, dims=2, max_bond=max_bond, cutoff=cutoff, cutoff_mode=mode
     )
     ref_dense = ref.to_dense()
-    assert ours.ranks == tuple(ref.bond_sizes())
+    assert ours.bond_dims == tuple(ref.bond_sizes())
     np.testing.assert_allclose(ours.to_dense(), ref_dense, rtol=1e-10, atol=1e-12)
     assert abs(ours.error(w) - np.linalg.norm(w - ref_dense) / np.linalg.norm(w)) < 1e-8
     for got, want in zip(
@@ -472,8 +481,8 @@ def test_quimb_index_convention(qtn, rng):
         cores.append(data)
     assert [c.shape[1:3] for c in cores] == [(2, 2), (3, 3), (2, 2)]
     np.testing.assert_allclose(tb.TTMatrix.from_cores(cores).to_dense(), w, atol=1e-12)
-    ours = tb.TTMatrix.from_dense(w, dims, dims)
-    assert ours.ranks == tuple(ref.bond_sizes())
+    ours = tb.TTMatrix.from_dense(w, in_modes=dims, out_modes=dims)
+    assert ours.bond_dims == tuple(ref.bond_sizes())
 
 
 # ------------------------------------------------------------------- tensorly
@@ -492,8 +501,8 @@ def test_matches_tensorly_at_equal_ranks(rng, out_modes, in_modes, rank):
     d = len(out_modes)
     ref = tensor_train_matrix(w.reshape(*out_modes, *in_modes), rank=[1] + [rank] * (d - 1) + [1])
     ref_dense = dense_reference([np.asarray(f) for f in ref.factors])
-    tt = tb.TTMatrix.from_dense(w, in_modes, out_modes, max_bond=rank)
-    assert tt.ranks == tuple(f.shape[3] for f in ref.factors[:-1])
+    tt = tb.TTMatrix.from_dense(w, in_modes=in_modes, out_modes=out_modes, max_bond=rank)
+    assert tt.bond_dims == tuple(f.shape[3] for f in ref.factors[:-1])
     ref_err = np.linalg.norm(w - ref_dense) / np.linalg.norm(w)
     assert abs(tt.error(w) - ref_err) < 1e-8
 
@@ -506,7 +515,7 @@ def test_lowrank_matches_truncated_svd(rng, dtype):
     w = rand(rng, (40, 30), dtype)
     lr = tb.LowRank.from_dense(w, max_bond=7)
     u, s, vh = np.linalg.svd(w.astype(HIGH[np.dtype(dtype)]), full_matrices=False)
-    assert lr.rank == 7 and lr.ranks == (7,) and lr.shape == (40, 30)
+    assert lr.rank == 7 and lr.bond_dims == (7,) and lr.shape == (40, 30)
     assert lr.u.shape == (40, 7) and lr.v.shape == (7, 30) and lr.dtype == np.dtype(dtype)
     assert lr.num_params == 7 * 70
     assert lr.compression_ratio == pytest.approx(1200 / 490)
@@ -605,7 +614,7 @@ def test_from_cores_errors(rng):
 
 
 def test_product_errors(rng):
-    tt = tb.TTMatrix.from_dense(rand(rng, (12, 16)), (4, 4), (3, 4))
+    tt = tb.TTMatrix.from_dense(rand(rng, (12, 16)), in_modes=(4, 4), out_modes=(3, 4))
     with pytest.raises(ValueError, match=r"x has 15 rows but the matrix has 16 columns"):
         tt @ np.ones(15)
     with pytest.raises(
@@ -647,3 +656,19 @@ def test_huge_tt_plans_without_overflow():
         tt._impl.plan(1, False, "right_to_left", [0, 40])
     with pytest.raises(ValueError, match=r"overflows"):
         tt.to_dense()
+
+
+def test_ranks_is_a_deprecated_name_of_bond_dims(rng) -> None:
+    w = rng.standard_normal((16, 16))
+    tt = tb.TTMatrix.from_dense(w, in_modes=(4, 4), out_modes=(4, 4), max_bond=3)
+    lr = tb.LowRank.from_dense(w, max_bond=2)
+    assert tt.bond_dims == (3,) and lr.bond_dims == (2,)
+    with pytest.warns(DeprecationWarning, match=r"TTMatrix\.ranks is deprecated"):
+        assert tt.ranks == tt.bond_dims
+    with pytest.warns(DeprecationWarning, match=r"LowRank\.ranks is deprecated"):
+        assert lr.ranks == (2,)
+
+
+def test_modes_are_keyword_only(rng) -> None:
+    with pytest.raises(TypeError, match="positional"):
+        tb.TTMatrix.from_dense(rng.standard_normal((16, 16)), (4, 4), (4, 4))  # type: ignore[misc]

@@ -41,27 +41,27 @@ class Candidate:
     rel_error : float
         ``||W - W~||_F / ||W||_F``, or the relative output error on the
         calibration inputs when the candidate was made with a whitener.
-    rank : int or None
-        Low-rank rank, or the TT ``max_bond``.
+    max_bond : int or None
+        The bond dimension: a low-rank candidate's rank, or the TT ``max_bond``.
     in_modes, out_modes : tuple of int or None
         TT mode factorization.
     data_aware : bool
         Made for the output error: a low-rank candidate must then be built with
         the same whitener.
-    svd_rank : int or None
-        A TT candidate is the TT-SVD at this ``max_bond`` rounded to ``rank``
-        (with three or more cores, not the same as the TT-SVD at ``rank``).
+    svd_max_bond : int or None
+        A TT candidate is the TT-SVD at this ``max_bond`` rounded to ``max_bond``
+        (with three or more cores, not the same as the TT-SVD at ``max_bond``).
     """
 
     format: Format
     params: int
     macs: int
     rel_error: float
-    rank: int | None = None
+    max_bond: int | None = None
     in_modes: tuple[int, ...] | None = None
     out_modes: tuple[int, ...] | None = None
     data_aware: bool = False
-    svd_rank: int | None = None
+    svd_max_bond: int | None = None
 
     def build(
         self, w: np.ndarray, whitener: np.ndarray | None = None
@@ -73,17 +73,24 @@ class Candidate:
             return w
         if self.format == "lowrank":
             if not self.data_aware:
-                return LowRank.from_dense(w, max_bond=self.rank)
+                return LowRank.from_dense(w, max_bond=self.max_bond)
             if whitener is None:
                 raise ValueError("a data-aware low-rank candidate needs the layer's whitener")
-            assert self.rank is not None
-            return _whitened_lowrank(w, whitener, self.rank)
+            assert self.max_bond is not None
+            return _whitened_lowrank(w, whitener, self.max_bond)
         base = TTMatrix.from_dense(
-            w, in_modes=self.in_modes, out_modes=self.out_modes, max_bond=self.svd_rank or self.rank
+            w,
+            in_modes=self.in_modes,
+            out_modes=self.out_modes,
+            max_bond=self.svd_max_bond or self.max_bond,
         )
-        if self.svd_rank is None or self.rank is None or self.rank >= max(base.ranks, default=1):
+        if (
+            self.svd_max_bond is None
+            or self.max_bond is None
+            or self.max_bond >= max(base.bond_dims, default=1)
+        ):
             return base
-        return base.round(max_bond=self.rank)
+        return base.round(max_bond=self.max_bond)
 
 
 def input_whitener(
@@ -305,10 +312,10 @@ def candidates(
             base = TTMatrix.from_dense(w, in_modes=im, out_modes=om, max_bond=cap)
             prev_ranks: tuple[int, ...] | None = None
             for r in grid:
-                tt = base if r >= max(base.ranks, default=1) else base.round(max_bond=r)
-                if tt.num_params >= dense or tt.ranks == prev_ranks:
+                tt = base if r >= max(base.bond_dims, default=1) else base.round(max_bond=r)
+                if tt.num_params >= dense or tt.bond_dims == prev_ranks:
                     break
-                prev_ranks = tt.ranks
+                prev_ranks = tt.bond_dims
                 err = tt.error(w) if lw is None else rel_error(tt.to_dense())
                 found.append(
                     Candidate(
@@ -320,7 +327,7 @@ def candidates(
                         im,
                         om,
                         data_aware=aware,
-                        svd_rank=cap,
+                        svd_max_bond=cap,
                     )
                 )
     return found

@@ -117,7 +117,7 @@ def save_compressed(model: Any, path: str | Path, report: Any = None) -> Path:
                     "format": "tt",
                     "in_modes": list(mod.in_modes),
                     "out_modes": list(mod.out_modes),
-                    "ranks": list(mod.ranks),
+                    "ranks": list(mod.bond_dims),  # the file format keeps its key
                     "bias": mod.bias is not None,
                 }
             elif isinstance(mod, LowRankLinear):

@@ -9,6 +9,7 @@ dependency: ``pip install "tensorbond[torch]"``.
 from __future__ import annotations
 
 import math
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -79,9 +80,20 @@ class TTLinear(nn.Module):
         self._costs: tuple[int, int] | None = None
 
     @property
-    def ranks(self) -> tuple[int, ...]:
-        """Internal TT ranks."""
+    def bond_dims(self) -> tuple[int, ...]:
+        """Internal bond dimensions (TT ranks)."""
         return tuple(int(c.shape[3]) for c in self.cores[:-1])
+
+    @property
+    def ranks(self) -> tuple[int, ...]:
+        """Deprecated name of :attr:`bond_dims` (one word for bond dimensions
+        across tensorbond)."""
+        warnings.warn(
+            f"{type(self).__name__}.ranks is deprecated: use .bond_dims",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.bond_dims
 
     def sweep_macs(self) -> int:
         """Multiply-adds per input row of the core-by-core contraction."""
@@ -166,7 +178,7 @@ class TTLinear(nn.Module):
     def extra_repr(self) -> str:
         return (
             f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"in_modes={self.in_modes}, out_modes={self.out_modes}, ranks={self.ranks}, "
+            f"in_modes={self.in_modes}, out_modes={self.out_modes}, bond_dims={self.bond_dims}, "
             f"bias={self.bias is not None}"
         )
 

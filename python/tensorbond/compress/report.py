@@ -24,7 +24,7 @@ class LayerReport:
     shape: tuple[int, int]
     in_modes: tuple[int, ...] | None
     out_modes: tuple[int, ...] | None
-    ranks: tuple[int, ...]
+    bond_dims: tuple[int, ...]
     params: int
     dense_params: int
     ratio: float
@@ -76,7 +76,7 @@ class CompressionReport:
     def to_markdown(self) -> str:
         """The report as a markdown table with a totals line."""
         rows = [
-            "| layer | format | shape | modes (out / in) | ranks | params | ratio "
+            "| layer | format | shape | modes (out / in) | bond dims | params | ratio "
             f"| rel. {self.error_metric} error | MACs/row | dense MACs/row |",
             "|---" * 10 + "|",
         ]
@@ -84,7 +84,7 @@ class CompressionReport:
             modes = f"{l.out_modes} / {l.in_modes}" if l.in_modes else "-"
             rows.append(
                 f"| {l.name} | {l.format} | {l.shape[0]}x{l.shape[1]} | {modes} "
-                f"| {','.join(map(str, l.ranks)) or '-'} | {l.params} "
+                f"| {','.join(map(str, l.bond_dims)) or '-'} | {l.params} "
                 f"| {l.ratio:.2f} | {l.rel_error:.4f} | {l.macs} | {l.dense_macs} |"
             )
         warned = [(l.name, w) for l in self.layers for w in l.warnings]
@@ -109,11 +109,9 @@ def layer_report(name: str, w: np.ndarray, c: Candidate, built: Any, sens: float
     """The report of layer ``name``: weight ``w`` stored as candidate ``c``, built
     as ``built`` (array, TTMatrix or LowRank), with sensitivity ``sens``."""
     out, inp = w.shape
-    ranks: tuple[int, ...] = ()
-    if isinstance(built, TTMatrix):
-        ranks = tuple(built.ranks)
-    elif isinstance(built, LowRank):
-        ranks = (built.rank,)
+    bond_dims: tuple[int, ...] = ()
+    if isinstance(built, (TTMatrix, LowRank)):
+        bond_dims = tuple(built.bond_dims)
     warns = []
     if c.rel_error > HIGH_ERROR:
         warns.append(
@@ -131,7 +129,7 @@ def layer_report(name: str, w: np.ndarray, c: Candidate, built: Any, sens: float
         (out, inp),
         c.in_modes,
         c.out_modes,
-        ranks,
+        bond_dims,
         c.params,
         out * inp,
         out * inp / max(c.params, 1),

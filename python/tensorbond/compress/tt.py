@@ -46,6 +46,7 @@ from __future__ import annotations
 import itertools
 import math
 import operator
+import warnings
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -567,7 +568,7 @@ class TTMatrix(_Factorized):
     >>> import numpy as np, tensorbond as tb
     >>> w = np.random.default_rng(0).standard_normal((256, 64))
     >>> tt = tb.TTMatrix.from_dense(w, max_bond=8)
-    >>> tt.out_modes, tt.in_modes, tt.ranks
+    >>> tt.out_modes, tt.in_modes, tt.bond_dims
     ((16, 16), (8, 8), (8,))
     >>> x = np.ones(64)
     >>> bool(np.allclose(tt @ x, tt.to_dense() @ x))
@@ -611,9 +612,9 @@ class TTMatrix(_Factorized):
     def from_dense(
         cls,
         w: npt.ArrayLike,
+        *,
         in_modes: Sequence[int] | None = None,
         out_modes: Sequence[int] | None = None,
-        *,
         max_bond: int | None = None,
         cutoff: float = DEFAULT_CUTOFF,
         cutoff_mode: CutoffMode = "rsum2",
@@ -625,7 +626,7 @@ class TTMatrix(_Factorized):
         ----------
         w : array_like, shape (out, in)
             The matrix; its dtype is kept (integers become float64).
-        in_modes, out_modes : sequence of int, optional
+        in_modes, out_modes : sequence of int, optional, keyword-only
             Factorizations of ``in`` and ``out`` with equally many modes (1s
             allowed). Missing ones are chosen by :func:`factor_modes` with the
             other's number of modes; with neither, ``d = num_cores`` or
@@ -663,7 +664,7 @@ class TTMatrix(_Factorized):
         --------
         >>> import numpy as np, tensorbond as tb
         >>> w = np.random.default_rng(1).standard_normal((64, 64))
-        >>> tt = tb.TTMatrix.from_dense(w, (4, 4, 4), (4, 4, 4), cutoff=1e-2)
+        >>> tt = tb.TTMatrix.from_dense(w, in_modes=(4, 4, 4), out_modes=(4, 4, 4), cutoff=1e-2)
         >>> tt.error(w) <= tt.rel_error_bound + 1e-12
         True
         """
@@ -694,9 +695,20 @@ class TTMatrix(_Factorized):
         return tuple(self._impl.out_modes)
 
     @property
-    def ranks(self) -> tuple[int, ...]:
-        """The ``d - 1`` internal ranks (boundary 1s left out)."""
+    def bond_dims(self) -> tuple[int, ...]:
+        """The ``d - 1`` internal bond dimensions (TT ranks; boundary 1s left out)."""
         return tuple(self._impl.ranks[1:-1])
+
+    @property
+    def ranks(self) -> tuple[int, ...]:
+        """Deprecated name of :attr:`bond_dims` (one word for bond dimensions
+        across tensorbond)."""
+        warnings.warn(
+            f"{type(self).__name__}.ranks is deprecated: use .bond_dims",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.bond_dims
 
     def round(
         self,
@@ -751,7 +763,7 @@ class TTMatrix(_Factorized):
     def __repr__(self) -> str:
         return (
             f"TTMatrix(shape={self.shape}, out_modes={self.out_modes}, "
-            f"in_modes={self.in_modes}, ranks={self.ranks}, dtype={self.dtype}, "
+            f"in_modes={self.in_modes}, bond_dims={self.bond_dims}, dtype={self.dtype}, "
             f"num_params={self.num_params}, compression_ratio={self.compression_ratio:.3g}, "
             f"rel_error_bound={self.rel_error_bound:.3g})"
         )
@@ -864,9 +876,20 @@ class LowRank(_Factorized):
         return int(self._impl.ranks[1])
 
     @property
-    def ranks(self) -> tuple[int, ...]:
-        """``(r,)``, as :attr:`TTMatrix.ranks`."""
+    def bond_dims(self) -> tuple[int, ...]:
+        """``(r,)``: the one bond between ``U`` and ``V``, as :attr:`TTMatrix.bond_dims`."""
         return (self.rank,)
+
+    @property
+    def ranks(self) -> tuple[int, ...]:
+        """Deprecated name of :attr:`bond_dims` (one word for bond dimensions
+        across tensorbond)."""
+        warnings.warn(
+            f"{type(self).__name__}.ranks is deprecated: use .bond_dims",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.bond_dims
 
     def round(
         self,
