@@ -33,6 +33,7 @@ LAYERS: list[set[str]] = [
     {"qasm.qasm2", "qasm.qasm3", "interop.qiskit"},
     {"qasm", "interop"},
     # simulation
+    {"sim.gate_methods"},
     {"sim.circuit", "sim.pauli_mpo", "sim.noise"},
     {"sim.observables", "sim.examples"},
     {"sim.mps"},

@@ -11,6 +11,9 @@ import time
 _SCRIPT = """
 import faulthandler, signal, sys, time
 faulthandler.register(signal.SIGUSR1)  # the test asks for a traceback if it hangs
+# A shell's background job starts with SIGINT ignored, and Python then installs no
+# handler of its own: put the usual one back, as an interactive session has it.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 import tensorbond as tb
 from tensorbond.sim.examples import brick
 circ = brick(40, 400, seed=1)      # minutes at max_bond 256

@@ -147,12 +147,23 @@ def program_from_qiskit(qc: Any) -> Program:
     every operation inside; an else block on one bit becomes the opposite
     condition.
 
+    Parameters
+    ----------
+    qc : qiskit.QuantumCircuit
+        The circuit; its qubit ``i`` becomes qubit ``i``, its classical bits
+        keep their indices and its registers their names.
+
+    Returns
+    -------
+    Program
+        Not yet checked: pass it to :meth:`tensorbond.Circuit.from_program`.
+
     Raises
     ------
     NotImplementedError
         Instructions tensorbond cannot represent (named): an else branch on a
         whole register, nested or expression conditions, loops and other
-        control flow.
+        control flow; classical registers that share bits or are not contiguous.
     ValueError
         Gates with unbound parameters; an instruction with neither a matrix
         (up to three qubits) nor a definition; definitions nested deeper than

@@ -16,11 +16,12 @@ from ..interop.qiskit import circuit_to_qiskit, program_from_qiskit
 from ..ir.gates import GATES
 from ..ir.operations import Condition, Operation, Program
 from ..qasm import read_qasm
+from .gate_methods import GateMethods
 
 __all__ = ["Circuit", "Condition", "Operation"]
 
 
-class Circuit:
+class Circuit(GateMethods):
     """A quantum circuit on ``num_qubits`` qubits (qubit 0 = leftmost bit).
 
     Build it gate by gate (every method returns the circuit, so calls chain) or
@@ -95,13 +96,33 @@ class Circuit:
     ) -> Circuit:
         """Append the named gate from :data:`tensorbond.gates.GATES`.
 
+        Parameters
+        ----------
+        name : str
+            The gate's name, e.g. ``"cx"``.
+        qubits : sequence of int
+            The qubits it acts on, in the gate's order (the first listed is the
+            most significant bit of its matrix; controls come first).
+        params : sequence of float
+            Its angles in radians, as many as the gate takes.
+        condition : Condition, optional
+            Apply the gate only if the classical bits hold the given value.
+
+        Returns
+        -------
+        Circuit
+            This circuit (calls chain).
+
         Raises
         ------
         ValueError
             Unknown gate, wrong number of qubits or parameters, non-finite
             parameter, repeated qubit.
         IndexError
-            A qubit outside the circuit.
+            A qubit outside the circuit, or a condition bit outside its
+            classical bits.
+        TypeError
+            A qubit or condition bit that is not an int.
         """
         spec = GATES.get(name)
         if spec is None:
@@ -128,13 +149,31 @@ class Circuit:
         ``matrix`` has shape ``(2**k, 2**k)`` for ``k = len(qubits)``; the first
         listed qubit is the most significant bit of its row and column index.
 
+        Parameters
+        ----------
+        matrix : array_like
+            The ``(2**k, 2**k)`` unitary; stored as a read-only complex128 copy.
+        qubits : sequence of int
+            The 1 to 3 qubits it acts on, most significant first.
+        atol : float
+            Largest entry of ``|U U^dag - I|`` accepted.
+
+        Returns
+        -------
+        Circuit
+            This circuit (calls chain).
+
         Raises
         ------
         TypeError
-            ``matrix`` is not numeric (a string, say), ``atol`` not a real number.
+            ``matrix`` is not numeric (a string, say), ``atol`` not a real number,
+            a qubit not an int.
         ValueError
             Wrong shape, non-finite entries, a matrix that is not unitary
-            within ``atol``, or an ``atol`` that is negative or not finite.
+            within ``atol``, or an ``atol`` that is negative or not finite;
+            repeated qubits.
+        IndexError
+            A qubit outside the circuit.
         """
         tol = as_tolerance(atol, "atol")
         m = _as_complex_matrix(matrix, "unitary matrix")
@@ -154,27 +193,99 @@ class Circuit:
         return self
 
     def measure(self, qubit: int, clbit: int) -> Circuit:
-        """Measure ``qubit`` in the computational basis into ``clbit``."""
+        """Measure ``qubit`` in the computational basis into ``clbit``.
+
+        Parameters
+        ----------
+        qubit : int
+            The qubit measured.
+        clbit : int
+            The classical bit that receives the result.
+
+        Returns
+        -------
+        Circuit
+            This circuit (calls chain).
+
+        Raises
+        ------
+        TypeError
+            A qubit or bit that is not an int.
+        IndexError
+            A qubit or classical bit outside the circuit.
+        """
         (q,) = self._check_qubits([qubit], "measure")
         c = self._check_clbit(clbit, "measure")
         self._ops.append(Operation("measure", "measure", (q,), clbits=(c,)))
         return self
 
     def measure_all(self) -> Circuit:
-        """Add as many classical bits as qubits and measure qubit i into bit i."""
+        """Add as many classical bits as qubits and measure qubit i into bit i.
+
+        The new bits form the classical register ``"meas"``, appended after the
+        existing bits (so qubit i goes to bit ``num_clbits + i`` of the old count).
+
+        Returns
+        -------
+        Circuit
+            This circuit (calls chain).
+
+        Raises
+        ------
+        ValueError
+            A classical register named ``"meas"`` already exists.
+        """
         start = self.add_creg("meas", self.num_qubits)
         for q in range(self.num_qubits):
             self.measure(q, start + q)
         return self
 
     def reset(self, qubit: int) -> Circuit:
-        """Reset ``qubit`` to ``|0>``."""
+        """Reset ``qubit`` to ``|0>``.
+
+        Parameters
+        ----------
+        qubit : int
+            The qubit reset.
+
+        Returns
+        -------
+        Circuit
+            This circuit (calls chain).
+
+        Raises
+        ------
+        TypeError
+            A qubit that is not an int.
+        IndexError
+            A qubit outside the circuit.
+        """
         (q,) = self._check_qubits([qubit], "reset")
         self._ops.append(Operation("reset", "reset", (q,)))
         return self
 
     def barrier(self, *qubits: int) -> Circuit:
-        """A barrier (no effect on the state; kept for round trips)."""
+        """A barrier (no effect on the state; kept for round trips).
+
+        Parameters
+        ----------
+        *qubits : int
+            The qubits it spans; all qubits when none are given.
+
+        Returns
+        -------
+        Circuit
+            This circuit (calls chain).
+
+        Raises
+        ------
+        TypeError
+            A qubit that is not an int.
+        IndexError
+            A qubit outside the circuit.
+        ValueError
+            Repeated qubits.
+        """
         qs = self._check_qubits(qubits or range(self.num_qubits), "barrier")
         self._ops.append(Operation("barrier", "barrier", qs))
         return self
@@ -182,12 +293,43 @@ class Circuit:
     @classmethod
     def from_qiskit(cls, qc: Any) -> Circuit:
         """A circuit from a ``qiskit.QuantumCircuit`` (see
-        :func:`tensorbond.interop.qiskit.program_from_qiskit`)."""
+        :func:`tensorbond.interop.qiskit.program_from_qiskit`).
+
+        Parameters
+        ----------
+        qc : qiskit.QuantumCircuit
+            The circuit; qiskit's qubit ``i`` becomes qubit ``i``, its classical
+            bits and registers are kept.
+
+        Returns
+        -------
+        Circuit
+
+        Raises
+        ------
+        NotImplementedError
+            Instructions tensorbond cannot represent (see
+            :func:`~tensorbond.interop.qiskit.program_from_qiskit`).
+        ValueError
+            Unbound parameters, or an instruction with neither a matrix nor a
+            definition.
+        """
         return cls.from_program(program_from_qiskit(qc))
 
     def to_qiskit(self) -> Any:
         """This circuit as a ``qiskit.QuantumCircuit``: gates, registers,
-        measurements, resets, barriers and conditions (``if_test`` blocks)."""
+        measurements, resets, barriers and conditions (``if_test`` blocks).
+
+        Returns
+        -------
+        qiskit.QuantumCircuit
+            Qubit ``i`` is qiskit's qubit ``i``; the global phase is kept.
+
+        Raises
+        ------
+        ValueError
+            A condition on bits that are not one register of the circuit.
+        """
         return circuit_to_qiskit(self)
 
     @classmethod
@@ -195,10 +337,21 @@ class Circuit:
         """A circuit holding a reader's :class:`~tensorbond.ir.operations.Program`,
         every operation checked as :meth:`append` and friends check theirs.
 
+        Parameters
+        ----------
+        program : Program
+            Qubit and bit counts, registers, global phase and operations.
+
+        Returns
+        -------
+        Circuit
+
         Raises
         ------
         ValueError, IndexError, TypeError
             The first operation that the circuit would refuse, by index.
+        ValueError
+            A classical register that lies outside the program's classical bits.
         """
         circ = cls(
             program.num_qubits, num_clbits=program.num_clbits, global_phase=program.global_phase
@@ -257,188 +410,31 @@ class Circuit:
             raise ValueError(f"unknown operation kind {op.kind!r}")
 
     def add_creg(self, name: str, size: int) -> int:
-        """Append ``size`` classical bits as register ``name``; returns its first index."""
+        """Append ``size`` classical bits as register ``name``; returns its first index.
+
+        Parameters
+        ----------
+        name : str
+            The register's name.
+        size : int
+            Number of bits.
+
+        Returns
+        -------
+        int
+            Index of the register's first bit (the previous ``num_clbits``).
+
+        Raises
+        ------
+        ValueError
+            A register named ``name`` already exists.
+        """
         if name in self.cregs:
             raise ValueError(f"classical register {name!r} already exists")
         start = self.num_clbits
         self.cregs[name] = (start, size)
         self.num_clbits += size
         return start
-
-    # -------------------------------------------------------------- gates
-    def h(self, q: int) -> Circuit:
-        """Hadamard."""
-        return self.append("h", [q])
-
-    def x(self, q: int) -> Circuit:
-        """Pauli X."""
-        return self.append("x", [q])
-
-    def y(self, q: int) -> Circuit:
-        """Pauli Y."""
-        return self.append("y", [q])
-
-    def z(self, q: int) -> Circuit:
-        """Pauli Z."""
-        return self.append("z", [q])
-
-    def s(self, q: int) -> Circuit:
-        """S = diag(1, i)."""
-        return self.append("s", [q])
-
-    def sdg(self, q: int) -> Circuit:
-        """S dagger."""
-        return self.append("sdg", [q])
-
-    def t(self, q: int) -> Circuit:
-        """T = diag(1, e^{i pi/4})."""
-        return self.append("t", [q])
-
-    def tdg(self, q: int) -> Circuit:
-        """T dagger."""
-        return self.append("tdg", [q])
-
-    def sx(self, q: int) -> Circuit:
-        """Square root of X."""
-        return self.append("sx", [q])
-
-    def sxdg(self, q: int) -> Circuit:
-        """Inverse square root of X."""
-        return self.append("sxdg", [q])
-
-    def id(self, q: int) -> Circuit:
-        """Identity (kept as an operation)."""
-        return self.append("id", [q])
-
-    def rx(self, theta: float, q: int) -> Circuit:
-        """exp(-i theta X / 2)."""
-        return self.append("rx", [q], [theta])
-
-    def ry(self, theta: float, q: int) -> Circuit:
-        """exp(-i theta Y / 2)."""
-        return self.append("ry", [q], [theta])
-
-    def rz(self, theta: float, q: int) -> Circuit:
-        """exp(-i theta Z / 2) = diag(e^{-i theta/2}, e^{i theta/2})."""
-        return self.append("rz", [q], [theta])
-
-    def p(self, lam: float, q: int) -> Circuit:
-        """Phase gate diag(1, e^{i lam})."""
-        return self.append("p", [q], [lam])
-
-    def u1(self, lam: float, q: int) -> Circuit:
-        """qelib1 u1, equal to :meth:`p`."""
-        return self.append("u1", [q], [lam])
-
-    def u2(self, phi: float, lam: float, q: int) -> Circuit:
-        """qelib1 u2(phi, lam) = u3(pi/2, phi, lam)."""
-        return self.append("u2", [q], [phi, lam])
-
-    def u3(self, theta: float, phi: float, lam: float, q: int) -> Circuit:
-        """qelib1 u3(theta, phi, lam)."""
-        return self.append("u3", [q], [theta, phi, lam])
-
-    def u(self, theta: float, phi: float, lam: float, q: int) -> Circuit:
-        """Alias of :meth:`u3`."""
-        return self.append("u", [q], [theta, phi, lam])
-
-    def r(self, theta: float, phi: float, q: int) -> Circuit:
-        """Rotation by theta about cos(phi) X + sin(phi) Y."""
-        return self.append("r", [q], [theta, phi])
-
-    def cx(self, control: int, target: int) -> Circuit:
-        """Controlled X."""
-        return self.append("cx", [control, target])
-
-    def cy(self, control: int, target: int) -> Circuit:
-        """Controlled Y."""
-        return self.append("cy", [control, target])
-
-    def cz(self, control: int, target: int) -> Circuit:
-        """Controlled Z."""
-        return self.append("cz", [control, target])
-
-    def ch(self, control: int, target: int) -> Circuit:
-        """Controlled Hadamard."""
-        return self.append("ch", [control, target])
-
-    def swap(self, a: int, b: int) -> Circuit:
-        """Swap two qubits."""
-        return self.append("swap", [a, b])
-
-    def iswap(self, a: int, b: int) -> Circuit:
-        """iSWAP."""
-        return self.append("iswap", [a, b])
-
-    def ecr(self, a: int, b: int) -> Circuit:
-        """Echoed cross-resonance gate."""
-        return self.append("ecr", [a, b])
-
-    def cp(self, lam: float, control: int, target: int) -> Circuit:
-        """Controlled phase diag(1, 1, 1, e^{i lam})."""
-        return self.append("cp", [control, target], [lam])
-
-    def cu1(self, lam: float, control: int, target: int) -> Circuit:
-        """qelib1 cu1, equal to :meth:`cp`."""
-        return self.append("cu1", [control, target], [lam])
-
-    def crx(self, theta: float, control: int, target: int) -> Circuit:
-        """Controlled rx."""
-        return self.append("crx", [control, target], [theta])
-
-    def cry(self, theta: float, control: int, target: int) -> Circuit:
-        """Controlled ry."""
-        return self.append("cry", [control, target], [theta])
-
-    def crz(self, theta: float, control: int, target: int) -> Circuit:
-        """Controlled rz (not equal to cu1: rz carries a relative phase)."""
-        return self.append("crz", [control, target], [theta])
-
-    def cu3(self, theta: float, phi: float, lam: float, control: int, target: int) -> Circuit:
-        """Controlled u3."""
-        return self.append("cu3", [control, target], [theta, phi, lam])
-
-    def cu(
-        self, theta: float, phi: float, lam: float, gamma: float, control: int, target: int
-    ) -> Circuit:
-        """Controlled e^{i gamma} u3(theta, phi, lam) (qiskit's CUGate)."""
-        return self.append("cu", [control, target], [theta, phi, lam, gamma])
-
-    def rxx(self, theta: float, a: int, b: int) -> Circuit:
-        """exp(-i theta/2 X (x) X)."""
-        return self.append("rxx", [a, b], [theta])
-
-    def ryy(self, theta: float, a: int, b: int) -> Circuit:
-        """exp(-i theta/2 Y (x) Y)."""
-        return self.append("ryy", [a, b], [theta])
-
-    def rzz(self, theta: float, a: int, b: int) -> Circuit:
-        """exp(-i theta/2 Z (x) Z)."""
-        return self.append("rzz", [a, b], [theta])
-
-    def rzx(self, theta: float, a: int, b: int) -> Circuit:
-        """exp(-i theta/2 Z (x) X), Z on ``a``."""
-        return self.append("rzx", [a, b], [theta])
-
-    def xx_plus_yy(self, theta: float, beta: float, a: int, b: int) -> Circuit:
-        """exp(-i theta/4 (XX + YY)) with phase beta (qiskit's XXPlusYYGate)."""
-        return self.append("xx_plus_yy", [a, b], [theta, beta])
-
-    def xx_minus_yy(self, theta: float, beta: float, a: int, b: int) -> Circuit:
-        """exp(-i theta/4 (XX - YY)) with phase beta (qiskit's XXMinusYYGate)."""
-        return self.append("xx_minus_yy", [a, b], [theta, beta])
-
-    def ccx(self, c1: int, c2: int, target: int) -> Circuit:
-        """Toffoli."""
-        return self.append("ccx", [c1, c2, target])
-
-    def ccz(self, c1: int, c2: int, target: int) -> Circuit:
-        """Doubly controlled Z."""
-        return self.append("ccz", [c1, c2, target])
-
-    def cswap(self, control: int, a: int, b: int) -> Circuit:
-        """Fredkin (controlled swap)."""
-        return self.append("cswap", [control, a, b])
 
     # ------------------------------------------------------------ inspection
     @property
@@ -453,7 +449,13 @@ class Circuit:
         return iter(self._ops)
 
     def count_ops(self) -> dict[str, int]:
-        """How often each operation name occurs."""
+        """How often each operation name occurs.
+
+        Returns
+        -------
+        dict of str to int
+            Operation name (``"cx"``, ``"measure"``, ``"unitary"``, ...) to its count.
+        """
         return dict(Counter(op.name for op in self._ops))
 
     @property
@@ -473,10 +475,22 @@ class Circuit:
         """Read an OpenQASM 2 program (or OpenQASM 3's common subset) from a file
         path or from its text.
 
+        Parameters
+        ----------
+        source : str or os.PathLike
+            A path to an OpenQASM file, or the program text itself (see
+            :func:`tensorbond.qasm.read_qasm_source` for how a ``str`` is told apart).
+
+        Returns
+        -------
+        Circuit
+
         Raises
         ------
         tensorbond.QasmError
             Syntax or semantic errors, with file, line and column.
+        FileNotFoundError
+            ``source`` is neither an existing file nor program text.
         """
         return cls._adopt(read_qasm(source))
 

@@ -66,11 +66,29 @@ class Channel:
     mixture: tuple[tuple[float, np.ndarray], ...] | None = None
 
     def superoperator(self) -> np.ndarray:
-        """``sum_k K_k (x) conj(K_k)``, acting on row-major vectorized density matrices."""
+        """``sum_k K_k (x) conj(K_k)``, acting on row-major vectorized density matrices.
+
+        Returns
+        -------
+        numpy.ndarray
+            The ``(4^k, 4^k)`` complex matrix ``S`` with
+            ``vec(E(rho)) = S vec(rho)``, ``vec`` stacking rows.
+        """
         return cast(np.ndarray, sum(np.kron(k, k.conj()) for k in self.kraus))  # kraus non-empty
 
     def apply_to_density(self, rho: np.ndarray) -> np.ndarray:
-        """``sum_k K_k rho K_k^dag`` for a density matrix on this channel's qubits."""
+        """``sum_k K_k rho K_k^dag`` for a density matrix on this channel's qubits.
+
+        Parameters
+        ----------
+        rho : numpy.ndarray
+            A ``(2^k, 2^k)`` density matrix, first qubit most significant.
+
+        Returns
+        -------
+        numpy.ndarray
+            The ``(2^k, 2^k)`` image of ``rho``.
+        """
         out: np.ndarray = sum(k @ rho @ k.conj().T for k in self.kraus)
         return out
 
@@ -78,11 +96,26 @@ class Channel:
 def kraus(ops: Iterable[npt.ArrayLike], *, name: str = "kraus", atol: float = 1e-10) -> Channel:
     """A general channel from Kraus operators on one or two qubits.
 
+    Parameters
+    ----------
+    ops : iterable of array_like
+        The Kraus operators, all ``(2, 2)`` or all ``(4, 4)`` (first qubit most
+        significant); copied to read-only complex128 arrays.
+    name : str
+        The channel's name, for messages and ``repr``.
+    atol : float
+        Largest entry of ``|sum K^dag K - I|`` accepted.
+
+    Returns
+    -------
+    Channel
+        With ``mixture`` set when every operator is a multiple of a unitary.
+
     Raises
     ------
     ValueError
-        Wrong shapes, non-finite entries, or ``sum K^dag K != I`` within ``atol``
-        (the map would not preserve the trace).
+        No operators, wrong shapes, non-finite entries, or ``sum K^dag K != I``
+        within ``atol`` (the map would not preserve the trace).
     """
     mats = [np.array(k, dtype=np.complex128) for k in ops]
     if not mats:
@@ -137,7 +170,25 @@ def _check_prob(p: float, what: str, high: float = 1.0) -> float:
 
 def depolarizing(p: float, num_qubits: int = 1) -> Channel:
     """``rho -> (1 - p) rho + p I / 2^k``: each non-identity Pauli string with
-    probability ``p / 4^k`` (so ``p`` up to ``4^k / (4^k - 1)``)."""
+    probability ``p / 4^k`` (so ``p`` up to ``4^k / (4^k - 1)``).
+
+    Parameters
+    ----------
+    p : float
+        Depolarizing probability, in ``[0, 4^k / (4^k - 1)]``.
+    num_qubits : int
+        ``k``, 1 or 2.
+
+    Returns
+    -------
+    Channel
+        A mixture of the ``4^k`` Pauli strings.
+
+    Raises
+    ------
+    ValueError
+        ``num_qubits`` not 1 or 2, or ``p`` outside its range.
+    """
     if num_qubits not in (1, 2):
         raise ValueError(f"depolarizing acts on 1 or 2 qubits, got {num_qubits}")
     n = 4**num_qubits
@@ -151,13 +202,45 @@ def depolarizing(p: float, num_qubits: int = 1) -> Channel:
 
 
 def bit_flip(p: float) -> Channel:
-    """X with probability ``p``."""
+    """X with probability ``p``.
+
+    Parameters
+    ----------
+    p : float
+        Flip probability, in ``[0, 1]``.
+
+    Returns
+    -------
+    Channel
+        A one-qubit mixture of I and X.
+
+    Raises
+    ------
+    ValueError
+        ``p`` outside ``[0, 1]``.
+    """
     p = _check_prob(p, "bit-flip probability")
     return kraus([np.sqrt(1 - p) * _PAULI["i"], np.sqrt(p) * _PAULI["x"]], name=f"bit_flip({p:g})")
 
 
 def phase_flip(p: float) -> Channel:
-    """Z with probability ``p``."""
+    """Z with probability ``p``.
+
+    Parameters
+    ----------
+    p : float
+        Flip probability, in ``[0, 1]``.
+
+    Returns
+    -------
+    Channel
+        A one-qubit mixture of I and Z.
+
+    Raises
+    ------
+    ValueError
+        ``p`` outside ``[0, 1]``.
+    """
     p = _check_prob(p, "phase-flip probability")
     return kraus(
         [np.sqrt(1 - p) * _PAULI["i"], np.sqrt(p) * _PAULI["z"]], name=f"phase_flip({p:g})"
@@ -165,7 +248,24 @@ def phase_flip(p: float) -> Channel:
 
 
 def amplitude_damping(gamma: float) -> Channel:
-    """Energy relaxation ``|1> -> |0>`` with probability ``gamma``."""
+    """Energy relaxation ``|1> -> |0>`` with probability ``gamma``.
+
+    Parameters
+    ----------
+    gamma : float
+        Decay probability, in ``[0, 1]``.
+
+    Returns
+    -------
+    Channel
+        One qubit, Kraus operators ``[[1, 0], [0, sqrt(1 - gamma)]]`` and
+        ``[[0, sqrt(gamma)], [0, 0]]``.
+
+    Raises
+    ------
+    ValueError
+        ``gamma`` outside ``[0, 1]``.
+    """
     g = _check_prob(gamma, "amplitude damping gamma")
     return kraus(
         [np.array([[1, 0], [0, np.sqrt(1 - g)]]), np.array([[0, np.sqrt(g)], [0, 0]])],
@@ -174,7 +274,24 @@ def amplitude_damping(gamma: float) -> Channel:
 
 
 def phase_damping(lam: float) -> Channel:
-    """Dephasing: off-diagonal elements shrink by ``sqrt(1 - lam)``."""
+    """Dephasing: off-diagonal elements shrink by ``sqrt(1 - lam)``.
+
+    Parameters
+    ----------
+    lam : float
+        Dephasing strength, in ``[0, 1]``.
+
+    Returns
+    -------
+    Channel
+        One qubit, Kraus operators ``[[1, 0], [0, sqrt(1 - lam)]]`` and
+        ``[[0, 0], [0, sqrt(lam)]]``.
+
+    Raises
+    ------
+    ValueError
+        ``lam`` outside ``[0, 1]``.
+    """
     lam = _check_prob(lam, "phase damping lambda")
     return kraus(
         [np.array([[1, 0], [0, np.sqrt(1 - lam)]]), np.array([[0, 0], [0, np.sqrt(lam)]])],
@@ -191,7 +308,18 @@ class ReadoutError:
     p10: float
 
     def flip_probability(self, bit: int) -> float:
-        """Probability that a true ``bit`` is read as its complement."""
+        """Probability that a true ``bit`` is read as its complement.
+
+        Parameters
+        ----------
+        bit : int
+            The measured value, 0 or 1 (anything but 0 counts as 1).
+
+        Returns
+        -------
+        float
+            ``p01`` for 0, ``p10`` for 1.
+        """
         return self.p01 if bit == 0 else self.p10
 
 
@@ -203,9 +331,9 @@ class NoiseModel:
     --------
     >>> import tensorbond as tb
     >>> noise = tb.NoiseModel()
-    >>> noise.add(tb.depolarizing(0.01), gates=["h", "x"])
-    >>> noise.add(tb.depolarizing(0.02, 2), gates=["cx"])
-    >>> noise.add_readout_error(0.02, 0.05)
+    >>> _ = noise.add(tb.depolarizing(0.01), gates=["h", "x"])
+    >>> _ = noise.add(tb.depolarizing(0.02, 2), gates=["cx"])
+    >>> _ = noise.add_readout_error(0.02, 0.05)
     """
 
     _rules: list[tuple[Channel, frozenset[str] | None, frozenset[int] | None]] = field(
@@ -227,6 +355,20 @@ class NoiseModel:
         follows two-qubit gates only, on their qubits in order. Gate names are
         those of :data:`tensorbond.gates.GATES` (any case) and ``"unitary"``
         (matrices added with :meth:`Circuit.unitary`).
+
+        Parameters
+        ----------
+        channel : Channel
+            The channel applied.
+        gates : iterable of str, optional
+            Gate names it follows (any case); ``None`` for every gate.
+        qubits : iterable of int, optional
+            Only gates touching one of these qubits; ``None`` for any qubit.
+
+        Returns
+        -------
+        NoiseModel
+            This model (calls chain).
 
         Raises
         ------
@@ -265,7 +407,29 @@ class NoiseModel:
         self, p01: float, p10: float | None = None, *, qubits: Iterable[int] | None = None
     ) -> NoiseModel:
         """Flip measurement results: 0 read as 1 with ``p01``, 1 as 0 with ``p10``
-        (default ``p01``), on ``qubits`` (all when None)."""
+        (default ``p01``), on ``qubits`` (all when None).
+
+        Parameters
+        ----------
+        p01 : float
+            P(read 1 | was 0), in ``[0, 1]``.
+        p10 : float, optional
+            P(read 0 | was 1), in ``[0, 1]``; ``None`` for ``p01``.
+        qubits : iterable of int, optional
+            The qubits whose readout is noisy; ``None`` for all of them. An
+            error on a given qubit takes precedence over the all-qubit one, and
+            a later call replaces an earlier one on the same qubits.
+
+        Returns
+        -------
+        NoiseModel
+            This model (calls chain).
+
+        Raises
+        ------
+        ValueError
+            A probability outside ``[0, 1]``.
+        """
         err = ReadoutError(_check_prob(p01, "p01"), _check_prob(p01 if p10 is None else p10, "p10"))
         for q in (None,) if qubits is None else qubits:
             self._readout[None if q is None else int(q)] = err
@@ -274,7 +438,21 @@ class NoiseModel:
     def channels_after(
         self, name: str, qubits: Sequence[int]
     ) -> list[tuple[Channel, tuple[int, ...]]]:
-        """The channels (with the qubits they act on) that follow one gate."""
+        """The channels (with the qubits they act on) that follow one gate.
+
+        Parameters
+        ----------
+        name : str
+            The gate's name (any case; ``"unitary"`` for explicit matrices).
+        qubits : sequence of int
+            The gate's qubits, in its order.
+
+        Returns
+        -------
+        list of (Channel, tuple of int)
+            In the order the rules were added; a one-qubit channel once per
+            qubit of the gate that its rule covers.
+        """
         out: list[tuple[Channel, tuple[int, ...]]] = []
         for ch, gates, only in self._rules:
             if gates is not None and name.lower() not in gates:
@@ -288,11 +466,34 @@ class NoiseModel:
         return out
 
     def readout(self, qubit: int) -> ReadoutError | None:
-        """The readout error on ``qubit``, if any."""
+        """The readout error on ``qubit``, if any.
+
+        Parameters
+        ----------
+        qubit : int
+            The measured qubit.
+
+        Returns
+        -------
+        ReadoutError or None
+            The error set for this qubit, else the one set for all qubits, else
+            ``None``.
+        """
         return self._readout.get(qubit, self._readout.get(None))
 
     def check(self, num_qubits: int) -> None:
-        """Raise if a rule names a qubit outside the circuit."""
+        """Raise if a rule names a qubit outside the circuit.
+
+        Parameters
+        ----------
+        num_qubits : int
+            The circuit's number of qubits.
+
+        Raises
+        ------
+        IndexError
+            A channel rule or readout error on a qubit ``>= num_qubits``.
+        """
         for _, _, only in self._rules:
             for q in only or ():
                 if not 0 <= q < num_qubits:

@@ -81,8 +81,29 @@ class MPO:
         automaton would not fit in memory the terms are split in halves, each
         compressed, and summed.
 
+        Parameters
+        ----------
+        op : str, dict or list
+            A Pauli string, a dict ``{string: coefficient}`` or a list of
+            ``(coefficient, string)`` pairs (see :mod:`tensorbond.ir.pauli`).
+        num_qubits : int
+            Number of sites, at least 1; every term's qubits must lie below it.
+        cutoff : float
+            Relative singular value cutoff of the compression.
+
+        Returns
+        -------
+        MPO
+
         Raises
         ------
+        ValueError
+            ``num_qubits`` not a positive int, no terms, or a malformed Pauli
+            string or coefficient.
+        TypeError
+            A malformed term or coefficient.
+        IndexError
+            A term on a qubit ``>= num_qubits``.
         MemoryError
             Even the compressed halves would not fit (the message has the bytes).
         """
@@ -105,7 +126,19 @@ class MPO:
 
     def compress(self, cutoff: float = MPO_CUTOFF) -> MPO:
         """Left-to-right QR, then right-to-left SVDs truncated at ``cutoff`` relative to
-        each cut's largest singular value (in place)."""
+        each cut's largest singular value (in place).
+
+        Parameters
+        ----------
+        cutoff : float
+            Singular values below ``cutoff`` times the cut's largest are dropped
+            (at least one is kept).
+
+        Returns
+        -------
+        MPO
+            This MPO (calls chain).
+        """
         ts = self.tensors
         for i in range(len(ts) - 1):
             d0, a, b, d1 = ts[i].shape
@@ -121,7 +154,18 @@ class MPO:
         return self
 
     def to_dense(self) -> np.ndarray:
-        """The ``2^n x 2^n`` matrix (qubit 0 most significant); n <= 12."""
+        """The ``2^n x 2^n`` matrix (qubit 0 most significant); n <= 12.
+
+        Returns
+        -------
+        numpy.ndarray
+            Complex ``(2^n, 2^n)``, rows the output index, columns the input.
+
+        Raises
+        ------
+        ValueError
+            More than 12 qubits.
+        """
         n = self.num_qubits
         if n > _MAX_RDM_QUBITS:
             raise ValueError(
@@ -207,7 +251,26 @@ def _check_mpo(state: Any, mpo: MPO) -> None:
 
 
 def mpo_expectation(state: Any, mpo: MPO) -> complex:
-    """``<psi|O|psi> / <psi|psi>`` for an MPO ``O``."""
+    """``<psi|O|psi> / <psi|psi>`` for an MPO ``O``.
+
+    Parameters
+    ----------
+    state : MPS
+        The state; a moved layout is restored on a copy.
+    mpo : MPO
+        The operator, site ``i`` acting on qubit ``i``.
+
+    Returns
+    -------
+    complex
+
+    Raises
+    ------
+    TypeError
+        ``mpo`` is not an :class:`MPO`.
+    ValueError
+        The MPO and the state have different numbers of sites.
+    """
     _check_mpo(state, mpo)
     env = np.ones((1, 1, 1), dtype=np.complex128)
     norm = np.ones((1, 1), dtype=np.complex128)
@@ -219,7 +282,27 @@ def mpo_expectation(state: Any, mpo: MPO) -> complex:
 
 def mpo_variance(state: Any, mpo: MPO) -> float:
     """``<O^dag O> - |<O>|^2`` (the variance for a Hermitian ``O``), normalized;
-    both moments in one sweep."""
+    both moments in one sweep.
+
+    Parameters
+    ----------
+    state : MPS
+        The state; a moved layout is restored on a copy.
+    mpo : MPO
+        The operator, site ``i`` acting on qubit ``i``.
+
+    Returns
+    -------
+    float
+        Clipped at 0 (rounding can make the difference slightly negative).
+
+    Raises
+    ------
+    TypeError
+        ``mpo`` is not an :class:`MPO`.
+    ValueError
+        The MPO and the state have different numbers of sites.
+    """
     _check_mpo(state, mpo)
     second = np.ones((1, 1, 1, 1), dtype=np.complex128)
     first = np.ones((1, 1, 1), dtype=np.complex128)
@@ -239,6 +322,25 @@ def reduced_density_matrix(state: Any, qubits: Sequence[int]) -> np.ndarray:
 
     Row and column index: the first listed qubit is the most significant bit.
     At most 12 qubits.
+
+    Parameters
+    ----------
+    state : MPS
+        The state; a moved layout is restored on a copy.
+    qubits : sequence of int
+        The qubits kept (the others are traced out), in the order of the result.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex ``(2^m, 2^m)`` for ``m = len(qubits)``.
+
+    Raises
+    ------
+    ValueError
+        No qubits, a repeated qubit, or more than 12 qubits.
+    IndexError
+        A qubit outside the state.
     """
     n = state.num_qubits
     qs = [int(q) for q in qubits]
@@ -276,7 +378,23 @@ def reduced_density_matrix(state: Any, qubits: Sequence[int]) -> np.ndarray:
 
 def entanglement(state: Any, *, base: float = 2.0) -> tuple[list[np.ndarray], np.ndarray]:
     """The Schmidt spectrum (normalized, descending) and the von Neumann entropy
-    at every bond ``0 .. n-2``, in one sweep of the orthogonality centre."""
+    at every bond ``0 .. n-2``, in one sweep of the orthogonality centre.
+
+    Parameters
+    ----------
+    state : MPS
+        The state; bond ``b`` lies between qubits ``b`` and ``b + 1`` (a moved
+        layout is restored on a copy).
+    base : float
+        Base of the entropy's logarithm (2: bits).
+
+    Returns
+    -------
+    spectra : list of numpy.ndarray
+        The Schmidt values at each bond, float64.
+    entropies : numpy.ndarray
+        ``-sum p log p`` with ``p`` the squared Schmidt values, shape ``(n - 1,)``.
+    """
     spectra = [state.schmidt_values(b) for b in range(state.num_qubits - 1)]
     ent = []
     for s in spectra:
@@ -292,6 +410,26 @@ def correlations(state: Any, a: Any, b: Any | None = None) -> np.ndarray:
 
     ``a`` and ``b`` are 2x2 matrices or Pauli names ("X", "Y", "Z"); ``b``
     defaults to ``a``. Normalized by ``<psi|psi>``.
+
+    Parameters
+    ----------
+    state : MPS
+        The state; a moved layout is restored on a copy.
+    a : str or array_like
+        ``A``: ``"I"``, ``"X"``, ``"Y"``, ``"Z"`` (any case) or a finite 2x2 matrix.
+    b : str or array_like, optional
+        ``B``, as ``a``; ``None`` for ``a``.
+
+    Returns
+    -------
+    numpy.ndarray
+        Complex ``(n, n)``, ``C[i, j]`` with ``A`` on qubit ``i`` and ``B`` on
+        qubit ``j``.
+
+    Raises
+    ------
+    ValueError
+        An ``a`` or ``b`` that is neither a Pauli name nor a finite 2x2 matrix.
     """
     ma = _as_one_qubit(a, "a")
     mb = ma if b is None else _as_one_qubit(b, "b")
