@@ -1,3 +1,4 @@
-"""Independent references for the tests: a plain numpy state-vector simulator,
-the tolerance table, and where the test data lies. Nothing here uses tensorbond's
-engine, so a bug there cannot hide in its own reference."""
+"""Independent references for the tests: a plain numpy state-vector simulator
+(:mod:`.statevector`), quimb driven gate for gate (:mod:`.quimb`), the tolerance
+table (:mod:`.tolerances`) and where the test data lies (:mod:`.paths`). None of
+them runs tensorbond's engine, so a bug there cannot hide in its own reference."""

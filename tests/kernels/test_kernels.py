@@ -16,16 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tensorbond as tb
+from _reference.tolerances import tol
 from tensorbond import _core
 from tensorbond.linalg import singular_values
 
 DTYPES = [np.float32, np.float64, np.complex64, np.complex128]
-TOL = {
-    np.dtype(np.float64): {"rtol": 1e-10, "atol": 1e-12},
-    np.dtype(np.complex128): {"rtol": 1e-10, "atol": 1e-12},
-    np.dtype(np.float32): {"rtol": 1e-4, "atol": 1e-5},
-    np.dtype(np.complex64): {"rtol": 1e-4, "atol": 1e-5},
-}
 HIGH = {
     np.dtype(np.float32): np.float64,
     np.dtype(np.float64): np.float64,
@@ -37,7 +32,7 @@ HYPO = settings(max_examples=60, deadline=None)
 
 
 def tol_of(dtype):
-    return TOL[np.dtype(dtype)]
+    return tol(dtype)
 
 
 def rand(rng, shape, dtype):
