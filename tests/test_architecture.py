@@ -25,7 +25,7 @@ LAYERS: list[set[str]] = [
     {"errors", "truncation"},
     {"linalg"},
     # the data every layer speaks
-    {"ir.gates", "ir.pauli"},
+    {"ir.gates", "ir.pauli", "ir.parameters"},
     {"ir.operations"},
     {"ir"},
     # formats: foreign text and objects to and from that data
@@ -67,7 +67,11 @@ ALLOWED_PRIVATE_ATTRIBUTES = {
     ("compress/tt.py", "_impl"),  # TTMatrix / LowRank wrap their compiled objects
     ("compress/tt.py", "_wrap"),
     ("compress/tt.py", "_cast"),
-    ("compress/layers.py", "_modules"),  # torch's nn.Module registry (torch's API)
+    ("compress/layers.py", "_modules"),
+    ("ir/parameters.py", "_terms"),  # arithmetic of two expressions of its own class
+    ("ir/parameters.py", "_constant"),
+    ("ir/parameters.py", "_key"),
+    ("sim/circuit.py", "_note_parameters"),  # torch's nn.Module registry (torch's API)
 }
 
 

@@ -26,7 +26,15 @@ from .compress import (
 )
 from .compress.heal import HealReport, heal
 from .errors import LinAlgError, NotImplementedError, QasmError
-from .ir import GATES, Condition, Operation, gate_matrix
+from .ir import (
+    GATES,
+    Condition,
+    Operation,
+    Parameter,
+    ParameterExpression,
+    ParameterVector,
+    gate_matrix,
+)
 from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
 from .memory import available_memory, get_max_memory, set_max_memory
 from .sim import (
@@ -89,6 +97,9 @@ __all__ = [
     "NoiseModel",
     "NotImplementedError",
     "Operation",
+    "Parameter",
+    "ParameterExpression",
+    "ParameterVector",
     "QasmError",
     "ReadoutError",
     "RunResult",

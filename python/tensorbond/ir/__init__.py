@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .gates import GATES, GateSpec, gate_matrix
 from .operations import Condition, Operation, Program
+from .parameters import Parameter, ParameterExpression, ParameterVector
 from .pauli import PAULI, PauliTerm, parse_pauli_sum, parse_term
 
 __all__ = [
@@ -13,6 +14,9 @@ __all__ = [
     "Condition",
     "GateSpec",
     "Operation",
+    "Parameter",
+    "ParameterExpression",
+    "ParameterVector",
     "PauliTerm",
     "Program",
     "gate_matrix",

@@ -13,6 +13,7 @@ from typing import Literal
 import numpy as np
 
 from .gates import gate_matrix
+from .parameters import ParameterValue, parameters_of
 
 __all__ = ["Condition", "OpKind", "Operation", "Program"]
 
@@ -41,13 +42,15 @@ class Operation:
 
     ``kind`` is ``"gate"`` (``name`` from :data:`tensorbond.gates.GATES`, or
     ``"unitary"`` with an explicit ``matrix``), ``"measure"`` (``qubits[i]`` into
-    ``clbits[i]``), ``"reset"`` or ``"barrier"``.
+    ``clbits[i]``), ``"reset"`` or ``"barrier"``. A gate's ``params`` are
+    floats, or :class:`~tensorbond.Parameter` / affine expressions of them until
+    the circuit is bound.
     """
 
     kind: OpKind
     name: str
     qubits: tuple[int, ...]
-    params: tuple[float, ...] = ()
+    params: tuple[ParameterValue, ...] = ()
     clbits: tuple[int, ...] = ()
     condition: Condition | None = None
     matrix: np.ndarray | None = field(default=None, compare=False, repr=False)
@@ -58,7 +61,13 @@ class Operation:
             raise ValueError(f"{self.kind} is not a unitary operation")
         if self.matrix is not None:
             return self.matrix
-        return gate_matrix(self.name, self.params)
+        free = sorted({p.name for p in parameters_of(self.params)})
+        if free:
+            raise ValueError(
+                f"gate {self.name!r} on qubits {self.qubits} has unbound parameters "
+                f"{', '.join(free)}: bind them first (Circuit.bind)"
+            )
+        return gate_matrix(self.name, tuple(float(p) for p in self.params))
 
 
 @dataclass(slots=True)

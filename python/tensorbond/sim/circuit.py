@@ -5,16 +5,24 @@ from __future__ import annotations
 import math
 import os
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._validate import as_count as _as_count
 from .._validate import as_tolerance
 from ..interop.qiskit import circuit_to_qiskit, program_from_qiskit
 from ..ir.gates import GATES
 from ..ir.operations import Condition, Operation, Program
+from ..ir.parameters import (
+    Parameter,
+    ParameterExpression,
+    check_real,
+    is_symbolic,
+    parameters_of,
+)
 from ..qasm import read_qasm
 from .gate_methods import GateMethods
 
@@ -55,6 +63,8 @@ class Circuit(GateMethods):
         self.qregs: dict[str, tuple[int, int]] = {}
         self.cregs: dict[str, tuple[int, int]] = {}
         self._ops: list[Operation] = []
+        self._params: dict[Parameter, None] = {}  # an ordered set
+        self._param_names: dict[str, Parameter] = {}
         self.global_phase = global_phase
 
     @property
@@ -133,15 +143,93 @@ class Circuit(GateMethods):
             raise ValueError(
                 f"gate {name!r} takes {spec.num_params} parameter(s), got {len(params)}"
             )
-        ps = tuple(float(p) for p in params)
-        if not all(np.isfinite(ps)):
-            raise ValueError(f"gate {name!r} has a non-finite parameter {ps}")
+        ps = tuple(_gate_parameter(p, name) for p in params)
         qs = self._check_qubits(qubits, name)
         if condition is not None:
             for c in condition.clbits:
                 self._check_clbit(c, "condition")
+        self._note_parameters(ps)
         self._ops.append(Operation("gate", name, qs, ps, condition=condition))
         return self
+
+    # ------------------------------------------------------------ parameters
+    def _note_parameters(self, params: Sequence[Any]) -> None:
+        for p in parameters_of(params):
+            if p in self._params:
+                continue
+            twin = self._param_names.get(p.name)
+            if twin is not None and twin is not p:
+                raise ValueError(f"the circuit already has a different parameter named {p.name!r}")
+            self._params[p] = None
+            self._param_names[p.name] = p
+
+    @property
+    def parameters(self) -> tuple[Parameter, ...]:
+        """The circuit's unbound parameters, ordered by name (the elements of a
+        :class:`~tensorbond.ParameterVector` by index): the order :meth:`bind`
+        takes an array in."""
+        return tuple(sorted(self._params, key=lambda p: p.sort_key))
+
+    @property
+    def num_parameters(self) -> int:
+        """How many unbound parameters the circuit has."""
+        return len(self._params)
+
+    def bind(self, values: Mapping[Parameter | str, float] | npt.ArrayLike) -> Circuit:
+        """A copy of the circuit with parameters replaced by numbers.
+
+        Parameters
+        ----------
+        values : mapping or array_like
+            ``{parameter: value}`` (or ``{name: value}``) for some or all of the
+            parameters, or one value per parameter in :attr:`parameters` order.
+
+        Returns
+        -------
+        Circuit
+            The bound circuit; parameters without a value stay symbolic.
+
+        Raises
+        ------
+        ValueError
+            An array of the wrong length, a value that is not finite, a key that
+            is not a parameter of the circuit.
+        TypeError
+            A value that is not a real number.
+        """
+        order = self.parameters
+        if isinstance(values, Mapping):
+            table: dict[Parameter, float] = {}
+            for key, v in values.items():
+                p = self._param_names.get(key) if isinstance(key, str) else key
+                if not isinstance(p, Parameter) or p not in self._params:
+                    raise ValueError(f"{key!r} is not a parameter of the circuit")
+                table[p] = check_real(v, f"the value of {p.name}")
+        else:
+            arr = np.asarray(values)
+            if arr.ndim != 1 or arr.shape[0] != len(order):
+                raise ValueError(
+                    f"an array of values must have shape ({len(order)},), one per "
+                    f"parameter, got {arr.shape}"
+                )
+            if arr.dtype.kind not in "iuf":
+                raise TypeError(f"parameter values must be real numbers, got dtype {arr.dtype}")
+            table = {}
+            for p, v in zip(order, arr.tolist(), strict=True):
+                table[p] = check_real(v, f"the value of {p.name}")
+        out = Circuit(self.num_qubits, num_clbits=self.num_clbits, global_phase=self.global_phase)
+        out.qregs.update(self.qregs)
+        out.cregs.update(self.cregs)
+        for op in self._ops:
+            if op.kind == "gate" and any(is_symbolic(x) for x in op.params):
+                ps = tuple(
+                    x.bind(table) if isinstance(x, (Parameter, ParameterExpression)) else x
+                    for x in op.params
+                )
+                op = Operation(op.kind, op.name, op.qubits, ps, op.clbits, op.condition)
+                out._note_parameters(ps)
+            out._ops.append(op)
+        return out
 
     def unitary(self, matrix: np.ndarray, qubits: Sequence[int], *, atol: float = 1e-8) -> Circuit:
         """Append an arbitrary 1-, 2- or 3-qubit unitary.
@@ -404,8 +492,10 @@ class Circuit(GateMethods):
                     f"{spec.num_params} parameter(s), got {len(op.qubits)} and "
                     f"{len(op.params)}"
                 )
-            if not all(math.isfinite(p) for p in op.params):
-                raise ValueError(f"gate {op.name!r} has a non-finite parameter {op.params}")
+            for p in op.params:
+                if not is_symbolic(p):
+                    check_real(p, f"parameter of gate {op.name!r}")
+            self._note_parameters(op.params)
         elif op.kind not in ("reset", "barrier"):
             raise ValueError(f"unknown operation kind {op.kind!r}")
 
@@ -525,3 +615,19 @@ def _as_index(v: object, what: str) -> int:
     if isinstance(v, bool) or not isinstance(v, (int, np.integer)):
         raise TypeError(f"{what} must be an int, got {type(v).__name__}")
     return int(v)
+
+
+def _gate_parameter(p: Any, gate: str) -> Any:
+    """A symbolic parameter as it is, anything else as a finite float (numpy
+    scalars and 0-d arrays too; strings are refused, not parsed)."""
+    if is_symbolic(p):
+        return p
+    if isinstance(p, (str, bytes, bool)):
+        raise TypeError(f"a parameter of gate {gate!r} must be a real number, got {p!r}")
+    try:
+        x = float(p)
+    except (TypeError, ValueError):
+        raise TypeError(f"a parameter of gate {gate!r} must be a real number, got {p!r}") from None
+    if not math.isfinite(x):
+        raise ValueError(f"gate {gate!r} has a non-finite parameter {x!r}")
+    return x

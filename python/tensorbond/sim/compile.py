@@ -10,7 +10,7 @@ drivers (:mod:`.simulate`, :mod:`.run`) go through them, so this module and
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -27,6 +27,7 @@ __all__ = [
     "Routing",
     "apply_matrix",
     "apply_normalized",
+    "check_bound",
     "compile_circuit",
     "local_density",
     "run_gates",
@@ -60,7 +61,7 @@ class CompiledCircuit:
         self.qubits = np.zeros((n, 3), dtype=np.int64)
         self.arity = np.zeros(n, dtype=np.int64)
         self.offsets = np.zeros(n, dtype=np.int64)
-        cache: dict[tuple[str, tuple[float, ...]], int] = {}
+        cache: dict[tuple[str, tuple[Any, ...]], int] = {}
         chunks: list[np.ndarray] = []
         size = 0
         for k, op in enumerate(gates):
@@ -98,6 +99,7 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     """
     if not isinstance(circuit, Circuit):
         raise TypeError(f"expected a tensorbond.Circuit, got {type(circuit).__name__}")
+    check_bound(circuit)
     ops = circuit.operations
     measured_at: dict[int, int] = {}
     clbit_map: dict[int, int] = {}
@@ -129,6 +131,22 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     return CompiledCircuit(
         circuit.num_qubits, gates, global_phase=circuit.global_phase, clbit_map=clbit_map
     )
+
+
+def check_bound(circuit: Circuit) -> None:
+    """Refuse a circuit with unbound parameters, naming them.
+
+    Raises
+    ------
+    ValueError
+        The circuit still has parameters.
+    """
+    if circuit.num_parameters:
+        names = ", ".join(p.name for p in circuit.parameters)
+        raise ValueError(
+            f"the circuit has unbound parameters {names}: bind them first "
+            "(circuit.bind({...}) or circuit.bind(values) in circuit.parameters order)"
+        )
 
 
 # ------------------------------------------------------------ the engine's verbs

@@ -35,6 +35,7 @@ from .compile import (
     Routing,
     apply_matrix,
     apply_normalized,
+    check_bound,
     local_density,
     run_gates,
 )
@@ -309,6 +310,7 @@ def run(
     trunc = Truncation(max_bond, cutoff, cutoff_mode, False)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
+    check_bound(circuit)
     steps, prog = _program(circuit, noise)
     layout = _register_layout(circuit)
     counts: Counter[str] = Counter()
