@@ -97,8 +97,10 @@ def test_from_qiskit_else_branches_and_refusals() -> None:
     theta = qiskit.circuit.Parameter("theta")
     free = qiskit.QuantumCircuit(1)
     free.rx(theta, 0)
-    with pytest.raises(ValueError, match="unbound parameters"):
-        tb.Circuit.from_qiskit(free)
+    kept = tb.Circuit.from_qiskit(free)  # parameters are kept, not refused
+    assert [p.name for p in kept.parameters] == ["theta"]
+    with pytest.raises(ValueError, match="not affine"):
+        tb.Circuit.from_qiskit(qiskit.QuantumCircuit(1).compose(_sin_rx(theta)))
     bound = tb.Circuit.from_qiskit(free.assign_parameters({theta: 0.3}))
     assert [(op.name, op.params) for op in bound] == [("rx", (0.3,))]
 
@@ -348,3 +350,36 @@ def test_from_qiskit_definition_depth_limit_and_opaque_refusal() -> None:
     wide.append(sub.to_instruction(), range(5))
     with pytest.raises(ValueError, match="'blackbox' on 4 qubit"):
         tb.Circuit.from_qiskit(wide)
+
+
+def _sin_rx(theta):
+    qiskit = pytest.importorskip("qiskit")
+    qc = qiskit.QuantumCircuit(1)
+    qc.rx(theta.sin(), 0)
+    return qc
+
+
+def test_qiskit_parameters_round_trip_and_match_statevector(rng) -> None:
+    qiskit = pytest.importorskip("qiskit")
+    from qiskit.circuit import Parameter, ParameterVector
+    from qiskit.quantum_info import Statevector
+
+    t, w = Parameter("t"), ParameterVector("w", 11)
+    qc = qiskit.QuantumCircuit(3)
+    qc.rx(2 * t + 0.1, 0)
+    qc.ry(w[0] - w[10] / 2, 1)
+    qc.cx(0, 1)
+    qc.rzz(w[1], 1, 2)
+    qc.cp(t, 2, 0)
+    qc.u(w[2], 3 * t, -w[1], 2)
+    ours = tb.Circuit.from_qiskit(qc)
+    assert [p.name for p in ours.parameters] == ["t", "w[0]", "w[1]", "w[2]", "w[10]"]
+    values = rng.uniform(-3, 3, 5)
+    theirs = qc.assign_parameters(dict(zip([t, w[0], w[1], w[2], w[10]], values, strict=True)))
+    want = Statevector(theirs).data.reshape([2] * 3).transpose(2, 1, 0).ravel()
+    got = tb.simulate(ours.bind(values)).to_dense()
+    assert abs(np.vdot(want, got)) ** 2 == pytest.approx(1.0, abs=1e-12)
+    back = ours.to_qiskit()  # our parameters become qiskit's, vectors as vectors
+    assert [p.name for p in back.parameters] == ["t", "w[0]", "w[1]", "w[2]", "w[10]"]
+    again = back.assign_parameters(dict(zip(back.parameters, values, strict=True)))
+    np.testing.assert_allclose(Statevector(again).data, Statevector(theirs).data, atol=1e-12)

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..ir.gates import GATES
 from ..ir.operations import Condition, Operation, Program
+from ..ir.parameters import Parameter, ParameterExpression, parameters_of
 
 __all__ = ["MAX_DEFINITION_DEPTH", "circuit_to_qiskit", "program_from_qiskit"]
 
@@ -78,6 +79,7 @@ def circuit_to_qiskit(circuit: Any) -> Any:
         crs = [ClassicalRegister(circuit.num_clbits, "c")] if circuit.num_clbits else []
     qc = qiskit.QuantumCircuit(*qrs, *crs, global_phase=circuit.global_phase)
     by_name = {r.name: r for r in crs}
+    to_q = _qiskit_parameters(circuit.operations)
 
     def add(op: Operation) -> None:
         if op.kind == "measure":
@@ -90,7 +92,7 @@ def circuit_to_qiskit(circuit: Any) -> Any:
             name = _TO_QISKIT.get(op.name, op.name)
             g = std.get(name) if op.matrix is None else None
             if g is not None and len(g.params) == len(op.params) and g.num_qubits == len(op.qubits):
-                qc.append(type(g)(*op.params), list(op.qubits))
+                qc.append(type(g)(*(to_q(p) for p in op.params)), list(op.qubits))
             else:
                 qc.append(UnitaryGate(np.array(op.unitary())), list(reversed(op.qubits)))
 
@@ -109,6 +111,35 @@ def circuit_to_qiskit(circuit: Any) -> Any:
         with qc.if_test((target, cond.value)):
             add(op)
     return qc
+
+
+def _qiskit_parameters(ops: Any) -> Any:
+    """A function taking our gate parameters to qiskit's: one qiskit Parameter per
+    parameter, and our vectors' elements as elements of qiskit ParameterVectors."""
+    from qiskit.circuit import Parameter as QParameter
+    from qiskit.circuit import ParameterVector as QVector
+
+    ours = {p: None for op in ops for p in parameters_of(op.params)}
+    sizes: dict[str, int] = {}
+    for p in ours:
+        if p.vector is not None:
+            sizes[p.vector] = max(sizes.get(p.vector, 0), p.index + 1)
+    vectors = {name: QVector(name, n) for name, n in sizes.items()}
+    table = {
+        p: vectors[p.vector][p.index] if p.vector is not None else QParameter(p.name) for p in ours
+    }
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Parameter):
+            return table[value]
+        if isinstance(value, ParameterExpression):
+            out: Any = value.constant
+            for p, c in value.terms.items():
+                out = out + c * table[p]
+            return out
+        return value
+
+    return convert
 
 
 #: How deep ``circuit_from_qiskit`` follows instructions' definitions.
@@ -194,20 +225,47 @@ def program_from_qiskit(qc: Any) -> Program:
     if prog.num_clbits < qc.num_clbits:  # loose classical bits after the registers
         prog.num_clbits = qc.num_clbits
 
-    def float_params(op: Any) -> list[float] | None:
-        params: list[float] = []
+    symbols: dict[Any, Parameter] = {}  # qiskit Parameter -> ours
+
+    def symbol(p: Any) -> Parameter:
+        ours = symbols.get(p)
+        if ours is None:
+            vec = getattr(p, "vector", None)
+            ours = (
+                Parameter(p.name, vector=vec.name, index=int(p.index))
+                if vec is not None
+                else Parameter(p.name)
+            )
+            symbols[p] = ours
+        return ours
+
+    def float_params(op: Any) -> list[Any] | None:
+        params: list[Any] = []
         for p in op.params:
             if getattr(p, "parameters", None):
-                raise ValueError(
-                    f"qiskit gate {op.name!r} has unbound parameters "
-                    f"{sorted(str(x) for x in p.parameters)}; bind them "
-                    "(qc.assign_parameters) first"
-                )
+                params.append(affine(p, op.name))
+                continue
             try:
                 params.append(float(p))
             except (TypeError, ValueError):
                 return None  # e.g. a matrix or complex parameter
         return params
+
+    def affine(expr: Any, gate: str) -> ParameterExpression:
+        """A qiskit ParameterExpression as ours, if it is affine."""
+        free = list(expr.parameters)
+        terms: dict[Parameter, float] = {}
+        for p in free:
+            d = expr.gradient(p)
+            if getattr(d, "parameters", None):
+                raise ValueError(
+                    f"qiskit gate {gate!r} has the parameter expression {expr}, which is not "
+                    "affine in its parameters; tensorbond keeps sums of parameters times "
+                    "numbers (bind this one first: qc.assign_parameters)"
+                )
+            terms[symbol(p)] = float(complex(d).real)
+        const = expr.bind(dict.fromkeys(free, 0.0))
+        return ParameterExpression(terms, float(complex(const).real))
 
     def phase(phi: Any, what: str) -> float:
         if getattr(phi, "parameters", None):

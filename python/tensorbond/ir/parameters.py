@@ -202,6 +202,9 @@ class Parameter:
     ----------
     name : str
         Its name, shown in errors and used to order ``Circuit.parameters``.
+    vector, index : str and int, optional, keyword-only
+        The :class:`ParameterVector` it is element ``index`` of (set by the
+        vector, or by a converter keeping another library's vectors).
 
     Examples
     --------
@@ -213,13 +216,23 @@ class Parameter:
 
     __slots__ = ("_id", "_index", "_vector", "name")
 
-    def __init__(self, name: str, *, _vector: str | None = None, _index: int = -1) -> None:
+    def __init__(self, name: str, *, vector: str | None = None, index: int = -1) -> None:
         if not isinstance(name, str) or not name:
             raise TypeError(f"a parameter's name must be a non-empty str, got {name!r}")
         self.name = name
-        self._vector = _vector
-        self._index = _index
+        self._vector = vector
+        self._index = index
         self._id = next(_ids)
+
+    @property
+    def vector(self) -> str | None:
+        """The name of the :class:`ParameterVector` it belongs to, or None."""
+        return self._vector
+
+    @property
+    def index(self) -> int:
+        """Its index in that vector (-1 outside one)."""
+        return self._index
 
     @property
     def sort_key(self) -> tuple[str, int, str, int]:
@@ -295,7 +308,7 @@ class ParameterVector(Sequence[Parameter]):
             raise ValueError(f"length must be an int >= 0, got {length!r}")
         self.name: str = name
         self._params: list[Parameter] = [
-            Parameter(f"{name}[{i}]", _vector=name, _index=i) for i in range(length)
+            Parameter(f"{name}[{i}]", vector=name, index=i) for i in range(length)
         ]
 
     @overload
