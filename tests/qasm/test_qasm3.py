@@ -246,3 +246,61 @@ def test_physical_qubit_and_phase_gate_errors(text: str, line: int, match: str) 
     with pytest.raises(tb.QasmError, match=match) as info:
         tb.Circuit.from_qasm(text)
     assert info.value.line == line
+
+
+_INPUTS = """OPENQASM 3.0;
+include "stdgates.inc";
+input float[64] theta;
+input angle[32] phi;
+gate g(a) q { rz(2*a) q; rx(a - 0.5) q; }
+qubit[2] q;
+rx(theta) q[0];
+g(theta + phi) q[1];
+cx q[0], q[1];
+rzz(-phi / 2) q[0], q[1];
+"""
+
+
+def test_input_parameters_stay_symbolic() -> None:
+    c = tb.Circuit.from_qasm(_INPUTS)
+    assert [p.name for p in c.parameters] == ["phi", "theta"]
+    t, f = 0.3, 0.7
+    ref = tb.Circuit(2).rx(t, 0).rz(2 * (t + f), 1).rx(t + f - 0.5, 1).cx(0, 1).rzz(-f / 2, 0, 1)
+    got = tb.simulate(c.bind({"theta": t, "phi": f})).to_dense()
+    np.testing.assert_allclose(got, tb.simulate(ref).to_dense(), atol=1e-12)
+
+
+def test_qiskit_dumps_of_a_parametrized_circuit_reads_back() -> None:
+    qiskit = pytest.importorskip("qiskit")
+    from qiskit.circuit import Parameter
+    from qiskit.quantum_info import Statevector
+
+    t, u = Parameter("t"), Parameter("u")
+    qc = qiskit.QuantumCircuit(3)
+    qc.rx(2 * t + 0.1, 0)
+    qc.cx(0, 1)
+    qc.rzz(u - t, 1, 2)
+    qc.ry(u / 3, 2)
+    c = tb.Circuit.from_qasm(qiskit.qasm3.dumps(qc))
+    assert c.num_parameters == 2
+    values = {t: 0.4, u: -1.3}
+    # qiskit may rename t (to t_0): match by the first letter
+    by_name = {p.name: values[t] if p.name.startswith("t") else values[u] for p in c.parameters}
+    want = Statevector(qc.assign_parameters(values)).data.reshape([2] * 3)
+    got = tb.simulate(c.bind(by_name)).to_dense()
+    np.testing.assert_allclose(got, want.transpose(2, 1, 0).ravel(), atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("rx(theta) q[0];", "rx(sin(theta)) q[0];"), "not an affine function"),
+        (("rx(theta) q[0];", "rx(theta * phi) q[0];"), "not an affine function"),
+        (("g(theta + phi) q[1];", "g(theta * theta) q[1];"), "not an affine function"),
+        (("input angle[32] phi;", "input int[32] phi;"), "input of type 'int'"),
+        (("input angle[32] phi;", "input float[64] theta;"), "declared twice"),
+    ],
+)
+def test_bad_inputs_are_located_errors(change, message) -> None:
+    with pytest.raises(tb.QasmError, match=message):
+        tb.Circuit.from_qasm(_INPUTS.replace(*change))

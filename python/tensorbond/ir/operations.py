@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 
 from .gates import gate_matrix
-from .parameters import ParameterValue, parameters_of
+from .parameters import Parameter, ParameterValue, parameters_of
 
 __all__ = ["Condition", "OpKind", "Operation", "Program"]
 
@@ -83,3 +83,5 @@ class Program:
     qregs: dict[str, tuple[int, int]] = field(default_factory=dict)
     cregs: dict[str, tuple[int, int]] = field(default_factory=dict)
     global_phase: float = 0.0
+    #: Input parameters the program declares (OpenQASM 3 ``input float``).
+    parameters: tuple[Parameter, ...] = ()

@@ -12,7 +12,7 @@ import os
 from ..ir.operations import Program
 from ._limits import MAX_OPERATIONS, MAX_REGISTER_SIZE
 from .qasm2 import parse, read_qasm_source
-from .qasm3 import is_qasm3, translate_qasm3
+from .qasm3 import is_qasm3, translate_with_inputs
 
 __all__ = ["MAX_OPERATIONS", "MAX_REGISTER_SIZE", "parse_qasm", "read_qasm", "read_qasm_source"]
 
@@ -40,7 +40,8 @@ def parse_qasm(text: str, *, filename: str = "<string>") -> Program:
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     if is_qasm3(text):
         # Rewritten line for line into OpenQASM 2 (plus one-bit conditions).
-        return parse(translate_qasm3(text, filename), filename=filename, bit_conditions=True)
+        text2, inputs = translate_with_inputs(text, filename)
+        return parse(text2, filename=filename, bit_conditions=True, inputs=inputs)
     return parse(text, filename=filename)
 
 

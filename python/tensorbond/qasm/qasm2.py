@@ -53,12 +53,13 @@ import math
 import operator
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeAlias
 
 from ..errors import QasmError
 from ..ir.gates import GATES
 from ..ir.operations import Condition, Operation, Program
+from ..ir.parameters import Parameter
 from ._limits import MAX_OPERATIONS, MAX_REGISTER_SIZE
 
 __all__ = ["parse", "read_qasm_source"]
@@ -205,7 +206,13 @@ def read_qasm_source(source: str | os.PathLike[str]) -> tuple[str, str]:
     raise FileNotFoundError(errno.ENOENT, "no such OpenQASM file", source)
 
 
-def parse(text: str, *, filename: str = "<string>", bit_conditions: bool = False) -> Program:
+def parse(
+    text: str,
+    *,
+    filename: str = "<string>",
+    bit_conditions: bool = False,
+    inputs: Sequence[str] = (),
+) -> Program:
     """Parse an OpenQASM 2.0 program into a :class:`~tensorbond.ir.operations.Program`.
 
     User-defined gates are expanded into built-in gates; registers are laid
@@ -222,6 +229,9 @@ def parse(text: str, *, filename: str = "<string>", bit_conditions: bool = False
     bit_conditions : bool, optional
         Also accept conditions on one bit of a register (``if (c[0] == 1)``),
         which OpenQASM 3 has and 2 does not.
+    inputs : sequence of str, optional
+        Names of input parameters (OpenQASM 3 ``input float[64] theta;``): in
+        gate arguments they become :class:`~tensorbond.Parameter` s.
 
     Returns
     -------
@@ -248,6 +258,7 @@ def parse(text: str, *, filename: str = "<string>", bit_conditions: bool = False
         raise TypeError(f"text must be a str, got {type(text).__name__}")
     parser = _Parser(_builtin_gates())
     parser.bit_conditions = bit_conditions
+    parser.symbols = {name: Parameter(name) for name in inputs}
     src = _Source(text, filename, _path_of(filename))
     # The cyclic garbage collector would traverse the growing list of
     # operations again and again (a third of the time on a big program); the
@@ -292,13 +303,16 @@ def _is_ident(tok: str) -> bool:
     return tok[:1] in _IDENT_START
 
 
-def _eval(node: _Node, env: tuple[float, ...]) -> float:
-    """Value of an expression tree for the gate parameters ``env``."""
+def _eval(node: _Node, env: tuple[Any, ...]) -> Any:
+    """Value of an expression tree for the gate parameters ``env`` (a float, or an
+    affine expression of the program's input parameters)."""
     if isinstance(node, float):
         return node
     tag = node[0]
     if tag == "p":
         return env[node[1]]
+    if tag == "sym":  # an input parameter of the program (OpenQASM 3 'input float')
+        return node[1]
     if tag == "neg":
         return -_eval(node[1], env)
     if len(node) == 2:
@@ -644,6 +658,10 @@ class _Parser:
         self.gate_name = ""  # gate whose body is being parsed
         self.stmt = 0  # token index of the statement being parsed
         self.bit_conditions = False  # 'if (c[i] == v)': OpenQASM 3 programs only
+        # OpenQASM 3 'input float' parameters: name -> Parameter; with any, gates
+        # given symbolic values are expanded by the interpreter (compiled bodies
+        # and the memo assume numbers).
+        self.symbols: dict[str, Parameter] = {}
         self.handlers: dict[str, Callable[[int], int]] = {
             "OPENQASM": self._header,
             "include": self._include,
@@ -1020,9 +1038,24 @@ class _Parser:
                 nt = toks[i]
             else:
                 node, i = self._expr(i, None, 0)
-                assert isinstance(node, float)  # no parameters outside a gate body
-                v = node
                 nt = toks[i]
+                if isinstance(node, float):
+                    v = node
+                else:  # depends on input parameters: affine, or refused
+                    try:
+                        vals.append(_eval(node, ()))
+                    except TypeError:
+                        raise self.err(
+                            f"a parameter of {name!r} is not an affine function of the "
+                            "input parameters (sums of parameters times numbers)",
+                            k,
+                        ) from None
+                    if nt == ")":
+                        return tuple(vals), i + 1
+                    if nt != ",":
+                        raise self.expected("',' or ')'", i, f"in the parameters of {name!r}")
+                    i += 1
+                    continue
             if not math.isfinite(v):
                 raise self.err(f"parameter of {name!r} is not finite ({v})", k)
             vals.append(v)
@@ -1109,6 +1142,8 @@ class _Parser:
                 except (ArithmeticError, ValueError) as exc:
                     raise self.err(f"cannot evaluate {t}({node!r}): {exc}", k) from None
             return (t, node), i + 1
+        if env is None and t in self.symbols:
+            return ("sym", self.symbols[t]), i + 1
         if _is_ident(t) and t not in _FUNCS:
             if env is not None:
                 raise self.err(f"{t!r} is not a parameter of gate {self.gate_name!r}", i)
@@ -1304,6 +1339,9 @@ class _Parser:
         k: int,
     ) -> None:
         """Append the built-in operations of user gate ``g`` (called at token k)."""
+        if self.symbols and not all(type(v) is float for v in params):
+            self._interpret(g, params, qs, cond, k)
+            return
         fn = g.fn if g.fn is not None else _compile_gate(g)
         if fn is False:
             self._interpret(g, params, qs, cond, k)
@@ -1357,8 +1395,14 @@ class _Parser:
                         f"cannot evaluate a parameter of {sub.name!r} in gate {g.name!r}: {exc}",
                         k,
                     ) from None
+                except TypeError:  # a function or product of input parameters
+                    raise self.err(
+                        f"a parameter of {sub.name!r} in gate {g.name!r} is not an affine "
+                        "function of the input parameters (sums of parameters times numbers)",
+                        k,
+                    ) from None
                 for v in vals:
-                    if not math.isfinite(v):
+                    if type(v) is float and not math.isfinite(v):
                         raise self.err(
                             f"a parameter of {sub.name!r} in gate {g.name!r} is not finite ({v})",
                             k,
@@ -1483,7 +1527,14 @@ class _Parser:
         if self.nq == 0:
             raise main.error("the program declares no qubits (no 'qreg')", main.ntok)
         # every operation was validated as it was read (see _gate_op)
-        prog = Program(self.nq, self.nc, self.ops, dict(self.qregs), dict(self.cregs))
+        prog = Program(
+            self.nq,
+            self.nc,
+            self.ops,
+            dict(self.qregs),
+            dict(self.cregs),
+            parameters=tuple(self.symbols.values()),
+        )
         self.ops = []
         self.memo.clear()
         return prog

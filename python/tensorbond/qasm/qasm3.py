@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from ..errors import QasmError
 from ._limits import MAX_OPERATIONS, MAX_REGISTER_SIZE
 
-__all__ = ["is_qasm3", "translate_qasm3"]
+__all__ = ["is_qasm3", "translate_qasm3", "translate_with_inputs"]
 
 _TOKEN = re.compile(
     r"""
@@ -55,7 +55,6 @@ _UNSUPPORTED = {
     "angle": "angle variables",
     "bool": "classical bool variables",
     "const": "constants",
-    "input": "input parameters",
     "output": "output variables",
     "while": "while loops",
     "def": "subroutines",
@@ -147,6 +146,7 @@ class _Translator:
         self.scalar_bits: set[str] = set()
         self.scalar_qubits: set[str] = set()
         self.cregs: dict[str, int] = {}
+        self.inputs: list[str] = []  # input float parameters, in declaration order
         self.first_qubit: str | None = None  # where a top-level gphase acts
         self.emitted = 0
         self.repeat = 1  # product of the enclosing loops' lengths
@@ -328,6 +328,10 @@ class _Translator:
             if cond or env:
                 raise self.err(f"'{t}' declarations belong at the top level", k)
             return self.declaration(k)
+        if t == "input":
+            if cond or env:
+                raise self.err("'input' declarations belong at the top level", k)
+            return self.input_declaration(k)
         if t == "gate":
             if cond or env:
                 raise self.err("gate definitions belong at the top level", k)
@@ -468,6 +472,30 @@ class _Translator:
                     raise self.err("a gate body acts on its arguments, not on physical qubits", j)
             self.emit(k, self.text(k, end, {}) + ";")
             k = end + 1
+
+    def input_declaration(self, k: int) -> int:
+        """``input float[64] theta;`` (or ``input float theta;``, ``input angle``):
+        a parameter of the circuit, left symbolic."""
+        end = self.statement_end(k)
+        kind = self.tok(k + 1)
+        if kind not in ("float", "angle"):
+            raise self.err(
+                f"input of type {kind!r}: tensorbond reads 'input float' and 'input angle' "
+                "parameters only",
+                k + 1,
+            )
+        j = k + 2
+        if self.tok(j) == "[":
+            while j < end and self.tok(j) != "]":
+                j += 1
+            j += 1
+        name = self.tok(j)
+        if j + 1 != end or not re.match(r"[A-Za-z_][A-Za-z0-9_]*$", name):
+            raise self.err(f"expected 'input {kind}[...] name;'", j)
+        if name in self.inputs:
+            raise self.err(f"input {name!r} is declared twice", j)
+        self.inputs.append(name)
+        return end + 1
 
     def declaration(self, k: int) -> int:
         t = self.tok(k)
@@ -670,4 +698,18 @@ def translate_qasm3(text: str, filename: str = "<string>") -> str:
     QasmError
         Syntax outside the supported subset, with line and column.
     """
-    return _Translator(_tokenize(text, filename), filename).run()
+    return translate_with_inputs(text, filename)[0]
+
+
+def translate_with_inputs(text: str, filename: str = "<string>") -> tuple[str, list[str]]:
+    """:func:`translate_qasm3`, and the names of the program's ``input`` parameters
+    (to be read as symbols by the OpenQASM 2 reader).
+
+    Raises
+    ------
+    QasmError
+        Syntax outside the supported subset, with line and column.
+    """
+    translator = _Translator(_tokenize(text, filename), filename)
+    out = translator.run()
+    return out, list(translator.inputs)

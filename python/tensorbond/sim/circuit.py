@@ -594,6 +594,10 @@ class Circuit(GateMethods):
         circ.qregs.update(program.qregs)
         circ.cregs.update(program.cregs)
         circ._ops = program.operations
+        if program.parameters:  # only then can an operation hold one
+            for op in circ._ops:
+                if op.params:
+                    circ._note_parameters(op.params)
         return circ
 
 
