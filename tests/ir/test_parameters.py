@@ -117,7 +117,9 @@ def test_bad_bindings_are_clear_errors() -> None:
 def test_unbound_circuits_are_refused_by_name() -> None:
     w = tb.ParameterVector("w", 2)
     c = tb.Circuit(2).rx(w[0], 0).cx(0, 1).rz(2 * w[1], 1).measure_all()
-    with pytest.raises(ValueError, match=r"unbound parameters w\[0\], w\[1\]: bind them"):
+    with pytest.raises(
+        ValueError, match=r"unbound parameters w\[0\], w\[1\]: pass params= or bind them"
+    ):
         tb.simulate(c)
     with pytest.raises(ValueError, match=r"unbound parameters w\[0\], w\[1\]"):
         tb.run(c, shots=10)

@@ -13,9 +13,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from ..errors import NotImplementedError as TbNotImplementedError
+from ..ir.gates import gate_matrix
 from ..ir.operations import Operation
+from ..ir.parameters import Parameter, check_real, is_symbolic
 from ..truncation import Truncation, core_routing
 from .circuit import Circuit
 from .mps import MPS
@@ -41,6 +44,10 @@ class CompiledCircuit:
     starts at ``matrices[offsets[k]]``; identical gates share one matrix.
     ``clbit_map`` records final measurements ``{clbit: qubit}``. The circuit's
     global phase becomes a first gate ``e^{i phi} I`` on qubit 0, exact and free.
+
+    A parametrized circuit compiles once: its symbolic gates get matrix slots
+    that :meth:`bind` fills for each parameter point, the rest of the program
+    (qubits, arities, offsets, the fixed matrices) staying as it is.
     """
 
     def __init__(
@@ -50,8 +57,12 @@ class CompiledCircuit:
         *,
         global_phase: float = 0.0,
         clbit_map: Mapping[int, int] | None = None,
+        parameters: Sequence[Parameter] = (),
     ) -> None:
         self.clbit_map = dict(clbit_map or {})
+        #: The parameters, in the order :meth:`bind` takes an array in.
+        self.parameters: tuple[Parameter, ...] = tuple(parameters)
+        self._slots: list[tuple[int, str, tuple[Any, ...]]] = []  # symbolic gates
         gates = list(gates)
         if global_phase:
             phase = np.exp(1j * global_phase) * np.eye(2, dtype=np.complex128)
@@ -71,7 +82,11 @@ class CompiledCircuit:
             key = (op.name, op.params)
             off = cache.get(key) if op.matrix is None else None
             if off is None:
-                m = op.unitary().ravel()
+                if op.matrix is None and any(is_symbolic(p) for p in op.params):
+                    m = np.zeros(4**a, dtype=np.complex128)  # filled by bind
+                    self._slots.append((size, op.name, op.params))
+                else:
+                    m = op.unitary().ravel()
                 off = size
                 chunks.append(m)
                 size += m.size
@@ -87,6 +102,55 @@ class CompiledCircuit:
     def __len__(self) -> int:
         return int(self.arity.shape[0])
 
+    def bind(self, values: Mapping[Parameter | str, float] | npt.ArrayLike) -> np.ndarray:
+        """The gate matrices at one parameter point.
+
+        Parameters
+        ----------
+        values : mapping or array_like
+            ``{parameter or name: value}`` for every parameter, or one value per
+            parameter in :attr:`parameters` order.
+
+        Returns
+        -------
+        ndarray
+            A copy of :attr:`matrices` with the symbolic gates' matrices filled.
+
+        Raises
+        ------
+        ValueError
+            A missing or unknown parameter, the wrong number of values, a value
+            that is not finite.
+        """
+        by_name = {p.name: p for p in self.parameters}
+        table: dict[Parameter, float] = {}
+        if isinstance(values, Mapping):
+            for key, v in values.items():
+                p = by_name.get(key) if isinstance(key, str) else key
+                if p is None or p not in self.parameters:
+                    raise ValueError(f"{key!r} is not a parameter of the circuit")
+                table[p] = check_real(v, f"the value of {p.name}")
+            missing = [p.name for p in self.parameters if p not in table]
+            if missing:
+                raise ValueError(f"no value for the parameters {', '.join(missing)}")
+        else:
+            arr = np.asarray(values)
+            if arr.ndim != 1 or arr.shape[0] != len(self.parameters):
+                raise ValueError(
+                    f"params must have shape ({len(self.parameters)},), one value per "
+                    f"parameter, got {arr.shape}"
+                )
+            if arr.dtype.kind not in "iuf":
+                raise TypeError(f"parameter values must be real numbers, got dtype {arr.dtype}")
+            for p, v in zip(self.parameters, arr.tolist(), strict=True):
+                table[p] = check_real(v, f"the value of {p.name}")
+        out: np.ndarray = self.matrices.copy()
+        for off, name, params in self._slots:
+            nums = tuple(float(x.bind(table)) if is_symbolic(x) else float(x) for x in params)
+            m = gate_matrix(name, nums).ravel()
+            out[off : off + m.size] = m
+        return out
+
 
 def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     """Flatten ``circuit`` for :func:`simulate` (done once; reuse for repeated runs).
@@ -99,7 +163,6 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
     """
     if not isinstance(circuit, Circuit):
         raise TypeError(f"expected a tensorbond.Circuit, got {type(circuit).__name__}")
-    check_bound(circuit)
     ops = circuit.operations
     measured_at: dict[int, int] = {}
     clbit_map: dict[int, int] = {}
@@ -129,7 +192,11 @@ def compile_circuit(circuit: Circuit) -> CompiledCircuit:
                     )
     gates = [op for op in ops if op.kind == "gate"]
     return CompiledCircuit(
-        circuit.num_qubits, gates, global_phase=circuit.global_phase, clbit_map=clbit_map
+        circuit.num_qubits,
+        gates,
+        global_phase=circuit.global_phase,
+        clbit_map=clbit_map,
+        parameters=circuit.parameters,
     )
 
 
@@ -151,14 +218,21 @@ def check_bound(circuit: Circuit) -> None:
 
 # ------------------------------------------------------------ the engine's verbs
 def run_gates(
-    state: MPS, prog: CompiledCircuit, start: int, stop: int, trunc: Truncation, routing: Routing
+    state: MPS,
+    prog: CompiledCircuit,
+    start: int,
+    stop: int,
+    trunc: Truncation,
+    routing: Routing,
+    matrices: np.ndarray | None = None,
 ) -> None:
-    """Apply gates ``start:stop`` of ``prog`` to ``state`` in compiled code (GIL released)."""
+    """Apply gates ``start:stop`` of ``prog`` to ``state`` in compiled code (GIL
+    released), with ``matrices`` (from :meth:`CompiledCircuit.bind`) if given."""
     state._impl.run(
         prog.qubits,
         prog.arity,
         prog.offsets,
-        prog.matrices,
+        prog.matrices if matrices is None else matrices,
         start,
         stop,
         trunc.to_core(),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._validate import as_count, as_state_dtype
+from ..ir.parameters import Parameter
 from ..memory import check_allocation, format_bytes
 from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
@@ -55,6 +57,7 @@ def simulate(
     routing: Routing = "auto",
     progress: Callable[[int, int], None] | None = None,
     chunk: int = 512,
+    params: Mapping[Parameter | str, float] | npt.ArrayLike | None = None,
 ) -> MPS:
     """Simulate ``circuit`` as an MPS, truncating bonds with the given policy.
 
@@ -94,6 +97,11 @@ def simulate(
         Called as ``progress(done, total)`` after each chunk of gates.
     chunk : int
         Gates per compiled call when ``progress`` is given (>= 1).
+    params : mapping or array_like, optional
+        Values of the circuit's parameters (``{parameter or name: value}``, or
+        an array in ``circuit.parameters`` order). With a
+        :class:`CompiledCircuit` only the parametrized gates' matrices are
+        rebuilt: compile once, then simulate at many points.
 
     Returns
     -------
@@ -118,6 +126,18 @@ def simulate(
     0.5
     """
     prog = circuit if isinstance(circuit, CompiledCircuit) else compile_circuit(circuit)
+    if prog.parameters:
+        if params is None:
+            names = ", ".join(p.name for p in prog.parameters)
+            raise ValueError(
+                f"the circuit has unbound parameters {names}: pass params= or bind them "
+                "first (circuit.bind)"
+            )
+        matrices: np.ndarray | None = prog.bind(params)
+    elif params is not None:
+        raise ValueError("params= given, but the circuit has no parameters")
+    else:
+        matrices = None
     trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
     step = as_count(chunk, "chunk", minimum=1)
     if routing not in ("auto", "swap", "mpo", "lazy"):
@@ -138,10 +158,10 @@ def simulate(
     state.clbit_map = dict(prog.clbit_map)
     total = len(prog)
     if progress is None:
-        run_gates(state, prog, 0, total, trunc, routing)
+        run_gates(state, prog, 0, total, trunc, routing, matrices)
         return state
     for start in range(0, total, step):
         stop = min(total, start + step)
-        run_gates(state, prog, start, stop, trunc, routing)
+        run_gates(state, prog, start, stop, trunc, routing, matrices)
         progress(stop, total)
     return state
