@@ -299,6 +299,7 @@ def test_qiskit_dumps_of_a_parametrized_circuit_reads_back() -> None:
         (("g(theta + phi) q[1];", "g(theta * theta) q[1];"), "not an affine function"),
         (("input angle[32] phi;", "input int[32] phi;"), "input of type 'int'"),
         (("input angle[32] phi;", "input float[64] theta;"), "declared twice"),
+        (("input angle[32] phi;", "input float[64] pi;"), "name of a constant"),
     ],
 )
 def test_bad_inputs_are_located_errors(change, message) -> None:

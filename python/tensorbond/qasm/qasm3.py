@@ -48,6 +48,11 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
+#: Names an input parameter may not take: expressions read them as these.
+_RESERVED_INPUT_NAMES = frozenset(
+    {"pi", "tau", "euler", "sin", "cos", "tan", "exp", "ln", "sqrt", "asin", "acos", "atan"}
+)
+
 _UNSUPPORTED = {
     "int": "classical integer variables",
     "uint": "classical integer variables",
@@ -492,6 +497,9 @@ class _Translator:
         name = self.tok(j)
         if j + 1 != end or not re.match(r"[A-Za-z_][A-Za-z0-9_]*$", name):
             raise self.err(f"expected 'input {kind}[...] name;'", j)
+        if name in _RESERVED_INPUT_NAMES:
+            # the reader would take it for its constant or function, silently
+            raise self.err(f"input {name!r} has the name of a constant or function", j)
         if name in self.inputs:
             raise self.err(f"input {name!r} is declared twice", j)
         self.inputs.append(name)
