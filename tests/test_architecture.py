@@ -39,7 +39,8 @@ LAYERS: list[set[str]] = [
     {"sim.mps"},
     {"sim.compile"},
     {"sim.simulate"},
-    {"sim.run"},
+    {"sim.run", "sim.expectation"},
+    {"sim.gradient"},
     {"sim"},
     # compression (independent of simulation)
     {"compress.tt"},

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from .circuit import Circuit
 from .compile import CompiledCircuit, compile_circuit
+from .expectation import Expectation, expectation
+from .gradient import Gradient, gradient, value_and_grad
 from .mps import MPS, Samples
 from .noise import (
     Channel,
@@ -29,6 +31,8 @@ __all__ = [
     "Channel",
     "Circuit",
     "CompiledCircuit",
+    "Expectation",
+    "Gradient",
     "NoiseModel",
     "ReadoutError",
     "RunResult",
@@ -37,9 +41,12 @@ __all__ = [
     "bit_flip",
     "compile_circuit",
     "depolarizing",
+    "expectation",
+    "gradient",
     "kraus",
     "phase_damping",
     "phase_flip",
     "run",
     "simulate",
+    "value_and_grad",
 ]

@@ -63,6 +63,8 @@ class CompiledCircuit:
         #: The parameters, in the order :meth:`bind` takes an array in.
         self.parameters: tuple[Parameter, ...] = tuple(parameters)
         self._slots: list[tuple[int, str, tuple[Any, ...]]] = []  # symbolic gates
+        #: ``(gate index, name, params)`` of every gate with symbolic parameters.
+        self.symbolic: list[tuple[int, str, tuple[Any, ...]]] = []
         gates = list(gates)
         if global_phase:
             phase = np.exp(1j * global_phase) * np.eye(2, dtype=np.complex128)
@@ -80,6 +82,8 @@ class CompiledCircuit:
             self.arity[k] = a
             self.qubits[k, :a] = op.qubits
             key = (op.name, op.params)
+            if op.matrix is None and any(is_symbolic(p) for p in op.params):
+                self.symbolic.append((k, op.name, op.params))
             off = cache.get(key) if op.matrix is None else None
             if off is None:
                 if op.matrix is None and any(is_symbolic(p) for p in op.params):
@@ -102,14 +106,104 @@ class CompiledCircuit:
     def __len__(self) -> int:
         return int(self.arity.shape[0])
 
-    def bind(self, values: Mapping[Parameter | str, float] | npt.ArrayLike) -> np.ndarray:
-        """The gate matrices at one parameter point.
+    def gate_matrix(self, k: int, matrices: np.ndarray | None = None) -> np.ndarray:
+        """Gate ``k``'s ``2^a x 2^a`` matrix (from ``matrices`` if given, a bound copy)."""
+        m = self.matrices if matrices is None else matrices
+        d = 1 << int(self.arity[k])
+        off = int(self.offsets[k])
+        return m[off : off + d * d].reshape(d, d)
+
+    def inverse(self, matrices: np.ndarray | None = None) -> CompiledCircuit:
+        """The inverse program: the gates in reverse order, each matrix its adjoint.
+
+        Parameters
+        ----------
+        matrices : ndarray, optional
+            The gate matrices to invert (from :meth:`bind`); default :attr:`matrices`.
+
+        Returns
+        -------
+        CompiledCircuit
+            With no parameters: its matrices are those of this point.
+        """
+        m = self.matrices if matrices is None else matrices
+        out = np.empty_like(m)
+        done = np.zeros(m.shape[0], dtype=bool)
+        for a in (1, 2, 3):
+            offs = np.unique(self.offsets[self.arity == a])
+            if offs.size == 0:
+                continue
+            d = 1 << a
+            idx = offs[:, None] + np.arange(d * d)[None, :]
+            blocks = m[idx].reshape(-1, d, d)
+            out[idx] = np.conj(np.swapaxes(blocks, 1, 2)).reshape(-1, d * d)
+            done[idx] = True
+        out[~done] = m[~done]
+        inv = CompiledCircuit.__new__(CompiledCircuit)
+        inv.clbit_map = {}
+        inv.parameters = ()
+        inv._slots = []
+        inv.symbolic = []
+        inv.num_qubits = self.num_qubits
+        inv.qubits = np.ascontiguousarray(self.qubits[::-1])
+        inv.arity = np.ascontiguousarray(self.arity[::-1])
+        inv.offsets = np.ascontiguousarray(self.offsets[::-1])
+        inv.matrices = out
+        return inv
+
+    def point(self, values: Mapping[Parameter | str, float] | npt.ArrayLike) -> np.ndarray:
+        """One parameter point as floats in :attr:`parameters` order.
 
         Parameters
         ----------
         values : mapping or array_like
             ``{parameter or name: value}`` for every parameter, or one value per
             parameter in :attr:`parameters` order.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(P,)``, float64.
+
+        Raises
+        ------
+        ValueError
+            A missing or unknown parameter, the wrong number of values, a value
+            that is not finite.
+        TypeError
+            Values that are not real numbers.
+        """
+        if isinstance(values, Mapping):
+            by_name = {p.name: p for p in self.parameters}
+            table: dict[Parameter, float] = {}
+            for key, v in values.items():
+                p = by_name.get(key) if isinstance(key, str) else key
+                if p is None or p not in self.parameters:
+                    raise ValueError(f"{key!r} is not a parameter of the circuit")
+                table[p] = check_real(v, f"the value of {p.name}")
+            missing = [p.name for p in self.parameters if p not in table]
+            if missing:
+                raise ValueError(f"no value for the parameters {', '.join(missing)}")
+            return np.array([table[p] for p in self.parameters], dtype=np.float64)
+        arr = np.asarray(values)
+        if arr.ndim != 1 or arr.shape[0] != len(self.parameters):
+            raise ValueError(
+                f"params must have shape ({len(self.parameters)},), one value per "
+                f"parameter, got {arr.shape}"
+            )
+        if arr.dtype.kind not in "iuf":
+            raise TypeError(f"parameter values must be real numbers, got dtype {arr.dtype}")
+        for p, v in zip(self.parameters, arr.tolist(), strict=True):
+            check_real(v, f"the value of {p.name}")
+        return arr.astype(np.float64)
+
+    def bind(self, values: Mapping[Parameter | str, float] | npt.ArrayLike) -> np.ndarray:
+        """The gate matrices at one parameter point.
+
+        Parameters
+        ----------
+        values : mapping or array_like
+            As for :meth:`point`.
 
         Returns
         -------
@@ -122,28 +216,8 @@ class CompiledCircuit:
             A missing or unknown parameter, the wrong number of values, a value
             that is not finite.
         """
-        by_name = {p.name: p for p in self.parameters}
-        table: dict[Parameter, float] = {}
-        if isinstance(values, Mapping):
-            for key, v in values.items():
-                p = by_name.get(key) if isinstance(key, str) else key
-                if p is None or p not in self.parameters:
-                    raise ValueError(f"{key!r} is not a parameter of the circuit")
-                table[p] = check_real(v, f"the value of {p.name}")
-            missing = [p.name for p in self.parameters if p not in table]
-            if missing:
-                raise ValueError(f"no value for the parameters {', '.join(missing)}")
-        else:
-            arr = np.asarray(values)
-            if arr.ndim != 1 or arr.shape[0] != len(self.parameters):
-                raise ValueError(
-                    f"params must have shape ({len(self.parameters)},), one value per "
-                    f"parameter, got {arr.shape}"
-                )
-            if arr.dtype.kind not in "iuf":
-                raise TypeError(f"parameter values must be real numbers, got dtype {arr.dtype}")
-            for p, v in zip(self.parameters, arr.tolist(), strict=True):
-                table[p] = check_real(v, f"the value of {p.name}")
+        row = self.point(values)
+        table = dict(zip(self.parameters, row.tolist(), strict=True))
         out: np.ndarray = self.matrices.copy()
         for off, name, params in self._slots:
             nums = tuple(float(x.bind(table)) if is_symbolic(x) else float(x) for x in params)

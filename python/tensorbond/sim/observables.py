@@ -25,6 +25,7 @@ __all__ = [
     "MPO",
     "correlations",
     "entanglement",
+    "is_hermitian",
     "mpo_expectation",
     "mpo_variance",
     "reduced_density_matrix",
@@ -177,6 +178,23 @@ class MPO:
             a, c, b, d, j = m.shape
             m = m.reshape(a * c, b * d, j)
         return m[:, :, 0]
+
+
+def is_hermitian(mpo: MPO, *, rtol: float = 1e-6) -> bool:
+    """Whether ``mpo`` equals its adjoint: ``||W - W^dag||_F <= rtol ||W||_F``.
+
+    From two traces, never the dense operator: ``||W - W^dag||^2 =
+    2 tr(W^dag W) - 2 Re tr(W W)``; the difference of traces loses half the
+    digits, hence the loose default.
+    """
+    norm = np.ones((1, 1), dtype=np.complex128)
+    square = np.ones((1, 1), dtype=np.complex128)
+    for w in mpo.tensors:
+        norm = contract("ab,astc,bstd->cd", norm, w.conj(), w)
+        square = contract("ab,astc,btsd->cd", square, w, w)
+    n2 = float(norm[0, 0].real)
+    diff2 = max(2.0 * n2 - 2.0 * float(square[0, 0].real), 0.0)
+    return diff2 <= rtol**2 * max(n2, np.finfo(float).tiny)
 
 
 def _sum_mpo(terms: Sequence[tuple[complex, dict[int, str]]], n: int, cutoff: float) -> MPO:
