@@ -77,3 +77,13 @@ def test_cached_teacher_runs_the_model_once_per_batch() -> None:
         assert x is y
         assert torch.equal(x, (b["input_ids"] * b["attention_mask"]).float().cumsum(-1))
     assert teacher.eval() is teacher and not teacher.model.training
+
+
+def test_qnn_classifier_learns_on_a_small_run() -> None:
+    pytest.importorskip("sklearn")
+    mod = _load("qnn_classifier")
+    out = mod.train(qubits=4, layers=1, epochs=4, limit=200, lr=0.05, verbose=False)
+    losses = [h["loss"] for h in out["history"]]
+    assert losses[-1] < 0.6 * losses[0]
+    assert out["test_accuracy"] > 0.85  # chance is about 0.6 on this split
+    assert out["weights"] == 8 and out["train_samples"] == 160

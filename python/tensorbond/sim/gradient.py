@@ -91,7 +91,7 @@ def shift_rule(name: str, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
     Examples
     --------
     >>> shifts, coeffs = shift_rule("rx")
-    >>> [round(float(s), 6) for s in shifts], [float(c) for c in coeffs]
+    >>> [round(float(s), 6) for s in shifts], [round(float(c), 12) for c in coeffs]
     ([1.570796, 4.712389], [0.5, -0.5])
     """
     rules = _FREQUENCIES.get(name)
@@ -304,6 +304,8 @@ def _touched_range(
     mask = np.arange(3)[None, :] < ar[:, None]
     sites = site_of[q[mask]]
     c1 = state.center
+    if int(ar.max()) == 1:  # one-qubit gates change their site only, never the centre
+        return int(sites.min()), int(sites.max())
     lo = min(int(sites.min()), c0, c1)
     hi = max(int(sites.max()), c0, c1)
     return lo, hi

@@ -291,11 +291,13 @@ def mpo_expectation(state: Any, mpo: MPO) -> complex:
     """
     _check_mpo(state, mpo)
     env = np.ones((1, 1, 1), dtype=np.complex128)
-    norm = np.ones((1, 1), dtype=np.complex128)
+    # Pairwise tensordots in a fixed order: (bra, mpo, ket) environments; an
+    # einsum path search per site would cost more than the contraction.
     for a, w in zip(_tensors(state), mpo.tensors, strict=True):
-        env = contract("xmy,xsc,mstn,ytd->cnd", env, a.conj(), w, a)
-        norm = contract("xy,xsc,ysd->cd", norm, a.conj(), a)
-    return complex(env[0, 0, 0] / norm[0, 0])
+        t = np.tensordot(env, a.conj(), axes=(0, 0))  # (m, y, s, c)
+        t = np.tensordot(t, w, axes=([0, 2], [0, 1]))  # (y, c, t, n)
+        env = np.tensordot(t, a, axes=([0, 2], [0, 1]))  # (c, n, d)
+    return complex(env[0, 0, 0] / state.norm() ** 2)
 
 
 def mpo_variance(state: Any, mpo: MPO) -> float:
