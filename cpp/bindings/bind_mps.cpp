@@ -215,55 +215,14 @@ template <class T> void register_one(py::module_& m, const char* name) {
                const carray<std::int64_t>& arity, const carray<std::int64_t>& offsets,
                const carray<cd>& matrices, std::size_t start, std::size_t stop,
                const TruncationSpec& spec, Routing routing) {
-                const std::size_t count = std::size_t(arity.shape(0));
-                if (qubits.ndim() != 2 || std::size_t(qubits.shape(0)) != count ||
-                    qubits.shape(1) != 3 || std::size_t(offsets.shape(0)) != count)
-                    throw ShapeError("compiled circuit arrays disagree in length");
-                if (start > stop || stop > count)
-                    throw ShapeError("gate range [" + std::to_string(start) + ", " +
-                                     std::to_string(stop) + ") outside 0.." +
-                                     std::to_string(count));
-                const std::size_t total = std::size_t(matrices.size());
-                auto q = qubits.unchecked<2>();
-                auto a = arity.unchecked<1>();
-                auto o = offsets.unchecked<1>();
-                std::vector<GateRef> gates(stop - start);
+                // num_sites is fixed at construction: read without the lock.
+                const std::vector<GateRef> gates = gate_refs(
+                    qubits, arity, offsets, matrices, start, stop, self.num_sites());
+                const std::function<void()> poll = signal_poll();
                 py::gil_scoped_release nogil;
-                auto lock = writing(self); // num_sites is read below
-                for (std::size_t k = start; k < stop; ++k) {
-                    const std::int64_t ar = a(py::ssize_t(k));
-                    if (ar < 1 || ar > 3)
-                        throw ShapeError("gate arity must be 1..3");
-                    const std::size_t d = std::size_t(1) << ar;
-                    const std::int64_t off = o(py::ssize_t(k));
-                    if (off < 0 || std::size_t(off) + d * d > total)
-                        throw ShapeError("gate matrix offset out of range");
-                    GateRef& g = gates[k - start];
-                    g.arity = std::uint32_t(ar);
-                    for (std::int64_t j = 0; j < ar; ++j) {
-                        const std::int64_t qq = q(py::ssize_t(k), py::ssize_t(j));
-                        if (qq < 0 || std::size_t(qq) >= self.num_sites())
-                            throw SiteError("qubit " + std::to_string(qq) +
-                                            " is out of range for " +
-                                            std::to_string(self.num_sites()) +
-                                            " qubits");
-                        g.qubits[std::size_t(j)] = std::uint32_t(qq);
-                    }
-                    g.matrix = matrices.data() + off;
-                }
-                // Ctrl-C: every 50 ms take the GIL and let Python look at its signals.
-                // Safe while holding this state's lock: no thread waits for a state's
-                // lock while holding the GIL (see reading/writing).
-                auto last = std::chrono::steady_clock::now();
-                const std::function<void()> poll = [&last] {
-                    const auto now = std::chrono::steady_clock::now();
-                    if (now - last < std::chrono::milliseconds(50))
-                        return;
-                    last = now;
-                    py::gil_scoped_acquire gil;
-                    if (PyErr_CheckSignals() != 0)
-                        throw py::error_already_set();
-                };
+                // Safe to poll (take the GIL) while holding this state's lock: no
+                // thread waits for a state's lock while holding the GIL.
+                auto lock = writing(self);
                 self.run(gates.data(), gates.size(), spec, routing, poll);
             },
             py::arg("qubits").noconvert(), py::arg("arity").noconvert(),

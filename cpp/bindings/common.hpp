@@ -4,12 +4,16 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <chrono>
 #include <complex>
+#include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "tensorbond/errors.hpp"
+#include "tensorbond/gate.hpp"
 #include "tensorbond/truncation.hpp"
 
 namespace py = pybind11;
@@ -50,6 +54,68 @@ inline std::vector<std::size_t> shape_of(const py::array& a) {
     for (py::ssize_t i = 0; i < a.ndim(); ++i)
         s[std::size_t(i)] = std::size_t(a.shape(i));
     return s;
+}
+
+/// Gates [start, stop) of a compiled circuit's flat arrays (qubits (n, 3), arity,
+/// offsets into `matrices`), checked against `num_qubits`. Reads numpy buffers:
+/// call with the GIL held or the arrays otherwise kept alive and unchanged.
+inline std::vector<GateRef> gate_refs(const carray<std::int64_t>& qubits,
+                                      const carray<std::int64_t>& arity,
+                                      const carray<std::int64_t>& offsets,
+                                      const carray<std::complex<double>>& matrices,
+                                      std::size_t start, std::size_t stop,
+                                      std::size_t num_qubits) {
+    const std::size_t count = std::size_t(arity.shape(0));
+    if (qubits.ndim() != 2 || std::size_t(qubits.shape(0)) != count ||
+        qubits.shape(1) != 3 || std::size_t(offsets.shape(0)) != count)
+        throw ShapeError("compiled circuit arrays disagree in length");
+    if (start > stop || stop > count)
+        throw ShapeError("gate range [" + std::to_string(start) + ", " +
+                         std::to_string(stop) + ") outside 0.." +
+                         std::to_string(count));
+    const std::size_t total = std::size_t(matrices.size());
+    auto q = qubits.unchecked<2>();
+    auto a = arity.unchecked<1>();
+    auto o = offsets.unchecked<1>();
+    std::vector<GateRef> gates(stop - start);
+    for (std::size_t k = start; k < stop; ++k) {
+        const std::int64_t ar = a(py::ssize_t(k));
+        if (ar < 1 || ar > 3)
+            throw ShapeError("gate arity must be 1..3");
+        const std::size_t d = std::size_t(1) << ar;
+        const std::int64_t off = o(py::ssize_t(k));
+        if (off < 0 || std::size_t(off) + d * d > total)
+            throw ShapeError("gate matrix offset out of range");
+        GateRef& g = gates[k - start];
+        g.arity = std::uint32_t(ar);
+        for (std::int64_t j = 0; j < ar; ++j) {
+            const std::int64_t qq = q(py::ssize_t(k), py::ssize_t(j));
+            if (qq < 0 || std::size_t(qq) >= num_qubits)
+                throw SiteError("qubit " + std::to_string(qq) +
+                                " is out of range for " + std::to_string(num_qubits) +
+                                " qubits");
+            g.qubits[std::size_t(j)] = std::uint32_t(qq);
+        }
+        g.matrix = matrices.data() + off;
+    }
+    return gates;
+}
+
+/// Ctrl-C while compiled code runs without the GIL: every 50 ms the returned
+/// callback takes the GIL and lets Python look at its signals (throwing if one
+/// raised). Call it only where no thread waits for a lock while holding the GIL.
+inline std::function<void()> signal_poll() {
+    auto last = std::make_shared<std::chrono::steady_clock::time_point>(
+        std::chrono::steady_clock::now());
+    return [last] {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - *last < std::chrono::milliseconds(50))
+            return;
+        *last = now;
+        py::gil_scoped_acquire gil;
+        if (PyErr_CheckSignals() != 0)
+            throw py::error_already_set();
+    };
 }
 
 } // namespace tensorbond::bindings

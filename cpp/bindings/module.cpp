@@ -6,6 +6,7 @@ void register_errors(py::module_& m);
 void register_truncation(py::module_& m);
 void register_kernels(py::module_& m);
 void register_mps(py::module_& m);
+void register_statevector(py::module_& m);
 void register_tt(py::module_& m);
 void register_threads(py::module_& m);
 
@@ -15,6 +16,7 @@ PYBIND11_MODULE(_core, m) {
     register_truncation(m); // before the functions that take a TruncationSpec
     register_kernels(m);
     register_mps(m);
+    register_statevector(m);
     register_tt(m);
     register_threads(m);
 }

@@ -12,19 +12,12 @@
 #include <shared_mutex>
 #include <vector>
 
+#include "tensorbond/gate.hpp"
 #include "tensorbond/linalg.hpp"
 #include "tensorbond/scalar.hpp"
 #include "tensorbond/truncation.hpp"
 
 namespace tensorbond {
-
-/// One gate of a compiled circuit: `arity` qubits, the first listed being the most
-/// significant bit of the row-major 2^arity x 2^arity complex128 `matrix`.
-struct GateRef {
-    std::uint32_t arity = 0;
-    std::array<std::uint32_t, 3> qubits{};
-    const std::complex<double>* matrix = nullptr;
-};
 
 /// How gates on non-adjacent qubits are applied.
 enum class Routing {

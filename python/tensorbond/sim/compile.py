@@ -16,9 +16,9 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import NotImplementedError as TbNotImplementedError
-from ..ir.gates import gate_matrix
+from ..ir.gates import GATES, gate_matrix
 from ..ir.operations import Operation
-from ..ir.parameters import Parameter, check_real, is_symbolic
+from ..ir.parameters import Parameter, ParameterExpression, check_real, is_symbolic
 from ..truncation import Truncation, core_routing
 from .circuit import Circuit
 from .mps import MPS
@@ -35,6 +35,40 @@ __all__ = [
     "local_density",
     "run_gates",
 ]
+
+
+_ROTATIONS: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+
+
+def _rotation_group(name: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """``(V, w)`` with ``gate(x) = V diag(e^{i w x}) V^dag`` for every x, if the
+    one-parameter gate ``name`` is such a group (rx, rzz, cp, crx, ...); else None.
+
+    The generator comes from the gate's own matrices (``-i U'(0)``, exact by a
+    four-point difference); the claim is checked at two angles to 1e-14.
+    """
+    if name in _ROTATIONS:
+        return _ROTATIONS[name]
+    found: tuple[np.ndarray, np.ndarray] | None = None
+    spec = GATES.get(name)
+    if spec is not None and spec.num_params == 1:
+        a1 = (1 - np.sqrt(2)) / 4
+        du = a1 * (gate_matrix(name, (np.pi,)) - gate_matrix(name, (-np.pi,))) + 0.5 * (
+            gate_matrix(name, (np.pi / 2,)) - gate_matrix(name, (-np.pi / 2,))
+        )
+        k = -1j * du @ gate_matrix(name, (0.0,)).conj().T
+        if np.allclose(k, k.conj().T, atol=1e-14):
+            w, v = np.linalg.eigh((k + k.conj().T) / 2)
+            ok = all(
+                np.allclose(
+                    (v * np.exp(1j * w * x)) @ v.conj().T, gate_matrix(name, (x,)), atol=1e-14
+                )
+                for x in (0.7, -2.3)
+            )
+            if ok and np.allclose(gate_matrix(name, (0.0,)), np.eye(v.shape[0]), atol=1e-15):
+                found = (v, w)
+    _ROTATIONS[name] = found
+    return found
 
 
 class CompiledCircuit:
@@ -102,6 +136,42 @@ class CompiledCircuit:
             if chunks
             else np.zeros(1, dtype=np.complex128)
         )
+        self._plan_bind()
+
+    def _plan_bind(self) -> None:
+        """Group the symbolic slots for :meth:`bind`: one-parameter rotations of one
+        name are filled together as ``V diag(e^{i w x}) V^dag`` (numpy, one call per
+        gate name), the rest one by one; each slot's angle is an affine function
+        of the parameters, kept as sparse rows."""
+        index = {p: i for i, p in enumerate(self.parameters)}
+        groups: dict[str, list[int]] = {}
+        self._other: list[tuple[int, str, tuple[Any, ...]]] = []
+        rows: list[int] = []
+        cols: list[int] = []
+        coefs: list[float] = []
+        consts: list[float] = []
+        for off, name, params in self._slots:
+            if len(params) == 1 and _rotation_group(name) is not None:
+                x = params[0]
+                slot = len(consts)
+                terms = x.terms if isinstance(x, ParameterExpression) else {x: 1.0}
+                consts.append(x.constant if isinstance(x, ParameterExpression) else 0.0)
+                for p, c in terms.items():
+                    rows.append(slot)
+                    cols.append(index[p])
+                    coefs.append(c)
+                groups.setdefault(name, []).append(off)
+                groups[name].append(slot)
+            else:
+                self._other.append((off, name, params))
+        self._groups = [
+            (name, np.array(v[0::2], dtype=np.int64), np.array(v[1::2], dtype=np.int64))
+            for name, v in groups.items()
+        ]
+        self._angle_rows = np.array(rows, dtype=np.int64)
+        self._angle_cols = np.array(cols, dtype=np.int64)
+        self._angle_coefs = np.array(coefs, dtype=np.float64)
+        self._angle_consts = np.array(consts, dtype=np.float64)
 
     def __len__(self) -> int:
         return int(self.arity.shape[0])
@@ -143,6 +213,7 @@ class CompiledCircuit:
         inv.clbit_map = {}
         inv.parameters = ()
         inv._slots = []
+        inv._plan_bind()
         inv.symbolic = []
         inv.num_qubits = self.num_qubits
         inv.qubits = np.ascontiguousarray(self.qubits[::-1])
@@ -217,12 +288,25 @@ class CompiledCircuit:
             that is not finite.
         """
         row = self.point(values)
-        table = dict(zip(self.parameters, row.tolist(), strict=True))
         out: np.ndarray = self.matrices.copy()
-        for off, name, params in self._slots:
-            nums = tuple(float(x.bind(table)) if is_symbolic(x) else float(x) for x in params)
-            m = gate_matrix(name, nums).ravel()
-            out[off : off + m.size] = m
+        if self._groups:
+            angles = self._angle_consts + np.bincount(
+                self._angle_rows,
+                weights=self._angle_coefs * row[self._angle_cols],
+                minlength=self._angle_consts.size,
+            )
+            for name, offs, slots in self._groups:
+                v, w = _rotation_group(name)  # type: ignore[misc]
+                d = v.shape[0]
+                phases = np.exp(1j * angles[slots, None] * w[None, :])  # (m, d)
+                mats = np.einsum("ij,mj,kj->mik", v, phases, v.conj())
+                out[offs[:, None] + np.arange(d * d)[None, :]] = mats.reshape(-1, d * d)
+        if self._other:
+            table = dict(zip(self.parameters, row.tolist(), strict=True))
+            for off, name, params in self._other:
+                nums = tuple(float(x.bind(table)) if is_symbolic(x) else float(x) for x in params)
+                m = gate_matrix(name, nums).ravel()
+                out[off : off + m.size] = m
         return out
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -15,11 +15,22 @@ from ..ir.pauli import parse_pauli_sum
 from ..truncation import SIMULATION_CUTOFF, CutoffMode
 from .circuit import Circuit
 from .compile import CompiledCircuit, Routing, compile_circuit
+from .dense import MAX_DENSE_QUBITS, DenseState, Masks, pauli_masks
 from .mps import MPS
 from .observables import MPO, is_hermitian, mpo_expectation
 from .simulate import simulate
 
-__all__ = ["Expectation", "Observable", "as_observables", "expectation", "parameter_points"]
+__all__ = [
+    "Engine",
+    "Expectation",
+    "Observable",
+    "as_observables",
+    "choose_engine",
+    "expectation",
+    "parameter_points",
+]
+
+Engine = Literal["auto", "mps", "statevector"]
 
 #: Above this many Pauli terms an observable is evaluated as one MPO contraction
 #: rather than one compiled sweep per term.
@@ -39,7 +50,7 @@ class Observable:
     operator: MPO | None = None
     #: Every coefficient real: the operator is Hermitian, its values are real.
     real: bool = True
-    _cache: dict[str, MPO] = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def mpo(self) -> MPO:
         """The operator as an :class:`~tensorbond.MPO` (compressed; cached)."""
@@ -48,10 +59,21 @@ class Observable:
         if "mpo" not in self._cache:
             assert self.terms is not None
             self._cache["mpo"] = MPO.from_pauli_sum(list(self.terms), self.num_qubits)
-        return self._cache["mpo"]
+        mpo: MPO = self._cache["mpo"]
+        return mpo
 
-    def value(self, state: MPS) -> complex:
+    def masks(self) -> Masks:
+        """The Pauli sum as bit masks for a :class:`DenseState` (cached)."""
+        if "masks" not in self._cache:
+            assert self.terms is not None
+            self._cache["masks"] = pauli_masks(self.terms, self.num_qubits)
+        masks: Masks = self._cache["masks"]
+        return masks
+
+    def value(self, state: MPS | DenseState) -> complex:
         """``<psi|O|psi> / <psi|psi>``."""
+        if isinstance(state, DenseState):
+            return state.expectation(self.masks())
         if self.terms is not None and len(self.terms) <= _MPO_TERMS:
             return complex(state.expectation([(c, t) for c, t in self.terms]))
         return mpo_expectation(state, self.mpo())
@@ -181,6 +203,35 @@ def parameter_points(
     return arr.reshape(-1, num), arr.shape[:-1]
 
 
+def choose_engine(
+    engine: str, num_qubits: int, max_bond: int | None, dtype: Any, obs: Sequence[Observable]
+) -> bool:
+    """Whether to simulate densely: ``"statevector"`` always (refusing what it
+    cannot do), ``"auto"`` for at most :data:`MAX_DENSE_QUBITS` qubits when the
+    truncation could not cut anything (no ``max_bond``, or one at least
+    ``2^(n/2)``), complex128, and every observable a Pauli sum.
+
+    Raises
+    ------
+    ValueError
+        An unknown engine, or ``"statevector"`` for an MPO observable or more
+        than 30 qubits.
+    """
+    if engine not in ("auto", "mps", "statevector"):
+        raise ValueError(f"engine must be 'auto', 'mps' or 'statevector', got {engine!r}")
+    if engine == "mps":
+        return False
+    paulis = all(o.terms is not None for o in obs)
+    if engine == "statevector":
+        if not paulis:
+            raise ValueError("engine='statevector' takes Pauli-sum observables, not MPOs")
+        if num_qubits > 30:
+            raise ValueError(f"engine='statevector' holds at most 30 qubits, not {num_qubits}")
+        return True
+    exact = max_bond is None or max_bond >= 2 ** (num_qubits // 2)
+    return num_qubits <= MAX_DENSE_QUBITS and exact and paulis and np.dtype(dtype) == np.complex128
+
+
 @dataclass(frozen=True)
 class Expectation:
     """Expectation values over a batch of parameter points.
@@ -193,8 +244,10 @@ class Expectation:
     values: np.ndarray
     #: ``(...)``: each point's fidelity estimate (the product of kept weights).
     fidelity: np.ndarray
-    #: ``(...)``: the largest bond each point's state reached.
+    #: ``(...)``: the largest bond each point's state reached (0 on the dense engine).
     max_bond: np.ndarray
+    #: ``"mps"`` or ``"statevector"``: the engine that ran.
+    engine: str = "mps"
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -221,6 +274,7 @@ def expectation(
     cutoff_mode: CutoffMode = "rsum2",
     dtype: Any = "complex128",
     routing: Routing = "auto",
+    engine: Engine = "auto",
 ) -> Expectation:
     """Expectation values of observables at many parameter points.
 
@@ -241,6 +295,9 @@ def expectation(
         or a ``{parameter or name: value}`` mapping for one point.
     max_bond, cutoff, cutoff_mode, dtype, routing
         As for :func:`~tensorbond.simulate`.
+    engine : {"auto", "mps", "statevector"}
+        ``"auto"`` simulates a dense state vector where that is exact and
+        cheaper (see :func:`choose_engine`), else the MPS.
 
     Returns
     -------
@@ -278,7 +335,14 @@ def expectation(
         "dtype": dtype,
         "routing": routing,
     }
+    dense = choose_engine(engine, prog.num_qubits, max_bond, dtype, obs)
     for i, row in enumerate(rows):
+        if dense:
+            d = DenseState(prog.num_qubits)
+            d.run(prog, 0, len(prog), prog.bind(row) if prog.parameters else None)
+            values[i] = [o.value(d) for o in obs]
+            fidelity[i], bonds[i] = 1.0, 0
+            continue
         state = simulate(prog, params=row if prog.parameters else None, **options)
         for j, o in enumerate(obs):
             values[i, j] = o.value(state)
@@ -286,4 +350,9 @@ def expectation(
         bonds[i] = state.max_bond_reached
     out = values.real.copy() if real else values
     shape = batch if single else (*batch, len(obs))
-    return Expectation(out.reshape(shape), fidelity.reshape(batch), bonds.reshape(batch))
+    return Expectation(
+        out.reshape(shape),
+        fidelity.reshape(batch),
+        bonds.reshape(batch),
+        "statevector" if dense else "mps",
+    )

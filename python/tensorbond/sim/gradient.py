@@ -36,7 +36,8 @@ from ..memory import available_memory
 from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
 from .compile import CompiledCircuit, Routing, apply_matrix, compile_circuit, run_gates
-from .expectation import Observable, as_observables, parameter_points
+from .dense import DenseState
+from .expectation import Engine, Observable, as_observables, choose_engine, parameter_points
 from .mps import MPS
 from .observables import MPO
 
@@ -363,6 +364,66 @@ def _adjoint_point(
     return value, grad, fid, max(1.0 - kept_all, 0.0)
 
 
+def _fresh(prog: CompiledCircuit, dt: np.dtype | None) -> MPS | DenseState:
+    """``|0...0>``: an MPS of dtype ``dt``, or a dense state for ``dt=None``."""
+    return DenseState(prog.num_qubits) if dt is None else MPS(prog.num_qubits, dtype=dt)
+
+
+def _run(
+    s: MPS | DenseState,
+    prog: CompiledCircuit,
+    start: int,
+    stop: int,
+    trunc: Truncation,
+    routing: Routing,
+    mats: np.ndarray,
+) -> None:
+    if isinstance(s, DenseState):
+        s.run(prog, start, stop, mats)
+    else:
+        run_gates(s, prog, start, stop, trunc, routing, mats)
+
+
+def _dense_adjoint_point(
+    prog: CompiledCircuit,
+    gps: list[_GateParam],
+    obs: Observable,
+    row: np.ndarray,
+) -> tuple[float, np.ndarray, float, float]:
+    """The adjoint on dense states: exact, no environments needed."""
+    mats = prog.bind(row) if prog.parameters else prog.matrices
+    total = len(prog)
+    phi = DenseState(prog.num_qubits)
+    phi.run(prog, 0, total, mats)
+    value = obs.value(phi).real
+    grad = np.zeros(len(prog.parameters))
+    if not gps:
+        return value, grad, 1.0, 0.0
+    lam = phi.apply_paulis(obs.masks())
+    inv = prog.inverse(mats)
+    nums = _gate_numbers(prog, gps, row)
+    by_gate: dict[int, list[_GateParam]] = {}
+    for gp in gps:
+        by_gate.setdefault(gp.gate, []).append(gp)
+    pos = 0
+    for k in sorted(by_gate, reverse=True):
+        stop = total - 1 - k
+        if stop > pos:
+            phi.run(inv, pos, stop)
+            lam.run(inv, pos, stop)
+            pos = stop
+        a = int(prog.arity[k])
+        qubits = [int(q) for q in prog.qubits[k, :a]]
+        u = prog.gate_matrix(k, mats)
+        for gp in by_gate[k]:
+            tmp = phi.copy()
+            tmp.apply(qubits, _derivative(gp.name, nums[k], gp.slot) @ u.conj().T)
+            g = 2.0 * lam.inner(tmp).real
+            for i, c in gp.weights.items():
+                grad[i] += c * g
+    return value, grad, 1.0, 0.0
+
+
 def _shift_point(
     prog: CompiledCircuit,
     gps: list[_GateParam],
@@ -370,8 +431,9 @@ def _shift_point(
     row: np.ndarray,
     trunc: Truncation,
     routing: Routing,
-    dt: np.dtype,
+    dt: np.dtype | None,
 ) -> tuple[float, np.ndarray, float, float]:
+    """Parameter-shift at one point; ``dt=None`` runs dense states."""
     mats = prog.bind(row) if prog.parameters else prog.matrices
     total = len(prog)
     gates = sorted({gp.gate for gp in gps})
@@ -379,17 +441,17 @@ def _shift_point(
     # Forward pass, keeping the state before each parametrized gate while memory
     # allows (half of what is free); past that, rerun from the last one kept.
     budget = available_memory() // 2
-    snapshots: dict[int, MPS] = {}
-    state = MPS(prog.num_qubits, dtype=dt)
+    snapshots: dict[int, MPS | DenseState] = {}
+    state = _fresh(prog, dt)
     pos = 0
     used = 0
     for k in gates:
-        run_gates(state, prog, pos, k, trunc, routing, mats)
+        _run(state, prog, pos, k, trunc, routing, mats)
         pos = k
         if used + state.memory_bytes <= budget:
             snapshots[k] = state.copy()
             used += state.memory_bytes
-    run_gates(state, prog, pos, total, trunc, routing, mats)
+    _run(state, prog, pos, total, trunc, routing, mats)
     fid = state.fidelity_estimate
     worst = fid
     value = obs.value(state).real
@@ -404,15 +466,18 @@ def _shift_point(
         g = 0.0
         for shift, coeff in zip(shifts, coeffs, strict=True):
             if base_k is None:
-                s = MPS(prog.num_qubits, dtype=dt)
-                run_gates(s, prog, 0, k, trunc, routing, mats)
+                s = _fresh(prog, dt)
+                _run(s, prog, 0, k, trunc, routing, mats)
             else:
                 s = snapshots[base_k].copy()
-                run_gates(s, prog, base_k, k, trunc, routing, mats)
+                _run(s, prog, base_k, k, trunc, routing, mats)
             shifted = list(nums[k])
             shifted[gp.slot] += float(shift)
-            apply_matrix(s, qubits, gate_matrix(gp.name, shifted), trunc, routing)
-            run_gates(s, prog, k + 1, total, trunc, routing, mats)
+            if isinstance(s, DenseState):
+                s.apply(qubits, gate_matrix(gp.name, shifted))
+            else:
+                apply_matrix(s, qubits, gate_matrix(gp.name, shifted), trunc, routing)
+            _run(s, prog, k + 1, total, trunc, routing, mats)
             worst = min(worst, s.fidelity_estimate)
             g += float(coeff) * obs.value(s).real
         for i, c in gp.weights.items():
@@ -431,6 +496,7 @@ def gradient(
     cutoff_mode: CutoffMode = "rsum2",
     dtype: Any = "complex128",
     routing: Routing = "auto",
+    engine: Engine = "auto",
 ) -> Gradient:
     """``<H>`` and its gradient with respect to the circuit's parameters.
 
@@ -451,6 +517,9 @@ def gradient(
     max_bond, cutoff, cutoff_mode, dtype, routing
         As for :func:`~tensorbond.simulate`; the adjoint's ``H|phi>`` and its
         undone states are truncated with the same policy.
+    engine : {"auto", "mps", "statevector"}
+        As for :func:`~tensorbond.expectation`: small circuits that nothing
+        would truncate run on dense state vectors.
 
     Returns
     -------
@@ -490,14 +559,22 @@ def gradient(
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
     dt = as_state_dtype(dtype)
     gps = _gate_params(prog)
-    point = _adjoint_point if method == "adjoint" else _shift_point
+    dense = choose_engine(engine, prog.num_qubits, max_bond, dt, [obs])
     n = rows.shape[0]
     value = np.empty(n)
     grad = np.empty((n, len(prog.parameters)))
     fid = np.empty(n)
     err = np.empty(n)
     for i, row in enumerate(rows):
-        value[i], grad[i], fid[i], err[i] = point(prog, gps, obs, row, trunc, routing, dt)
+        if dense and method == "adjoint":
+            out = _dense_adjoint_point(prog, gps, obs, row)
+        elif dense:
+            out = _shift_point(prog, gps, obs, row, trunc, routing, None)
+        elif method == "adjoint":
+            out = _adjoint_point(prog, gps, obs, row, trunc, routing, dt)
+        else:
+            out = _shift_point(prog, gps, obs, row, trunc, routing, dt)
+        value[i], grad[i], fid[i], err[i] = out
     return Gradient(
         value.reshape(batch),
         grad.reshape((*batch, len(prog.parameters))),
