@@ -7,7 +7,7 @@ gradients come from tensorbond's adjoint differentiation, so the whole model
 trains with an ordinary optimizer loop. Data: scikit-learn's breast cancer
 set (569 samples, 2 classes), standardized, 80/20 split.
 
-    python examples/qnn_classifier.py             # 12 qubits, 2 layers, 8 epochs
+    python examples/qnn_classifier.py             # 12 qubits, 2 layers, 5 epochs
     python examples/qnn_classifier.py --qubits 16 --layers 3 --epochs 4
 
 Prints the loss and test accuracy per epoch, the time per epoch, and a JSON
@@ -86,9 +86,9 @@ def train(
     *,
     qubits: int = 12,
     layers: int = 2,
-    epochs: int = 8,
+    epochs: int = 5,
     batch: int = 32,
-    lr: float = 0.03,
+    lr: float = 0.01,
     seed: int = 0,
     limit: int | None = None,
     verbose: bool = True,
@@ -138,9 +138,9 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--qubits", type=int, default=12)
     ap.add_argument("--layers", type=int, default=2)
-    ap.add_argument("--epochs", type=int, default=8)
+    ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--lr", type=float, default=0.03)
+    ap.add_argument("--lr", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=None, help="use only the first N samples")
     a = ap.parse_args()

@@ -31,7 +31,7 @@ import numpy.typing as npt
 from .._validate import as_state_dtype
 from ..ir.gates import gate_matrix
 from ..ir.parameters import Parameter, ParameterExpression, is_symbolic
-from ..linalg import svd
+from ..linalg import qr, svd
 from ..memory import available_memory
 from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
@@ -196,7 +196,7 @@ def _apply_mpo(state: MPS, mpo: MPO, trunc: Truncation) -> tuple[MPS, float]:
     n = len(cores)
     for i in range(n - 1):  # left-orthonormal sweep
         l, d, r = cores[i].shape
-        q, rr = np.linalg.qr(cores[i].reshape(l * d, r))
+        q, rr = qr(cores[i].reshape(l * d, r))
         cores[i] = q.reshape(l, d, -1)
         cores[i + 1] = np.einsum("ab,bsc->asc", rr, cores[i + 1])
     norm2 = float(np.vdot(cores[-1], cores[-1]).real)
