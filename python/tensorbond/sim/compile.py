@@ -33,6 +33,7 @@ __all__ = [
     "check_bound",
     "compile_circuit",
     "local_density",
+    "rotation_generator",
     "run_gates",
 ]
 
@@ -40,7 +41,7 @@ __all__ = [
 _ROTATIONS: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
 
 
-def _rotation_group(name: str) -> tuple[np.ndarray, np.ndarray] | None:
+def rotation_generator(name: str) -> tuple[np.ndarray, np.ndarray] | None:
     """``(V, w)`` with ``gate(x) = V diag(e^{i w x}) V^dag`` for every x, if the
     one-parameter gate ``name`` is such a group (rx, rzz, cp, crx, ...); else None.
 
@@ -151,7 +152,7 @@ class CompiledCircuit:
         coefs: list[float] = []
         consts: list[float] = []
         for off, name, params in self._slots:
-            if len(params) == 1 and _rotation_group(name) is not None:
+            if len(params) == 1 and rotation_generator(name) is not None:
                 x = params[0]
                 slot = len(consts)
                 terms = x.terms if isinstance(x, ParameterExpression) else {x: 1.0}
@@ -296,7 +297,7 @@ class CompiledCircuit:
                 minlength=self._angle_consts.size,
             )
             for name, offs, slots in self._groups:
-                v, w = _rotation_group(name)  # type: ignore[misc]
+                v, w = rotation_generator(name)  # type: ignore[misc]
                 d = v.shape[0]
                 phases = np.exp(1j * angles[slots, None] * w[None, :])  # (m, d)
                 mats = np.einsum("ij,mj,kj->mik", v, phases, v.conj())

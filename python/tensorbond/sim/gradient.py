@@ -35,7 +35,14 @@ from ..linalg import qr, svd
 from ..memory import available_memory
 from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
-from .compile import CompiledCircuit, Routing, apply_matrix, compile_circuit, run_gates
+from .compile import (
+    CompiledCircuit,
+    Routing,
+    apply_matrix,
+    compile_circuit,
+    rotation_generator,
+    run_gates,
+)
 from .dense import DenseState
 from .expectation import Engine, Observable, as_observables, choose_engine, parameter_points
 from .mps import MPS
@@ -103,6 +110,17 @@ def shift_rule(name: str, index: int = 0) -> tuple[np.ndarray, np.ndarray]:
     x = (2 * mu - 1) * math.pi / (2 * r)
     coeffs = w0 * (-1.0) ** (mu - 1) / (4 * r * np.sin(x / 2) ** 2)
     return x / w0, coeffs
+
+
+def _tangent(name: str, nums: Sequence[float], j: int, u: np.ndarray) -> np.ndarray:
+    """``(dU/dx_j) U^dag``: for a one-parameter rotation ``V diag(e^{iwx}) V^dag``
+    the constant ``i V diag(w) V^dag``, else from :func:`_derivative`."""
+    group = rotation_generator(name) if len(nums) == 1 else None
+    if group is not None:
+        v, w = group
+        out: np.ndarray = (v * (1j * w)) @ v.conj().T
+        return out
+    return _derivative(name, nums, j) @ u.conj().T
 
 
 def _derivative(name: str, nums: Sequence[float], j: int) -> np.ndarray:
@@ -356,7 +374,7 @@ def _adjoint_point(
         name = by_gate[k][0].name
         u = prog.gate_matrix(k, mats)
         for gp in by_gate[k]:
-            d = _derivative(name, nums[k], gp.slot) @ u.conj().T
+            d = _tangent(name, nums[k], gp.slot, u)
             g = 2.0 * env.element(sites, d).real / norm2
             for i, c in gp.weights.items():
                 grad[i] += c * g
@@ -417,7 +435,7 @@ def _dense_adjoint_point(
         u = prog.gate_matrix(k, mats)
         for gp in by_gate[k]:
             tmp = phi.copy()
-            tmp.apply(qubits, _derivative(gp.name, nums[k], gp.slot) @ u.conj().T)
+            tmp.apply(qubits, _tangent(gp.name, nums[k], gp.slot, u))
             g = 2.0 * lam.inner(tmp).real
             for i, c in gp.weights.items():
                 grad[i] += c * g
