@@ -120,7 +120,8 @@ def _tangent(name: str, nums: Sequence[float], j: int, u: np.ndarray) -> np.ndar
         v, w = group
         out: np.ndarray = (v * (1j * w)) @ v.conj().T
         return out
-    return _derivative(name, nums, j) @ u.conj().T
+    general: np.ndarray = _derivative(name, nums, j) @ u.conj().T
+    return general
 
 
 def _derivative(name: str, nums: Sequence[float], j: int) -> np.ndarray:
