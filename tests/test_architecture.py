@@ -52,9 +52,10 @@ LAYERS: list[set[str]] = [
     {"compress.torch"},
     {"compress"},
     # frameworks on top of both: torch layers, qiskit primitives, PennyLane device
-    {"torch", "pennylane.convert"},
-    {"pennylane.device"},
-    {"pennylane"},
+    {"torch", "pennylane.convert", "qiskit.convert", "qiskit.options", "qiskit.job"},
+    {"pennylane.device", "qiskit.estimator", "qiskit.sampler"},
+    {"qiskit.backend"},
+    {"pennylane", "qiskit"},
     # the public face and the command line
     {"tensorbond"},
     {"compress.examples"},
