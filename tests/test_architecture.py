@@ -81,6 +81,7 @@ ALLOWED_PRIVATE_ATTRIBUTES = {
     ("ir/parameters.py", "_terms"),  # arithmetic of two expressions of its own class
     ("ir/parameters.py", "_constant"),
     ("ir/parameters.py", "_key"),
+    ("ir/parameters.py", "_uid"),  # Parameter equality: the other parameter's identity
     ("sim/circuit.py", "_note_parameters"),  # torch's nn.Module registry (torch's API)
 }
 

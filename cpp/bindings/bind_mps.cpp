@@ -49,7 +49,8 @@ template <class T> void register_one(py::module_& m, const char* name) {
         .def_static(
             "from_cores",
             [](const std::vector<carray<T>>& tensors,
-               const std::vector<std::uint32_t>& layout) {
+               const std::vector<std::uint32_t>& layout,
+               std::optional<std::size_t> center) {
                 std::vector<std::vector<T>> cores;
                 std::vector<std::size_t> bonds{1};
                 for (std::size_t i = 0; i < tensors.size(); ++i) {
@@ -66,9 +67,9 @@ template <class T> void register_one(py::module_& m, const char* name) {
                     bonds.push_back(std::size_t(t.shape(2)));
                 }
                 py::gil_scoped_release nogil;
-                return M::from_cores(std::move(cores), bonds, layout);
+                return M::from_cores(std::move(cores), bonds, layout, center);
             },
-            py::arg("tensors"), py::arg("layout"))
+            py::arg("tensors"), py::arg("layout"), py::arg("center") = py::none())
         .def(
             "set_history",
             [](M& self, double fidelity, double discarded, std::size_t num_truncations,

@@ -166,7 +166,8 @@ Mps<T> Mps<T>::product(const std::complex<double>* vecs, std::size_t num_sites) 
 template <ComplexScalar T>
 Mps<T> Mps<T>::from_cores(std::vector<std::vector<T>> cores,
                           const std::vector<std::size_t>& bonds,
-                          const std::vector<std::uint32_t>& layout) {
+                          const std::vector<std::uint32_t>& layout,
+                          std::optional<std::size_t> center) {
     const std::size_t n = cores.size();
     if (n == 0)
         throw ShapeError("an MPS needs at least 1 site");
@@ -197,6 +198,13 @@ Mps<T> Mps<T>::from_cores(std::vector<std::vector<T>> cores,
         psi.site_of_[layout[i]] = std::uint32_t(i);
     psi.center_ = 0;
     psi.max_bond_reached_ = *std::max_element(bonds.begin(), bonds.end());
+    if (center) {
+        if (*center >= n)
+            throw ShapeError("centre " + std::to_string(*center) + " outside 0.." +
+                             std::to_string(n - 1));
+        psi.center_ = *center;
+        return psi;
+    }
     psi.move_center(n -
                     1); // QR sweep: every site left of the centre is left-orthonormal
     return psi;

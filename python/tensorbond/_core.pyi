@@ -163,7 +163,9 @@ class Mps_complex64:
     def clear_svd_shapes(self) -> None: ...
     @staticmethod
     def from_cores(
-        tensors: Sequence[npt.NDArray[np.complex64]], layout: Sequence[int]
+        tensors: Sequence[npt.NDArray[np.complex64]],
+        layout: Sequence[int],
+        center: int | None = None,
     ) -> Mps_complex64: ...
     def set_history(
         self, fidelity: float, discarded: float, num_truncations: int, max_bond_reached: int
@@ -228,7 +230,9 @@ class Mps_complex128:
     def clear_svd_shapes(self) -> None: ...
     @staticmethod
     def from_cores(
-        tensors: Sequence[npt.NDArray[np.complex128]], layout: Sequence[int]
+        tensors: Sequence[npt.NDArray[np.complex128]],
+        layout: Sequence[int],
+        center: int | None = None,
     ) -> Mps_complex128: ...
     def set_history(
         self, fidelity: float, discarded: float, num_truncations: int, max_bond_reached: int

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <shared_mutex>
 #include <vector>
 
@@ -48,9 +49,12 @@ template <ComplexScalar T> class Mps {
     /// A state from site tensors (l, 2, r) in site order, `layout[site]` the qubit
     /// each site holds; brought to canonical form with the centre at the last
     /// site (exact QR sweep). Throws on inconsistent bonds or non-finite entries.
+    /// With `center` given, the cores are trusted to be in canonical form about
+    /// it already (a state's own cores, as pickling sends them) and kept exactly.
     static Mps from_cores(std::vector<std::vector<T>> cores,
                           const std::vector<std::size_t>& bonds,
-                          const std::vector<std::uint32_t>& layout);
+                          const std::vector<std::uint32_t>& layout,
+                          std::optional<std::size_t> center = std::nullopt);
     /// Restore the truncation history of a saved state.
     void set_history(double fidelity, double discarded, std::size_t num_truncations,
                      std::size_t max_bond_reached);

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import math
 import numbers
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, overload
 
@@ -195,8 +196,9 @@ class ParameterExpression:
 class Parameter:
     """A named symbolic gate parameter.
 
-    Two parameters are the same only if they are the same object (as in qiskit):
-    ``Parameter("t") != Parameter("t")``.
+    Two parameters are the same only if one was made as a copy of the other (as in
+    qiskit): ``Parameter("t") != Parameter("t")``, but a parameter that went
+    through pickle (to a worker process and back) is still the same parameter.
 
     Parameters
     ----------
@@ -214,7 +216,7 @@ class Parameter:
     2*theta + 0.1
     """
 
-    __slots__ = ("_id", "_index", "_vector", "name")
+    __slots__ = ("_id", "_index", "_uid", "_vector", "name")
 
     def __init__(self, name: str, *, vector: str | None = None, index: int = -1) -> None:
         if not isinstance(name, str) or not name:
@@ -222,7 +224,16 @@ class Parameter:
         self.name = name
         self._vector = vector
         self._index = index
-        self._id = next(_ids)
+        self._id = next(_ids)  # creation order: ties of equal names sort by it
+        self._uid = uuid.uuid4().int  # identity, across processes
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Parameter):
+            return NotImplemented  # an expression compares itself with us
+        return other._uid == self._uid
+
+    def __hash__(self) -> int:
+        return hash(self._uid)
 
     @property
     def vector(self) -> str | None:

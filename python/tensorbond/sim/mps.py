@@ -178,6 +178,22 @@ class MPS:
         self.clbit_map = {}
         return self
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickling (Dask, multiprocessing): the site tensors as numpy arrays (out
+        # of band under pickle protocol 5), layout, centre and history, restored
+        # exactly: no canonicalizing sweep on the way back.
+        tensors = [self.site_tensor(i) for i in range(self.num_qubits)]
+        history = (
+            self.fidelity_estimate,
+            self.truncation_error,
+            self.num_truncations,
+            self.max_bond_reached,
+        )
+        return (
+            _restore_mps,
+            (tensors, self.layout, self.center, history, dict(self.clbit_map), str(self.dtype)),
+        )
+
     @classmethod
     def from_site_tensors(
         cls, tensors: Sequence[Any], *, layout: Sequence[int] | None = None, dtype: Any = None
@@ -671,6 +687,25 @@ class MPS:
         p = self.schmidt_values(bond) ** 2
         p = p[p > 0]
         return float(-np.sum(p * np.log(p)) / math.log(base))
+
+
+def _restore_mps(
+    tensors: list[np.ndarray],
+    layout: list[int],
+    center: int,
+    history: tuple[float, float, int, int],
+    clbit_map: dict[int, int],
+    dtype: str,
+) -> MPS:
+    """The inverse of :meth:`MPS.__reduce__`: the state exactly as it was."""
+    dt = as_state_dtype(dtype)
+    impl = _DTYPES[dt].from_cores(
+        [np.ascontiguousarray(a, dtype=dt) for a in tensors], layout, center
+    )
+    impl.set_history(*history)
+    out = MPS._wrap(impl, dt)
+    out.clbit_map = clbit_map
+    return out
 
 
 def _read_array(z: Any, key: str, bad: Any) -> np.ndarray:
