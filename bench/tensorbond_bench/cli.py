@@ -35,12 +35,13 @@ def add_arguments(b: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--suite",
-        choices=["all", "circuits", "dynamic", "compression"],
+        choices=["all", "circuits", "dynamic", "compression", "variational"],
         default="all",
         help="circuits (MPS simulation against quimb and qiskit-aer), dynamic "
         "(shots/s of mid-circuit measurement and noise against qiskit-aer), "
         "compression (TT-matrix forward and TT-SVD against the GEMM rate, "
-        "tensorly and tensorly-torch; compress objectives) or all (default)",
+        "tensorly and tensorly-torch; compress objectives), variational (gradients "
+        "and parameter sweeps against PennyLane, quimb+torch and qiskit-aer) or all (default)",
     )
     b.add_argument(
         "--only",
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
         return 2
-    if args.suite in ("compression", "dynamic") and (args.only or args.contestants):
+    if args.suite in ("compression", "dynamic", "variational") and (args.only or args.contestants):
         print(
             "tensorbond bench: --only and --contestants select circuit workloads; "
             "use --suite circuits or all",
@@ -114,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
         docs["dynamic"] = _bench_part(args, "dynamic", shared=args.shared)
     if args.suite in ("all", "compression") and not partial:
         docs["compression"] = _bench_part(args, "tt")
+    if args.suite in ("all", "variational") and not partial:
+        docs["variational"] = _bench_part(args, "variational")
     if args.json and not args.list:
         print(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
     return 0
@@ -122,10 +125,10 @@ def run(args: argparse.Namespace) -> int:
 def _bench_part(args: argparse.Namespace, name: str, **run_args: Any) -> dict[str, Any]:
     """Run one of the suite's modular parts (:mod:`tensorbond_bench.dynamic`,
     :mod:`tensorbond_bench.tt`), write its results and print its tables."""
-    from . import dynamic, tt
+    from . import dynamic, tt, variational
     from .paths import default_out_dir
 
-    part = {"dynamic": dynamic, "tt": tt}[name]
+    part = {"dynamic": dynamic, "tt": tt, "variational": variational}[name]
     doc = part.run(
         quick=args.quick, repeats=None if args.repeats == 3 else args.repeats, **run_args
     )
