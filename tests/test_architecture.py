@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     # foundation: no tensorbond imports but the compiled core
     {"_core", "_optional", "memory", "_validate"},
     {"errors", "truncation"},
-    {"linalg"},
+    {"linalg", "parallel"},
     # the data every layer speaks
     {"ir.gates", "ir.pauli", "ir.parameters"},
     {"ir.operations"},

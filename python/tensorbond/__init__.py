@@ -37,6 +37,7 @@ from .ir import (
 )
 from .linalg import SVDResult, einsum, qr, singular_values, svd, tensordot
 from .memory import available_memory, get_max_memory, set_max_memory
+from .parallel import ItemError, child_seeds, map
 from .sim import (
     MPO,
     MPS,
@@ -97,6 +98,7 @@ __all__ = [
     "Expectation",
     "Gradient",
     "HealReport",
+    "ItemError",
     "LayerReport",
     "LinAlgError",
     "LowRank",
@@ -118,6 +120,7 @@ __all__ = [
     "amplitude_damping",
     "available_memory",
     "bit_flip",
+    "child_seeds",
     "compile_circuit",
     "compress",
     "depolarizing",
@@ -131,6 +134,7 @@ __all__ = [
     "heal",
     "kraus",
     "load_compressed",
+    "map",
     "phase_damping",
     "phase_flip",
     "qr",

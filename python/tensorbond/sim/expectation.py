@@ -3,6 +3,7 @@ bind and simulate per point, evaluate every observable on each final state."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -12,6 +13,7 @@ import numpy.typing as npt
 
 from ..ir.parameters import Parameter
 from ..ir.pauli import parse_pauli_sum
+from ..parallel import map as parallel_map
 from ..truncation import SIMULATION_CUTOFF, CutoffMode
 from .circuit import Circuit
 from .compile import CompiledCircuit, Routing, compile_circuit
@@ -264,6 +266,23 @@ class Expectation:
         return self.values[key]
 
 
+def _point(
+    prog: CompiledCircuit,
+    obs: list[Observable],
+    dense: bool,
+    options: dict[str, Any],
+    row: np.ndarray,
+) -> tuple[np.ndarray, float, int]:
+    """Every observable at one parameter point: values, fidelity, bond reached."""
+    if dense:
+        d = DenseState(prog.num_qubits)
+        d.run(prog, 0, len(prog), prog.bind(row) if prog.parameters else None)
+        return np.array([o.value(d) for o in obs]), 1.0, 0
+    state = simulate(prog, params=row if prog.parameters else None, **options)
+    vals = np.array([o.value(state) for o in obs], dtype=np.complex128)
+    return vals, state.fidelity_estimate, state.max_bond_reached
+
+
 def expectation(
     circuit: Circuit | CompiledCircuit,
     observables: Any,
@@ -275,6 +294,8 @@ def expectation(
     dtype: Any = "complex128",
     routing: Routing = "auto",
     engine: Engine = "auto",
+    executor: Any = None,
+    progress: bool = False,
 ) -> Expectation:
     """Expectation values of observables at many parameter points.
 
@@ -298,6 +319,11 @@ def expectation(
     engine : {"auto", "mps", "statevector"}
         ``"auto"`` simulates a dense state vector where that is exact and
         cheaper (see :func:`choose_engine`), else the MPS.
+    executor : None, int, Executor, dask Client or str
+        Where the points run (see :func:`tensorbond.map`); results are the same
+        on any executor.
+    progress : bool
+        A progress bar over completed points.
 
     Returns
     -------
@@ -336,18 +362,11 @@ def expectation(
         "routing": routing,
     }
     dense = choose_engine(engine, prog.num_qubits, max_bond, dtype, obs)
-    for i, row in enumerate(rows):
-        if dense:
-            d = DenseState(prog.num_qubits)
-            d.run(prog, 0, len(prog), prog.bind(row) if prog.parameters else None)
-            values[i] = [o.value(d) for o in obs]
-            fidelity[i], bonds[i] = 1.0, 0
-            continue
-        state = simulate(prog, params=row if prog.parameters else None, **options)
-        for j, o in enumerate(obs):
-            values[i, j] = o.value(state)
-        fidelity[i] = state.fidelity_estimate
-        bonds[i] = state.max_bond_reached
+    one = functools.partial(_point, prog, obs, dense, options)
+    for i, (vals, fid, bond) in enumerate(
+        parallel_map(one, list(rows), executor=executor, progress=progress, desc="points")
+    ):
+        values[i], fidelity[i], bonds[i] = vals, fid, bond
     out = values.real.copy() if real else values
     shape = batch if single else (*batch, len(obs))
     return Expectation(

@@ -20,6 +20,7 @@ chain rule: ``d<H>/dp = sum_gates (dx_gate/dp) d<H>/dx_gate``.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from ..ir.gates import gate_matrix
 from ..ir.parameters import Parameter, ParameterExpression, is_symbolic
 from ..linalg import qr, svd
 from ..memory import available_memory
+from ..parallel import map as parallel_map
 from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
 from .compile import (
@@ -504,6 +506,27 @@ def _shift_point(
     return value, grad, fid, max(1.0 - worst, 0.0)
 
 
+def _point(
+    prog: CompiledCircuit,
+    gps: list[_GateParam],
+    obs: Observable,
+    method: Method,
+    dense: bool,
+    trunc: Truncation,
+    routing: Routing,
+    dt: np.dtype,
+    row: np.ndarray,
+) -> tuple[float, np.ndarray, float, float]:
+    """Value, gradient, fidelity and error estimate at one point."""
+    if dense and method == "adjoint":
+        return _dense_adjoint_point(prog, gps, obs, row)
+    if dense:
+        return _shift_point(prog, gps, obs, row, trunc, routing, None)
+    if method == "adjoint":
+        return _adjoint_point(prog, gps, obs, row, trunc, routing, dt)
+    return _shift_point(prog, gps, obs, row, trunc, routing, dt)
+
+
 def gradient(
     circuit: Circuit | CompiledCircuit,
     observable: Any,
@@ -516,6 +539,8 @@ def gradient(
     dtype: Any = "complex128",
     routing: Routing = "auto",
     engine: Engine = "auto",
+    executor: Any = None,
+    progress: bool = False,
 ) -> Gradient:
     """``<H>`` and its gradient with respect to the circuit's parameters.
 
@@ -539,6 +564,10 @@ def gradient(
     engine : {"auto", "mps", "statevector"}
         As for :func:`~tensorbond.expectation`: small circuits that nothing
         would truncate run on dense state vectors.
+    executor : None, int, Executor, dask Client or str
+        Where the points run (see :func:`tensorbond.map`).
+    progress : bool
+        A progress bar over completed points.
 
     Returns
     -------
@@ -584,15 +613,9 @@ def gradient(
     grad = np.empty((n, len(prog.parameters)))
     fid = np.empty(n)
     err = np.empty(n)
-    for i, row in enumerate(rows):
-        if dense and method == "adjoint":
-            out = _dense_adjoint_point(prog, gps, obs, row)
-        elif dense:
-            out = _shift_point(prog, gps, obs, row, trunc, routing, None)
-        elif method == "adjoint":
-            out = _adjoint_point(prog, gps, obs, row, trunc, routing, dt)
-        else:
-            out = _shift_point(prog, gps, obs, row, trunc, routing, dt)
+    one = functools.partial(_point, prog, gps, obs, method, dense, trunc, routing, dt)
+    points = parallel_map(one, list(rows), executor=executor, progress=progress, desc="points")
+    for i, out in enumerate(points):
         value[i], grad[i], fid[i], err[i] = out
     return Gradient(
         value.reshape(batch),

@@ -18,16 +18,18 @@ most about ``log2(shots)`` parent states are alive at once.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 import numpy as np
 
-from .._validate import as_count, as_generator, as_state_dtype
+from .._validate import as_count, as_generator, as_seed, as_state_dtype
 from ..ir.operations import Condition, Operation
+from ..parallel import map as parallel_map
 from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
 from .compile import (
@@ -229,8 +231,40 @@ def _local(qubit: int, m: np.ndarray) -> Callable[[MPS], MPS]:
     return act
 
 
+@overload
 def run(
     circuit: Circuit,
+    shots: int = ...,
+    *,
+    seed: int | np.random.Generator | None = ...,
+    noise: NoiseModel | None = ...,
+    max_bond: int | None = ...,
+    cutoff: float = ...,
+    cutoff_mode: CutoffMode = ...,
+    dtype: Any = ...,
+    routing: Routing = ...,
+    memory: bool = ...,
+    executor: Any = ...,
+    progress: bool = ...,
+) -> RunResult: ...
+@overload
+def run(
+    circuit: Sequence[Circuit],
+    shots: int = ...,
+    *,
+    seed: int | np.random.Generator | None = ...,
+    noise: NoiseModel | None = ...,
+    max_bond: int | None = ...,
+    cutoff: float = ...,
+    cutoff_mode: CutoffMode = ...,
+    dtype: Any = ...,
+    routing: Routing = ...,
+    memory: bool = ...,
+    executor: Any = ...,
+    progress: bool = ...,
+) -> list[RunResult]: ...
+def run(
+    circuit: Circuit | Sequence[Circuit],
     shots: int = 1024,
     *,
     seed: int | np.random.Generator | None = None,
@@ -241,7 +275,9 @@ def run(
     dtype: Any = "complex128",
     routing: Routing = "auto",
     memory: bool = False,
-) -> RunResult:
+    executor: Any = None,
+    progress: bool = False,
+) -> RunResult | list[RunResult]:
     """Run ``shots`` shots of ``circuit`` and count its classical registers.
 
     Mid-circuit measurement (outcomes drawn from the state, which collapses and
@@ -268,10 +304,17 @@ def run(
     routing : {"auto", "swap", "mpo", "lazy"}
     memory : bool
         Also return one outcome per shot.
+    executor : None, int, Executor, dask Client or str
+        For a list of circuits: where they run (see :func:`tensorbond.map`);
+        each circuit's seed is spawned from ``seed`` by its index, so the counts
+        are the same on any executor.
+    progress : bool
+        For a list of circuits: a progress bar over completed circuits.
 
     Returns
     -------
     RunResult
+        (a list of them, in order, for a list of circuits)
         Its ``counts`` keys are in OpenQASM/qiskit bit order (first clbit
         rightmost), unlike ``MPS.sample(...).counts()`` (qubit 0 leftmost).
 
@@ -291,6 +334,22 @@ def run(
     >>> sorted(tb.run(c, shots=100, seed=1).counts)
     ['00', '11']
     """
+    if isinstance(circuit, (list, tuple)):
+        one = functools.partial(
+            run,
+            shots=shots,
+            noise=noise,
+            max_bond=max_bond,
+            cutoff=cutoff,
+            cutoff_mode=cutoff_mode,
+            dtype=dtype,
+            routing=routing,
+            memory=memory,
+        )
+        # An int seeds the batch as it is (item i gets tb.child_seeds(seed, n)[i]);
+        # a Generator gives one draw to spawn from.
+        root = seed if seed is None or isinstance(seed, (int, np.integer)) else as_seed(seed)
+        return parallel_map(one, circuit, executor=executor, seed=root, progress=progress)
     t0 = time.perf_counter()
     if not isinstance(circuit, Circuit):
         raise TypeError(f"expected a tensorbond.Circuit, got {type(circuit).__name__}")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from typing import Any
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -11,6 +12,7 @@ import numpy.typing as npt
 from .._validate import as_count, as_state_dtype
 from ..ir.parameters import Parameter
 from ..memory import check_allocation, format_bytes
+from ..parallel import map as parallel_map
 from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
 from .circuit import Circuit
 from .compile import CompiledCircuit, Routing, compile_circuit, run_gates
@@ -45,8 +47,40 @@ def _check_fits(num_qubits: int, max_bond: int | None, dt: np.dtype) -> None:
     )
 
 
+@overload
 def simulate(
     circuit: Circuit | CompiledCircuit,
+    *,
+    max_bond: int | None = ...,
+    cutoff: float = ...,
+    cutoff_mode: CutoffMode = ...,
+    renormalize: bool = ...,
+    dtype: Any = ...,
+    initial_state: MPS | None = ...,
+    routing: Routing = ...,
+    progress: Callable[[int, int], None] | None = ...,
+    chunk: int = ...,
+    params: Mapping[Parameter | str, float] | npt.ArrayLike | None = ...,
+    executor: Any = ...,
+) -> MPS: ...
+@overload
+def simulate(
+    circuit: Sequence[Circuit | CompiledCircuit],
+    *,
+    max_bond: int | None = ...,
+    cutoff: float = ...,
+    cutoff_mode: CutoffMode = ...,
+    renormalize: bool = ...,
+    dtype: Any = ...,
+    initial_state: MPS | None = ...,
+    routing: Routing = ...,
+    progress: Callable[[int, int], None] | None = ...,
+    chunk: int = ...,
+    params: Mapping[Parameter | str, float] | npt.ArrayLike | None = ...,
+    executor: Any = ...,
+) -> list[MPS]: ...
+def simulate(
+    circuit: Circuit | CompiledCircuit | Sequence[Circuit | CompiledCircuit],
     *,
     max_bond: int | None = None,
     cutoff: float = SIMULATION_CUTOFF,
@@ -58,7 +92,8 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     chunk: int = 512,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = None,
-) -> MPS:
+    executor: Any = None,
+) -> MPS | list[MPS]:
     """Simulate ``circuit`` as an MPS, truncating bonds with the given policy.
 
     Gates run in compiled code with the GIL released. Distant two-qubit and
@@ -102,10 +137,14 @@ def simulate(
         an array in ``circuit.parameters`` order). With a
         :class:`CompiledCircuit` only the parametrized gates' matrices are
         rebuilt: compile once, then simulate at many points.
+    executor : None, int, Executor, dask Client or str
+        For a list of circuits: where they run (see :func:`tensorbond.map`);
+        the states come back in order (they pickle exactly).
 
     Returns
     -------
     MPS
+        (a list of them for a list of circuits)
 
     Raises
     ------
@@ -125,7 +164,31 @@ def simulate(
     >>> round(psi.probability("11"), 12)
     0.5
     """
-    prog = circuit if isinstance(circuit, CompiledCircuit) else compile_circuit(circuit)
+    if isinstance(circuit, (list, tuple)):
+        if progress is not None:
+            raise ValueError("progress= is per circuit; for a list of circuits use tb.map")
+        one = functools.partial(
+            simulate,
+            max_bond=max_bond,
+            cutoff=cutoff,
+            cutoff_mode=cutoff_mode,
+            renormalize=renormalize,
+            dtype=dtype,
+            initial_state=initial_state,
+            routing=routing,
+            chunk=chunk,
+            params=params,
+        )
+        return parallel_map(one, circuit, executor=executor)
+    if isinstance(circuit, CompiledCircuit):
+        prog = circuit
+    elif isinstance(circuit, Circuit):
+        prog = compile_circuit(circuit)
+    else:
+        raise TypeError(
+            "expected a tensorbond.Circuit, a CompiledCircuit or a list of them, got "
+            f"{type(circuit).__name__}"
+        )
     if prog.parameters:
         if params is None:
             names = ", ".join(p.name for p in prog.parameters)
