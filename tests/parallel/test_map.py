@@ -171,3 +171,38 @@ def test_a_worker_killed_mid_batch_loses_nothing(client) -> None:
     killer.join()
     assert got == want
     assert workers[0] not in client.scheduler_info()["workers"]  # it did die (and restart)
+
+
+def _teleport() -> tb.Circuit:
+    c = tb.Circuit(3, num_clbits=3).ry(1.1, 0).h(1).cx(1, 2).cx(0, 1).h(0)
+    c.measure(0, 0).measure(1, 1)
+    c.append("x", [2], condition=tb.Condition((1,), 1))
+    c.append("z", [2], condition=tb.Condition((0,), 1))
+    return c.measure(2, 2)
+
+
+def test_shots_of_dynamic_and_noisy_circuits_split_into_seeded_blocks(client) -> None:
+    noise = tb.NoiseModel().add(tb.depolarizing(0.05), gates=["h", "cx"])
+    for circ, kw in ((_teleport(), {}), (_bell_with(0.7), {"noise": noise})):
+        serial = tb.run(circ, shots=6000, seed=5, executor=1, shot_block=1000, **kw)
+        assert serial.shots == 6000 and sum(serial.counts.values()) == 6000
+        for executor in (2, client):
+            got = tb.run(circ, shots=6000, seed=5, executor=executor, shot_block=1000, **kw)
+            assert got.counts == serial.counts
+            assert got.branches == serial.branches
+            assert got.fidelity_estimate == serial.fidelity_estimate
+        # the blocks are runs of their own: block b is tb.run with child seed b
+        seeds = tb.child_seeds(5, 6)
+        merged: dict[str, int] = {}
+        for s in seeds:
+            for k, v in tb.run(circ, shots=1000, seed=s, **kw).counts.items():
+                merged[k] = merged.get(k, 0) + v
+        assert merged == serial.counts
+    # teleportation is exact: qubit 2 carries ry(1.1)|0>, P(1) = sin^2(0.55)
+    tele = tb.run(_teleport(), shots=20000, seed=1, executor=client, memory=True)
+    p1 = sum(v for k, v in tele.counts.items() if k[0] == "1") / 20000
+    assert abs(p1 - np.sin(0.55) ** 2) < 0.015
+    assert len(tele.memory) == 20000
+    # a circuit whose measurements are all final is sampled once, never split
+    static = tb.run(_bell_with(0.7), shots=5000, seed=2, executor=client)
+    assert static.counts == tb.run(_bell_with(0.7), shots=5000, seed=2).counts

@@ -231,6 +231,65 @@ def _local(qubit: int, m: np.ndarray) -> Callable[[MPS], MPS]:
     return act
 
 
+def _is_dynamic(circuit: Circuit) -> bool:
+    """Reset, a classical condition, or a qubit used after its measurement."""
+    measured: set[int] = set()
+    for op in circuit.operations:
+        if op.kind == "reset" or op.condition is not None:
+            return True
+        if op.kind == "measure":
+            measured.add(op.qubits[0])
+        elif op.kind == "gate" and measured.intersection(op.qubits):
+            return True
+    return False
+
+
+def _run_in_blocks(
+    circuit: Circuit,
+    shots: int,
+    seed: Any,
+    shot_block: int | None,
+    executor: Any,
+    progress: bool,
+    options: dict[str, Any],
+) -> RunResult:
+    """``shots`` as seeded blocks on ``executor``, merged into one result."""
+    t0 = time.perf_counter()
+    size = (
+        as_count(shot_block, "shot_block", minimum=1)
+        if shot_block is not None
+        else max(1000, -(-shots // 64))
+    )
+    blocks = [min(size, shots - start) for start in range(0, shots, size)]
+    root = seed if seed is None or isinstance(seed, (int, np.integer)) else as_seed(seed)
+    if root is None:
+        root = as_seed(None)  # fresh entropy, then spawned as for a given seed
+    one = functools.partial(_block, circuit, options)
+    parts: list[RunResult] = parallel_map(
+        one, blocks, executor=executor, seed=root, progress=progress, desc="shot blocks"
+    )
+    counts: Counter[str] = Counter()
+    for part in parts:
+        counts.update(part.counts)
+    memory = [m for part in parts for m in (part.memory or [])] if options["memory"] else None
+    return RunResult(
+        counts=dict(counts),
+        shots=shots,
+        memory=memory,
+        branches=sum(p.branches for p in parts),
+        fidelity_estimate=sum(p.fidelity_estimate * p.shots for p in parts) / shots,
+        min_fidelity_estimate=min(p.min_fidelity_estimate for p in parts),
+        max_bond_reached=max(p.max_bond_reached for p in parts),
+        seconds=time.perf_counter() - t0,
+        registers=parts[0].registers,
+    )
+
+
+def _block(circuit: Circuit, options: dict[str, Any], shots: int, *, seed: int) -> RunResult:
+    """One shot block (a module-level function: it travels to workers)."""
+    return run(circuit, shots, seed=seed, **options)
+
+
 @overload
 def run(
     circuit: Circuit,
@@ -246,6 +305,7 @@ def run(
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
+    shot_block: int | None = ...,
 ) -> RunResult: ...
 @overload
 def run(
@@ -262,6 +322,7 @@ def run(
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
+    shot_block: int | None = ...,
 ) -> list[RunResult]: ...
 def run(
     circuit: Circuit | Sequence[Circuit],
@@ -277,6 +338,7 @@ def run(
     memory: bool = False,
     executor: Any = None,
     progress: bool = False,
+    shot_block: int | None = None,
 ) -> RunResult | list[RunResult]:
     """Run ``shots`` shots of ``circuit`` and count its classical registers.
 
@@ -309,7 +371,14 @@ def run(
         each circuit's seed is spawned from ``seed`` by its index, so the counts
         are the same on any executor.
     progress : bool
-        For a list of circuits: a progress bar over completed circuits.
+        A progress bar over completed circuits (a list) or shot blocks.
+    shot_block : int, optional
+        With an ``executor``, a noisy or dynamic circuit's shots are split into
+        blocks of this many (default: ``shots / 64``, at least 1,000), each run
+        with its own seed spawned from ``seed`` by the block's index, and merged
+        into one result: the same counts on any executor or worker count. A
+        circuit whose measurements are all final is simulated once and sampled,
+        never split.
 
     Returns
     -------
@@ -360,6 +429,24 @@ def run(
             f"shots={shots} of a circuit of {circuit.num_qubits} qubits and "
             f"{circuit.num_clbits} classical bits need {shots * width / 2**30:.3g} GiB of "
             f"outcomes; run at most {MAX_SAMPLE_BYTES // width} shots per call"
+        )
+    if executor is not None and shots > 1 and (noise is not None or _is_dynamic(circuit)):
+        return _run_in_blocks(
+            circuit,
+            shots,
+            seed,
+            shot_block,
+            executor,
+            progress,
+            {
+                "noise": noise,
+                "max_bond": max_bond,
+                "cutoff": cutoff,
+                "cutoff_mode": cutoff_mode,
+                "dtype": dtype,
+                "routing": routing,
+                "memory": memory,
+            },
         )
     rng = as_generator(seed)
     if noise is not None:
