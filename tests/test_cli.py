@@ -184,3 +184,52 @@ def test_closed_pipe_stops_quietly() -> None:
     p.stderr.close()
     assert p.wait(timeout=60) == 141
     assert err == ""
+
+
+_BELL = 'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[2];\ncreg c[2];\nh q[0];\ncx q[0],q[1];\n'
+_TELEPORT = (
+    'OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[3];\ncreg a[1];\ncreg b[1];\ncreg c[1];\n'
+    "ry(1.1) q[0];\nh q[1];\ncx q[1],q[2];\ncx q[0],q[1];\nh q[0];\n"
+    "measure q[0] -> a[0];\nmeasure q[1] -> b[0];\nif (b==1) x q[2];\nif (a==1) z q[2];\n"
+    "measure q[2] -> c[0];\n"
+)
+
+
+def test_several_files_print_one_json_line_each_in_order(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = []
+    for i, text in enumerate([_BELL, _TELEPORT, _BELL + "x q[1];\n"]):
+        f = tmp_path / f"c{i}.qasm"
+        f.write_text(text)
+        files.append(str(f))
+    serial_rc = main(["simulate", *files, "--shots", "200", "--seed", "3", "--no-progress"])
+    serial = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert serial_rc == 0 and [r["source"] for r in serial] == files
+    assert serial[1]["dynamic"] is True and serial[0]["dynamic"] is False
+    assert set(serial[2]["counts"]) == {"01", "10"}
+    assert main(["simulate", *files, "--shots", "200", "--seed", "3", "--workers", "2"]) == 0
+    parallel = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["counts"] for r in parallel] == [r["counts"] for r in serial]
+
+
+def test_a_bad_file_among_several_is_reported_and_the_rest_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    good = tmp_path / "good.qasm"
+    good.write_text(_BELL)
+    bad = tmp_path / "bad.qasm"
+    bad.write_text('OPENQASM 2.0;\ninclude "qelib1.inc";\nqreg q[1];\nfoo q[0];\n')
+    rc = main(["simulate", str(bad), str(good), "--workers", "2"])
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert rc == 1 and "foo" in lines[0]["error"] and lines[1]["qubits"] == 2
+
+
+def test_an_unreachable_scheduler_is_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("distributed")
+    f = tmp_path / "bell.qasm"
+    f.write_text(_BELL)
+    assert main(["simulate", str(f), "--scheduler", "tcp://127.0.0.1:9"]) == 2
+    assert "cannot reach the Dask scheduler" in capsys.readouterr().err

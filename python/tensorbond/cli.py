@@ -49,7 +49,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "print qubits, gates, wall time, bond dimensions, the fidelity estimate and "
         "sampled counts (qubit 0 leftmost).",
     )
-    s.add_argument("file", nargs="?", help="OpenQASM 2.0 or 3 file")
+    s.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="OpenQASM 2.0 or 3 file(s); several: one JSON line per file, in order",
+    )
     s.add_argument(
         "--example",
         choices=["ghz", "qft", "brick", "tfim"],
@@ -66,6 +71,13 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--threads", type=int, default=None, help="BLAS threads")
     s.add_argument("--json", action="store_true", help="print one JSON object")
     s.add_argument("--no-progress", action="store_true", help="no progress bar")
+    s.add_argument("--workers", type=int, default=None, help="files in parallel on N local threads")
+    s.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="run the files on a running Dask scheduler (tcp://host:8786)",
+    )
     # The suite lives in the checkout's bench/ (package tensorbond_bench), which
     # parses its own options: everything after "bench" is passed on unparsed.
     b = sub.add_parser(
@@ -192,9 +204,15 @@ def _simulate(args: argparse.Namespace) -> int:
     import tensorbond as tb
     from tensorbond.sim.examples import EXAMPLES
 
-    if (args.file is None) == (args.example is None):
-        print("tensorbond simulate: give a QASM FILE or --example NAME", file=sys.stderr)
+    if bool(args.files) == (args.example is not None):
+        print("tensorbond simulate: give QASM FILE(s) or --example NAME", file=sys.stderr)
         return 2
+    if args.workers is not None and args.scheduler is not None:
+        print("tensorbond simulate: give --workers or --scheduler, not both", file=sys.stderr)
+        return 2
+    if len(args.files) > 1 or args.workers is not None or args.scheduler is not None:
+        return _simulate_files(args)
+    args.file = args.files[0] if args.files else None
     if args.threads is not None:
         tb.set_num_threads(args.threads)
     if args.example:
@@ -277,6 +295,88 @@ def _simulate(args: argparse.Namespace) -> int:
             shown = bits if len(bits) <= width else bits[:width] + "..."
             print(f"  {shown}  {c}")
     return 0
+
+
+def file_result(path: str, options: dict[str, Any]) -> dict[str, Any]:
+    """One file's simulation as a JSON-ready dict (``{"source", "error"}`` when it
+    fails): what ``tensorbond simulate FILE --json`` prints. Module level, so
+    it travels to Dask workers."""
+    import tensorbond as tb
+    from tensorbond.sim.run import is_dynamic
+
+    t0 = time.perf_counter()
+    try:
+        if Path(path).is_dir():
+            raise OSError(f"{path!r} is a directory, not an OpenQASM file")
+        circuit = tb.Circuit.from_qasm(path)
+        trunc = {k: options[k] for k in ("max_bond", "cutoff", "cutoff_mode", "dtype")}
+        out: dict[str, Any] = {"source": path, "qubits": circuit.num_qubits, **trunc}
+        if is_dynamic(circuit):
+            shots = options["shots"] or 1024
+            res = tb.run(circuit, shots=shots, seed=options["seed"], **trunc)
+            out.update(
+                dynamic=True,
+                gates=circuit.num_gates,
+                wall_time_s=res.seconds,
+                max_bond_reached=res.max_bond_reached,
+                fidelity_estimate=res.fidelity_estimate,
+                branches=res.branches,
+                shots=shots,
+                counts=dict(res.most_common(len(res.counts))),
+            )
+            return out
+        state = tb.simulate(circuit, **trunc)
+        counts = (
+            state.sample(options["shots"], seed=options["seed"]).counts()
+            if options["shots"]
+            else {}
+        )
+        out.update(
+            dynamic=False,
+            gates=circuit.num_gates,
+            wall_time_s=time.perf_counter() - t0,
+            max_bond_reached=state.max_bond_reached,
+            fidelity_estimate=state.fidelity_estimate,
+            memory_bytes=state.memory_bytes,
+            shots=options["shots"],
+            counts=counts,
+        )
+        return out
+    except (ValueError, TypeError, IndexError, NotImplementedError, OSError) as exc:
+        return {"source": path, "error": f"{type(exc).__name__}: {exc}"}
+
+
+def _simulate_files(args: argparse.Namespace) -> int:
+    """Several files (or one on workers): one JSON line each, in order."""
+    import functools
+
+    import tensorbond as tb
+
+    if args.example is not None:
+        print("tensorbond simulate: --example runs alone, not with files", file=sys.stderr)
+        return 2
+    if args.threads is not None:
+        tb.set_num_threads(args.threads)
+    options = {
+        "max_bond": args.max_bond,
+        "cutoff": args.cutoff,
+        "cutoff_mode": args.cutoff_mode,
+        "dtype": args.dtype,
+        "shots": args.shots,
+        "seed": args.seed,
+    }
+    executor = args.scheduler if args.scheduler is not None else args.workers
+    results = tb.map(
+        functools.partial(file_result, options=options),
+        args.files,
+        executor=executor,
+        chunk_size=1,
+        progress=not args.no_progress and _isatty(sys.stderr),
+        desc="files",
+    )
+    for r in results:
+        print(json.dumps(r))
+    return 1 if any("error" in r for r in results) else 0
 
 
 def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> int:
@@ -483,6 +583,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         OSError,
         ArithmeticError,
         ImportError,
+        RuntimeError,
     ) as exc:
         print(f"tensorbond {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -231,19 +231,6 @@ def _local(qubit: int, m: np.ndarray) -> Callable[[MPS], MPS]:
     return act
 
 
-def _is_dynamic(circuit: Circuit) -> bool:
-    """Reset, a classical condition, or a qubit used after its measurement."""
-    measured: set[int] = set()
-    for op in circuit.operations:
-        if op.kind == "reset" or op.condition is not None:
-            return True
-        if op.kind == "measure":
-            measured.add(op.qubits[0])
-        elif op.kind == "gate" and measured.intersection(op.qubits):
-            return True
-    return False
-
-
 def _run_in_blocks(
     circuit: Circuit,
     shots: int,
@@ -430,7 +417,7 @@ def run(
             f"{circuit.num_clbits} classical bits need {shots * width / 2**30:.3g} GiB of "
             f"outcomes; run at most {MAX_SAMPLE_BYTES // width} shots per call"
         )
-    if executor is not None and shots > 1 and (noise is not None or _is_dynamic(circuit)):
+    if executor is not None and shots > 1 and (noise is not None or is_dynamic(circuit)):
         return _run_in_blocks(
             circuit,
             shots,
