@@ -206,3 +206,20 @@ def test_shots_of_dynamic_and_noisy_circuits_split_into_seeded_blocks(client) ->
     # a circuit whose measurements are all final is sampled once, never split
     static = tb.run(_bell_with(0.7), shots=5000, seed=2, executor=client)
     assert static.counts == tb.run(_bell_with(0.7), shots=5000, seed=2).counts
+
+
+def test_compression_on_workers_equals_serial(client) -> None:
+    rng = np.random.default_rng(8)
+    # low-rank-ish layers, so the budget has real choices to make
+    weights = {
+        f"layer{i}": rng.normal(size=(96, 8)) @ rng.normal(size=(8, 64))
+        + 0.01 * rng.normal(size=(96, 64))
+        for i in range(4)
+    }
+    weights["bias"] = rng.normal(size=(64,))
+    small, report = tb.compress(weights, ratio=6)
+    for executor in (2, client):
+        got, rep = tb.compress(weights, ratio=6, executor=executor)
+        assert str(rep) == str(report)
+        for name in weights:
+            np.testing.assert_array_equal(tb.to_dense(got)[name], tb.to_dense(small)[name])

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from ..parallel import map as parallel_map
 from .budget import Objective, RatioOf, choose
 from .formats import ErrorMetric, Format, input_whitener
 from .io import read_safetensors
@@ -93,6 +94,12 @@ def select_layers(
     return chosen
 
 
+def _build(job: tuple[Any, np.ndarray, np.ndarray | None]) -> Any:
+    """Build one layer's chosen format (a task of its own)."""
+    cand, w, whitener = job
+    return cand.build(w, whitener)
+
+
 def compress_arrays(
     weights: dict[str, np.ndarray],
     *,
@@ -105,6 +112,7 @@ def compress_arrays(
     batch: int,
     ratio_of: RatioOf,
     error_metric: ErrorMetric = "weight",
+    executor: Any = None,
 ) -> tuple[dict[str, Any], CompressionReport]:
     """See :func:`tensorbond.compress`; this is its branch for a mapping of
     numpy arrays (the arguments already checked there)."""
@@ -200,6 +208,7 @@ def compress_arrays(
         batch=batch,
         ratio_of=ratio_of,
         whiteners=whiteners,
+        executor=executor,
     )
     out: dict[str, Any] = dict(weights)
     report = CompressionReport(
@@ -210,8 +219,10 @@ def compress_arrays(
         skipped=skipped,
     )
     total = total_dense
-    for n in names:
-        built = choice[n].build(mats[n], None if whiteners is None else whiteners[n])
+    jobs = [(choice[n], mats[n], None if whiteners is None else whiteners[n]) for n in names]
+    for n, built in zip(
+        names, parallel_map(_build, jobs, executor=executor, desc="layers"), strict=True
+    ):
         out[n] = built
         total += choice[n].params - mats[n].size
         report.layers.append(layer_report(n, mats[n], choice[n], built, sens[n]))

@@ -8,12 +8,14 @@ The model-level error is the sensitivity-weighted RMS
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
+from ..parallel import map as parallel_map
 from .formats import Candidate, Format, candidates, pareto
 
 RatioOf = Literal["model", "layers"]
@@ -126,6 +128,21 @@ def check_budget_args(ratio: float | None, error_budget: float | None) -> None:
         raise ValueError(f"error_budget must be in [0, 1), got {error_budget}")
 
 
+def _front(
+    formats: tuple[Format, ...],
+    batch: int,
+    objective: Objective,
+    job: tuple[np.ndarray, np.ndarray | None],
+) -> list[Candidate]:
+    """One layer's Pareto front of candidates (a task of its own)."""
+    w, whitener = job
+    cands = candidates(w, formats=formats, batch=batch, whitener=whitener)
+    if objective == "latency":
+        # Only formats whose forward costs fewer multiply-adds than dense.
+        cands = [c for c in cands if c.macs <= w.shape[0] * w.shape[1]]
+    return pareto(cands)
+
+
 def choose(
     mats: Mapping[str, np.ndarray],
     sens: Mapping[str, float],
@@ -138,6 +155,7 @@ def choose(
     batch: int,
     ratio_of: RatioOf = "model",
     whiteners: Mapping[str, np.ndarray] | None = None,
+    executor: Any = None,
 ) -> tuple[dict[str, Candidate], float]:
     """Each layer's candidate under the budget, and the weighted RMS error.
 
@@ -156,6 +174,8 @@ def choose(
     whiteners : mapping of str to ndarray, optional
         Each layer's input factor (:func:`~tensorbond.compress.formats.input_whitener`):
         errors are then output errors.
+    executor : optional
+        Where the layers' candidates are made (see :func:`tensorbond.map`).
 
     Returns
     -------
@@ -163,15 +183,10 @@ def choose(
         The chosen :class:`Candidate` per layer and the sensitivity-weighted RMS
         relative error ``sqrt(sum s_l e_l^2 / sum s_l)``.
     """
-    fronts: dict[str, list[Candidate]] = {}
-    for name, w in mats.items():
-        cands = candidates(
-            w, formats=formats, batch=batch, whitener=None if whiteners is None else whiteners[name]
-        )
-        if objective == "latency":
-            # Only formats whose forward costs fewer multiply-adds than dense.
-            cands = [c for c in cands if c.macs <= w.shape[0] * w.shape[1]]
-        fronts[name] = pareto(cands)
+    # Each layer's candidates are independent work: the executor's tasks.
+    jobs = [(w, None if whiteners is None else whiteners[name]) for name, w in mats.items()]
+    one = functools.partial(_front, tuple(formats), batch, objective)
+    fronts = dict(zip(mats, parallel_map(one, jobs, executor=executor, desc="layers"), strict=True))
     layer_dense = sum(w.size for w in mats.values())
     if ratio is not None:
         if ratio_of == "layers":

@@ -198,8 +198,10 @@ def compress_module(
     batch: int,
     ratio_of: RatioOf = "model",
     error_metric: ErrorMetric = "weight",
+    executor: Any = None,
 ) -> tuple[Any, CompressionReport]:
-    """See :func:`tensorbond.compress`; this is its torch branch."""
+    """See :func:`tensorbond.compress`; this is its torch branch (the layers'
+    candidates on ``executor``; the torch layers are built here)."""
     torch = require_torch()
     linears = _linear_layers(model)
     if not linears:
@@ -254,6 +256,7 @@ def compress_module(
         batch=batch,
         ratio_of=ratio_of,
         whiteners=whiteners,
+        executor=executor,
     )
     new = copy.deepcopy(model)
     report = CompressionReport(
