@@ -312,7 +312,9 @@ def _dispatch_dask(
     index = {f.key: i for i, f in enumerate(futures)}
     failures: list[BaseException] = []
     try:
-        for fut in dask_completed(futures):  # type: ignore[no-untyped-call]
+        # loop=: the client need not be the default one (an address we connected
+        # to, or a Client made with set_as_default=False).
+        for fut in dask_completed(futures, loop=client.loop):  # type: ignore[no-untyped-call]
             i = index[fut.key]
             if fut.status == "error":
                 failures.append(fut.exception())

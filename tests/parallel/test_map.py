@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -223,3 +225,22 @@ def test_compression_on_workers_equals_serial(client) -> None:
         assert str(rep) == str(report)
         for name in weights:
             np.testing.assert_array_equal(tb.to_dense(got)[name], tb.to_dense(small)[name])
+
+
+_NO_DEFAULT_CLIENT = """
+import distributed, tensorbond as tb
+with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c:
+    with distributed.Client(c, set_as_default=False) as other:
+        assert tb.map(abs, [-1, -2, 3], executor=other, chunk_size=1) == [1, 2, 3]
+    assert tb.map(abs, [-4, 5], executor=c.scheduler_address) == [4, 5]
+print("ok")
+"""
+
+
+def test_a_client_that_is_not_the_default_one_works() -> None:
+    # In a fresh process: no default client to fall back on (an address we
+    # connect to, or a Client made with set_as_default=False).
+    out = subprocess.run(
+        [sys.executable, "-c", _NO_DEFAULT_CLIENT], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
