@@ -35,13 +35,15 @@ def add_arguments(b: argparse.ArgumentParser) -> argparse.ArgumentParser:
     )
     b.add_argument(
         "--suite",
-        choices=["all", "circuits", "dynamic", "compression", "variational"],
+        choices=["all", "circuits", "dynamic", "compression", "variational", "scaleout"],
         default="all",
         help="circuits (MPS simulation against quimb and qiskit-aer), dynamic "
         "(shots/s of mid-circuit measurement and noise against qiskit-aer), "
         "compression (TT-matrix forward and TT-SVD against the GEMM rate, "
         "tensorly and tensorly-torch; compress objectives), variational (gradients "
-        "and parameter sweeps against PennyLane, quimb+torch and qiskit-aer) or all (default)",
+        "and parameter sweeps against PennyLane, quimb+torch and qiskit-aer), scaleout "
+        "(batches on threads and Dask worker processes; needs dask.distributed, not part "
+        "of all) or all (default)",
     )
     b.add_argument(
         "--only",
@@ -99,7 +101,9 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1:
         print("tensorbond bench: --repeats must be at least 1", file=sys.stderr)
         return 2
-    if args.suite in ("compression", "dynamic", "variational") and (args.only or args.contestants):
+    if args.suite in ("compression", "dynamic", "variational", "scaleout") and (
+        args.only or args.contestants
+    ):
         print(
             "tensorbond bench: --only and --contestants select circuit workloads; "
             "use --suite circuits or all",
@@ -117,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
         docs["compression"] = _bench_part(args, "tt")
     if args.suite in ("all", "variational") and not partial:
         docs["variational"] = _bench_part(args, "variational")
+    if args.suite == "scaleout":
+        docs["scaleout"] = _bench_part(args, "scaleout")
     if args.json and not args.list:
         print(json.dumps(next(iter(docs.values())) if len(docs) == 1 else docs))
     return 0
@@ -125,10 +131,10 @@ def run(args: argparse.Namespace) -> int:
 def _bench_part(args: argparse.Namespace, name: str, **run_args: Any) -> dict[str, Any]:
     """Run one of the suite's modular parts (:mod:`tensorbond_bench.dynamic`,
     :mod:`tensorbond_bench.tt`), write its results and print its tables."""
-    from . import dynamic, tt, variational
+    from . import dynamic, scaleout, tt, variational
     from .paths import default_out_dir
 
-    part = {"dynamic": dynamic, "tt": tt, "variational": variational}[name]
+    part = {"dynamic": dynamic, "tt": tt, "variational": variational, "scaleout": scaleout}[name]
     doc = part.run(
         quick=args.quick, repeats=None if args.repeats == 3 else args.repeats, **run_args
     )

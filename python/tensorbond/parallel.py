@@ -169,8 +169,8 @@ def map(
         Where it runs (see the module docstring).
     chunk_size : int, optional
         Items per task; default: the items spread over four tasks per worker
-        (tasks carry a fixed overhead, measured in ``bench``: about a
-        millisecond each on a local Dask cluster).
+        (tasks carry a fixed overhead, measured in ``bench``: about
+        2 ms each on a local Dask cluster: bench --suite scaleout).
     seed : int or numpy.random.SeedSequence, optional
         Spawn one seed per item by index (:func:`child_seeds`).
     progress : bool

@@ -53,7 +53,7 @@ def _slow_state(q: int) -> float:
 def client():
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0"
         ) as cluster,
         distributed.Client(cluster) as c,
     ):
@@ -229,7 +229,7 @@ def test_compression_on_workers_equals_serial(client) -> None:
 
 _NO_DEFAULT_CLIENT = """
 import distributed, tensorbond as tb
-with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=None) as c:
+with distributed.LocalCluster(n_workers=1, processes=False, dashboard_address=":0") as c:
     with distributed.Client(c, set_as_default=False) as other:
         assert tb.map(abs, [-1, -2, 3], executor=other, chunk_size=1) == [1, 2, 3]
     assert tb.map(abs, [-4, 5], executor=c.scheduler_address) == [4, 5]
