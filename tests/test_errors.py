@@ -406,7 +406,10 @@ def test_bad_routing():
 
 # ---------------------------------------------------------------- simulate
 def test_simulate_non_circuit():
-    with pytest.raises(TypeError, match=r"expected a tensorbond.Circuit, got str"):
+    with pytest.raises(
+        TypeError,
+        match=r"expected a tensorbond.Circuit, a CompiledCircuit or a list of them, got str",
+    ):
         tb.simulate("OPENQASM 2.0;")
     with pytest.raises(TypeError, match=r"expected a tensorbond.Circuit, got list"):
         tb.compile_circuit([("h", 0)])
