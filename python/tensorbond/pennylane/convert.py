@@ -24,7 +24,7 @@ import pennylane as qml
 
 from ..ir.parameters import Parameter
 from ..sim.circuit import Circuit
-from ..sim.observables import MPO
+from ..sim.observables import MPO, direct_sum
 
 __all__ = [
     "MAX_DENSE_QUBITS",
@@ -425,25 +425,5 @@ def mpo_sum(mpos: Sequence[MPO]) -> MPO:
     MPO
     """
     if len(mpos) == 1:
-        return mpos[0]
-    n = mpos[0].num_qubits
-    if n == 1:
-        return MPO([sum((m.tensors[0] for m in mpos[1:]), mpos[0].tensors[0])])
-    tensors = []
-    for i in range(n):
-        blocks = [m.tensors[i] for m in mpos]
-        if i == 0:
-            tensors.append(np.concatenate(blocks, axis=3))
-        elif i == n - 1:
-            tensors.append(np.concatenate(blocks, axis=0))
-        else:
-            dl = sum(b.shape[0] for b in blocks)
-            dr = sum(b.shape[3] for b in blocks)
-            out = np.zeros((dl, 2, 2, dr), dtype=np.complex128)
-            a = c = 0
-            for b in blocks:
-                out[a : a + b.shape[0], :, :, c : c + b.shape[3]] = b
-                a += b.shape[0]
-                c += b.shape[3]
-            tensors.append(out)
-    return MPO(tensors).compress()
+        return mpos[0]  # compress works in place: leave a lone operand as it is
+    return direct_sum(mpos).compress()

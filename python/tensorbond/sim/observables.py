@@ -24,6 +24,7 @@ from .pauli_mpo import automaton_tensors
 __all__ = [
     "MPO",
     "correlations",
+    "direct_sum",
     "entanglement",
     "is_hermitian",
     "mpo_expectation",
@@ -223,10 +224,22 @@ def _sum_of_halves(terms: Sequence[tuple[complex, dict[int, str]]], n: int, cuto
         sum(bonds[i] * 4 * bonds[i + 1] for i in range(n)) * 16,
         f"the sum of {len(terms)} of the terms",
     )
-    return _direct_sum(parts).compress(cutoff)
+    return direct_sum(parts).compress(cutoff)
 
 
-def _direct_sum(mpos: Sequence[MPO]) -> MPO:
+def direct_sum(mpos: Sequence[MPO]) -> MPO:
+    """``sum_k O_k`` of MPOs on the same sites, uncompressed: the bonds add up
+    (call :meth:`MPO.compress` on the result).
+
+    Raises
+    ------
+    ValueError
+        No MPOs, or MPOs on different numbers of sites.
+    """
+    if not mpos:
+        raise ValueError("a sum needs at least one MPO")
+    if len({m.num_qubits for m in mpos}) != 1:
+        raise ValueError("MPOs of a sum must act on the same number of sites")
     if len(mpos) == 1:
         return mpos[0]
     n = mpos[0].num_qubits
