@@ -191,19 +191,7 @@ template <class T> void register_one(py::module_& m, const char* name) {
             "apply_gate",
             [](M& self, const std::vector<std::uint32_t>& qubits,
                const carray<cd>& matrix, const TruncationSpec& spec, Routing routing) {
-                const std::size_t k = qubits.size();
-                if (k < 1 || k > 3)
-                    throw ShapeError("gates act on 1 to 3 qubits");
-                const py::ssize_t d = py::ssize_t(1) << k;
-                if (matrix.ndim() != 2 || matrix.shape(0) != d || matrix.shape(1) != d)
-                    throw ShapeError("gate on " + std::to_string(k) +
-                                     " qubit(s) needs a (" + std::to_string(d) + ", " +
-                                     std::to_string(d) + ") matrix");
-                GateRef g;
-                g.arity = std::uint32_t(k);
-                for (std::size_t j = 0; j < k; ++j)
-                    g.qubits[j] = qubits[j];
-                g.matrix = matrix.data();
+                const GateRef g = gate_ref(qubits, matrix);
                 py::gil_scoped_release nogil;
                 auto lock = writing(self);
                 self.apply_gate(g, spec, SIZE_MAX, routing);

@@ -56,6 +56,25 @@ inline std::vector<std::size_t> shape_of(const py::array& a) {
     return s;
 }
 
+/// One gate from Python's qubit list and (2^k, 2^k) matrix, checked (1 to 3
+/// qubits, the matrix's shape); the matrix must outlive the GateRef.
+inline GateRef gate_ref(const std::vector<std::uint32_t>& qubits,
+                        const carray<std::complex<double>>& matrix) {
+    const std::size_t k = qubits.size();
+    if (k < 1 || k > 3)
+        throw ShapeError("gates act on 1 to 3 qubits");
+    const py::ssize_t d = py::ssize_t(1) << k;
+    if (matrix.ndim() != 2 || matrix.shape(0) != d || matrix.shape(1) != d)
+        throw ShapeError("gate on " + std::to_string(k) + " qubit(s) needs a (" +
+                         std::to_string(d) + ", " + std::to_string(d) + ") matrix");
+    GateRef g;
+    g.arity = std::uint32_t(k);
+    for (std::size_t j = 0; j < k; ++j)
+        g.qubits[j] = qubits[j];
+    g.matrix = matrix.data();
+    return g;
+}
+
 /// Gates [start, stop) of a compiled circuit's flat arrays (qubits (n, 3), arity,
 /// offsets into `matrices`), checked against `num_qubits`. Reads numpy buffers:
 /// call with the GIL held or the arrays otherwise kept alive and unchanged.
