@@ -135,13 +135,23 @@ def test_a_failing_item_comes_back_with_its_index_and_message(client) -> None:
     assert isinstance(info.value.__cause__, ValueError)
 
 
-def test_an_unreachable_scheduler_fails_within_seconds() -> None:
-    t0 = time.perf_counter()
-    with pytest.raises(
-        ConnectionError, match=r"cannot reach the Dask scheduler at 'tcp://127\.0\.0\.1:9'"
-    ):
-        tb.map(abs, [1, 2], executor="tcp://127.0.0.1:9")
-    assert time.perf_counter() - t0 < 15
+def test_an_unreachable_scheduler_is_refused_not_waited_for() -> None:
+    # The refusal comes from the connect timeout tb.map sets (5 s, named in the
+    # message); the thread only guards the suite against a hang.
+    caught: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            tb.map(abs, [1, 2], executor="tcp://127.0.0.1:9")
+        except BaseException as exc:
+            caught.append(exc)
+
+    worker = threading.Thread(target=call, daemon=True)
+    worker.start()
+    worker.join(timeout=120)
+    assert not worker.is_alive(), "tb.map hung on an unreachable scheduler"
+    assert len(caught) == 1 and isinstance(caught[0], ConnectionError)
+    assert "cannot reach the Dask scheduler at 'tcp://127.0.0.1:9' within 5 s" in str(caught[0])
 
 
 def test_bad_executors_are_refused() -> None:
