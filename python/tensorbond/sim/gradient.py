@@ -168,6 +168,14 @@ def _gate_params(prog: CompiledCircuit) -> list[_GateParam]:
     return out
 
 
+def _by_gate(gps: list[_GateParam]) -> dict[int, list[_GateParam]]:
+    """The symbolic parameter slots grouped by the gate they belong to."""
+    out: dict[int, list[_GateParam]] = {}
+    for gp in gps:
+        out.setdefault(gp.gate, []).append(gp)
+    return out
+
+
 def _gate_numbers(
     prog: CompiledCircuit, gps: list[_GateParam], row: np.ndarray
 ) -> dict[int, list[float]]:
@@ -359,9 +367,7 @@ def _adjoint_point(
     env = _Overlap(lam, phi)
     total = len(prog)
     pos = 0  # next gate of the inverse program to apply
-    by_gate: dict[int, list[_GateParam]] = {}
-    for gp in gps:
-        by_gate.setdefault(gp.gate, []).append(gp)
+    by_gate = _by_gate(gps)
     f_phi0, f_lam0 = phi.fidelity_estimate, lam.fidelity_estimate
     for k in sorted(by_gate, reverse=True):
         stop = total - 1 - k  # inverse index of gate k: apply everything before it
@@ -423,9 +429,7 @@ def _dense_adjoint_point(
     lam = phi.apply_paulis(obs.masks())
     inv = prog.inverse(mats)
     nums = _gate_numbers(prog, gps, row)
-    by_gate: dict[int, list[_GateParam]] = {}
-    for gp in gps:
-        by_gate.setdefault(gp.gate, []).append(gp)
+    by_gate = _by_gate(gps)
     pos = 0
     for k in sorted(by_gate, reverse=True):
         stop = total - 1 - k
