@@ -67,3 +67,18 @@ def test_simulate_refuses_an_initial_state_that_cannot_fit(small_limit: None) ->
     with pytest.raises(MemoryError, match=r"the initial state of 100000 qubits needs"):
         tb.simulate(tb.Circuit(100_000))
     assert tb.simulate(tb.Circuit(100)).num_qubits == 100
+
+
+def test_a_dense_state_that_cannot_fit_is_refused_before_allocating() -> None:
+    tb.set_max_memory(1 << 20)  # 1 MiB: 2^16 amplitudes fit, 2^20 do not
+    try:
+        with pytest.raises(MemoryError, match="a dense state vector of 20 qubits"):
+            tb.expectation(tb.Circuit(20).h(0), "Z0", engine="statevector")
+        assert tb.expectation(tb.Circuit(14).h(0), "X0", engine="statevector").values == 1.0
+    finally:
+        tb.set_max_memory(None)
+
+
+def test_a_bad_shot_block_is_refused_even_when_unused() -> None:
+    with pytest.raises(ValueError, match="shot_block"):
+        tb.run(tb.Circuit(1, num_clbits=1).h(0).measure(0, 0), shots=10, shot_block=0)

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import _core
+from ..memory import check_allocation
 from .compile import CompiledCircuit
 
 __all__ = ["MAX_DENSE_QUBITS", "DenseState", "Masks", "pauli_masks"]
@@ -49,6 +50,8 @@ class DenseState:
     """A state vector of ``num_qubits`` qubits (1 to 30), ``|0...0>`` to start."""
 
     def __init__(self, num_qubits: int) -> None:
+        if 1 <= num_qubits <= 30:  # the core names the range otherwise
+            check_allocation(16 << num_qubits, f"a dense state vector of {num_qubits} qubits")
         self._impl: _core.StateVector = _core.StateVector(num_qubits)
 
     @classmethod
