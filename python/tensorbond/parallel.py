@@ -132,7 +132,11 @@ def num_workers(executor: Any) -> int:
 
 
 def _run_chunk(
-    fn: Callable[..., Any], start: int, items: Sequence[Any], seeds: Sequence[int] | None
+    fn: Callable[..., Any],
+    start: int,
+    items: Sequence[Any],
+    seeds: Sequence[int] | None,
+    index_errors: bool = True,
 ) -> list[Any]:
     """One task: ``fn`` over a chunk, failures tagged with the item's index."""
     out = []
@@ -140,6 +144,8 @@ def _run_chunk(
         try:
             out.append(fn(item) if seeds is None else fn(item, seed=seeds[k]))
         except Exception as exc:
+            if not index_errors:
+                raise
             err = ItemError(start + k, type(exc).__name__, str(exc))
             raise err from exc
     return out
@@ -154,6 +160,7 @@ def map(
     seed: Any = None,
     progress: bool = False,
     desc: str = "tensorbond",
+    index_errors: bool = True,
 ) -> list[R]:
     """``[fn(item) for item in items]`` on an executor, in the items' order.
 
@@ -177,6 +184,10 @@ def map(
         A progress bar (tqdm) that advances as tasks complete.
     desc : str
         The bar's label.
+    index_errors : bool
+        Wrap a failing item's exception in :class:`ItemError` (its index and
+        message). The library's own batch forms pass ``executor is not None``:
+        run serially, they raise the original exception, as a single call does.
 
     Returns
     -------
@@ -230,7 +241,7 @@ def map(
         ]
         bar = _bar(progress, n, desc)
         try:
-            results = _dispatch(fn, chunks, executor, bar)
+            results = _dispatch(fn, chunks, executor, bar, index_errors)
         finally:
             if bar is not None:
                 bar.close()
@@ -253,21 +264,22 @@ def _dispatch(
     chunks: list[tuple[int, list[Any], list[int] | None]],
     executor: Any,
     bar: Any,
+    index_errors: bool,
 ) -> list[list[Any]]:
     """Run the chunks, returning their results in chunk order."""
     if executor is None or (isinstance(executor, (int, np.integer)) and executor == 1):
         out = []
         for start, items, seeds in chunks:
-            out.append(_run_chunk(fn, start, items, seeds))
+            out.append(_run_chunk(fn, start, items, seeds, index_errors))
             if bar is not None:
                 bar.update(len(items))
         return out
     if _is_dask_client(executor):
-        return _dispatch_dask(fn, chunks, executor, bar)
+        return _dispatch_dask(fn, chunks, executor, bar, index_errors)
     if isinstance(executor, (int, np.integer)):
         with ThreadPoolExecutor(max_workers=int(executor)) as pool:
-            return _dispatch_futures(fn, chunks, pool, bar)
-    return _dispatch_futures(fn, chunks, executor, bar)
+            return _dispatch_futures(fn, chunks, pool, bar, index_errors)
+    return _dispatch_futures(fn, chunks, executor, bar, index_errors)
 
 
 def _dispatch_futures(
@@ -275,9 +287,10 @@ def _dispatch_futures(
     chunks: list[tuple[int, list[Any], list[int] | None]],
     pool: Executor,
     bar: Any,
+    index_errors: bool,
 ) -> list[list[Any]]:
     futures: dict[Future[list[Any]], int] = {
-        pool.submit(_run_chunk, fn, start, items, seeds): i
+        pool.submit(_run_chunk, fn, start, items, seeds, index_errors): i
         for i, (start, items, seeds) in enumerate(chunks)
     }
     results: list[list[Any] | None] = [None] * len(chunks)
@@ -300,13 +313,14 @@ def _dispatch_dask(
     chunks: list[tuple[int, list[Any], list[int] | None]],
     client: Any,
     bar: Any,
+    index_errors: bool,
 ) -> list[list[Any]]:
     from distributed import as_completed as dask_completed
 
     # pure=False: identical chunks are still separate tasks; Dask reruns a task
     # whose worker died, so a lost worker loses nothing.
     futures = [
-        client.submit(_run_chunk, fn, start, items, seeds, pure=False)
+        client.submit(_run_chunk, fn, start, items, seeds, index_errors, pure=False)
         for start, items, seeds in chunks
     ]
     index = {f.key: i for i, f in enumerate(futures)}

@@ -221,7 +221,11 @@ def compress_arrays(
     total = total_dense
     jobs = [(choice[n], mats[n], None if whiteners is None else whiteners[n]) for n in names]
     for n, built in zip(
-        names, parallel_map(_build, jobs, executor=executor, desc="layers"), strict=True
+        names,
+        parallel_map(
+            _build, jobs, executor=executor, desc="layers", index_errors=executor is not None
+        ),
+        strict=True,
     ):
         out[n] = built
         total += choice[n].params - mats[n].size

@@ -186,7 +186,15 @@ def choose(
     # Each layer's candidates are independent work: the executor's tasks.
     jobs = [(w, None if whiteners is None else whiteners[name]) for name, w in mats.items()]
     one = functools.partial(_front, tuple(formats), batch, objective)
-    fronts = dict(zip(mats, parallel_map(one, jobs, executor=executor, desc="layers"), strict=True))
+    fronts = dict(
+        zip(
+            mats,
+            parallel_map(
+                one, jobs, executor=executor, desc="layers", index_errors=executor is not None
+            ),
+            strict=True,
+        )
+    )
     layer_dense = sum(w.size for w in mats.values())
     if ratio is not None:
         if ratio_of == "layers":

@@ -364,7 +364,14 @@ def expectation(
     dense = choose_engine(engine, prog.num_qubits, max_bond, dtype, obs)
     one = functools.partial(_point, prog, obs, dense, options)
     for i, (vals, fid, bond) in enumerate(
-        parallel_map(one, list(rows), executor=executor, progress=progress, desc="points")
+        parallel_map(
+            one,
+            list(rows),
+            executor=executor,
+            progress=progress,
+            desc="points",
+            index_errors=executor is not None,
+        )
     ):
         values[i], fidelity[i], bonds[i] = vals, fid, bond
     out = values.real.copy() if real else values

@@ -618,7 +618,14 @@ def gradient(
     fid = np.empty(n)
     err = np.empty(n)
     one = functools.partial(_point, prog, gps, obs, method, dense, trunc, routing, dt)
-    points = parallel_map(one, list(rows), executor=executor, progress=progress, desc="points")
+    points = parallel_map(
+        one,
+        list(rows),
+        executor=executor,
+        progress=progress,
+        desc="points",
+        index_errors=executor is not None,
+    )
     for i, out in enumerate(points):
         value[i], grad[i], fid[i], err[i] = out
     return Gradient(

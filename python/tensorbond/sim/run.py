@@ -405,7 +405,14 @@ def run(
         # An int seeds the batch as it is (item i gets tb.child_seeds(seed, n)[i]);
         # a Generator gives one draw to spawn from.
         root = seed if seed is None or isinstance(seed, (int, np.integer)) else as_seed(seed)
-        return parallel_map(one, circuit, executor=executor, seed=root, progress=progress)
+        return parallel_map(
+            one,
+            circuit,
+            executor=executor,
+            seed=root,
+            progress=progress,
+            index_errors=executor is not None,
+        )
     t0 = time.perf_counter()
     if not isinstance(circuit, Circuit):
         raise TypeError(f"expected a tensorbond.Circuit, got {type(circuit).__name__}")
@@ -417,6 +424,8 @@ def run(
             f"{circuit.num_clbits} classical bits need {shots * width / 2**30:.3g} GiB of "
             f"outcomes; run at most {MAX_SAMPLE_BYTES // width} shots per call"
         )
+    if shot_block is not None:
+        as_count(shot_block, "shot_block", minimum=1)
     if executor is not None and shots > 1 and (noise is not None or is_dynamic(circuit)):
         return _run_in_blocks(
             circuit,

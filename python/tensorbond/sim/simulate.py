@@ -179,7 +179,7 @@ def simulate(
             chunk=chunk,
             params=params,
         )
-        return parallel_map(one, circuit, executor=executor)
+        return parallel_map(one, circuit, executor=executor, index_errors=executor is not None)
     if isinstance(circuit, CompiledCircuit):
         prog = circuit
     elif isinstance(circuit, Circuit):
