@@ -8,6 +8,7 @@
 #include "common.hpp"
 #include "tensorbond/contract.hpp"
 #include "tensorbond/linalg.hpp"
+#include "tensorbond/split.hpp"
 
 namespace tb = tensorbond;
 using tb::bindings::carray;
@@ -129,6 +130,43 @@ template <tb::Scalar T> void register_dtype(py::module_& m, const std::string& s
                                     hand_over(std::move(r), {k, py::ssize_t(cols)}));
           },
           py::arg("a").noconvert(), "Reduced QR a = q r; returns (q, r).");
+
+    if constexpr (tb::scalar_traits<T>::is_complex) {
+        m.def(("split_" + suffix).c_str(),
+              [](const carray<T>& a, const tb::TruncationSpec& spec, bool absorb_right,
+                 const std::optional<carray<T>>& basis) {
+                  const auto [rows, cols] = matrix_dims(a, "split");
+                  std::size_t nb = 0;
+                  const T* pb = nullptr;
+                  if (basis) {
+                      const auto [br, bc] = matrix_dims(*basis, "split basis");
+                      if (bc != (absorb_right ? cols : rows))
+                          throw tb::ShapeError(
+                              "split basis rows must have " +
+                              std::to_string(absorb_right ? cols : rows) + " entries");
+                      nb = br;
+                      pb = basis->data();
+                  }
+                  const T* src = a.data();
+                  tb::SplitFactors<T> f;
+                  {
+                      py::gil_scoped_release nogil;
+                      std::vector<T> work(src, src + rows * cols);
+                      f = tb::split<T>(work, rows, cols, spec, absorb_right, pb, nb);
+                  }
+                  const auto k = py::ssize_t(f.k);
+                  const char* names[] = {"svd", "eig", "rand", "qr", "auto"};
+                  return py::make_tuple(
+                      hand_over(std::move(f.left), {py::ssize_t(rows), k}),
+                      hand_over(std::move(f.right), {k, py::ssize_t(cols)}),
+                      f.info.discarded_weight, f.info.total_weight,
+                      names[std::size_t(f.used)], f.fell_back, f.madds);
+              },
+              py::arg("a").noconvert(), py::arg("spec"), py::arg("absorb_right"),
+              py::arg("basis") = py::none(),
+              "Truncated split a ~ left right by spec.split; returns (left, right, "
+              "discarded_weight, total_weight, route, fell_back, madds).");
+    }
 }
 
 } // namespace

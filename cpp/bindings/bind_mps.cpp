@@ -158,6 +158,23 @@ template <class T> void register_one(py::module_& m, const char* name) {
                  const py::ssize_t rows = py::ssize_t(flat.size() / 2);
                  return hand_over(std::move(flat), {rows, 2});
              })
+        .def("split_stats",
+             [](const M& self) {
+                 typename M::SplitStats st;
+                 {
+                     py::gil_scoped_release nogil;
+                     auto lock = reading(self);
+                     st = self.split_stats();
+                 }
+                 py::dict d;
+                 d["svd"] = st.count[0];
+                 d["eig"] = st.count[1];
+                 d["rand"] = st.count[2];
+                 d["qr"] = st.count[3];
+                 d["fallbacks"] = st.fallbacks;
+                 d["madds"] = st.madds;
+                 return d;
+             })
         .def("clear_svd_shapes",
              [](M& self) {
                  py::gil_scoped_release nogil;

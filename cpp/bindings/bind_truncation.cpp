@@ -14,11 +14,20 @@ void register_truncation(py::module_& m) {
         .value("rel", tb::CutoffMode::rel)
         .value("abs", tb::CutoffMode::abs);
 
+    py::enum_<tb::SplitMethod>(m, "SplitMethod",
+                               "How a truncated split factorizes (see split.hpp).")
+        .value("svd", tb::SplitMethod::svd)
+        .value("eig", tb::SplitMethod::eig)
+        .value("rand", tb::SplitMethod::rand)
+        .value("qr", tb::SplitMethod::qr)
+        .value("auto", tb::SplitMethod::automatic);
+
     py::class_<tb::TruncationSpec>(m, "TruncationSpec",
                                    "Validated truncation policy as the core takes it.")
         .def(py::init(&tb::bindings::make_spec), py::kw_only(),
              py::arg("max_bond") = py::none(), py::arg("cutoff") = 0.0,
-             py::arg("mode") = tb::CutoffMode::rsum2, py::arg("renormalize") = false)
+             py::arg("mode") = tb::CutoffMode::rsum2, py::arg("renormalize") = false,
+             py::arg("split") = tb::SplitMethod::svd)
         .def_property_readonly("max_bond",
                                [](const tb::TruncationSpec& s) { return s.max_bond; })
         .def_property_readonly("cutoff",
@@ -27,12 +36,15 @@ void register_truncation(py::module_& m) {
                                [](const tb::TruncationSpec& s) { return s.mode; })
         .def_property_readonly(
             "renormalize", [](const tb::TruncationSpec& s) { return s.renormalize; })
+        .def_property_readonly("split",
+                               [](const tb::TruncationSpec& s) { return s.split; })
         .def("__repr__", [](const tb::TruncationSpec& s) {
             const std::string bond =
                 s.max_bond ? std::to_string(*s.max_bond) : std::string("None");
             return "TruncationSpec(max_bond=" + bond +
                    ", cutoff=" + std::string(py::repr(py::float_(s.cutoff))) +
                    ", mode=" + std::string(py::str(py::cast(s.mode))) +
-                   ", renormalize=" + (s.renormalize ? "True" : "False") + ")";
+                   ", renormalize=" + (s.renormalize ? "True" : "False") +
+                   ", split=" + std::string(py::str(py::cast(s.split))) + ")";
         });
 }

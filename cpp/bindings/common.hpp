@@ -33,7 +33,7 @@ py::array_t<T> hand_over(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
 /// The checked TruncationSpec behind _core.TruncationSpec(...): max_bond None
 /// means unlimited; tensorbond.Truncation has already given friendlier messages.
 inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff,
-                                CutoffMode mode, bool renormalize) {
+                                CutoffMode mode, bool renormalize, SplitMethod split) {
     TruncationSpec spec;
     if (max_bond) {
         if (*max_bond < 1)
@@ -46,6 +46,7 @@ inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff
     spec.cutoff = cutoff;
     spec.mode = mode;
     spec.renormalize = renormalize;
+    spec.split = split;
     return spec;
 }
 

@@ -161,4 +161,64 @@ inline void lapack_unglq(int m, int n, int k, cd* a, int lda, const cd* tau, cd*
     LAPACK_zunglq(&m, &n, &k, a, &lda, tau, w, &lw, info);
 }
 
+// ---- herk (row-major): c = alpha op(a) op(a)^H + beta c, upper triangle ----
+inline void blas_herk(CBLAS_TRANSPOSE t, int n, int k, float alpha, const cf* a,
+                      int lda, float beta, cf* c, int ldc) {
+    scipy_cblas_cherk(CblasRowMajor, CblasUpper, t, n, k, alpha, a, lda, beta, c, ldc);
+}
+inline void blas_herk(CBLAS_TRANSPOSE t, int n, int k, double alpha, const cd* a,
+                      int lda, double beta, cd* c, int ldc) {
+    scipy_cblas_zherk(CblasRowMajor, CblasUpper, t, n, k, alpha, a, lda, beta, c, ldc);
+}
+
+// ---- heevd / heevr (column-major Hermitian eigensolvers) ----
+inline void lapack_heevd(char jobz, char uplo, int n, cf* a, int lda, float* w,
+                         cf* work, int lwork, float* rwork, int lrwork, int* iwork,
+                         int liwork, int* info) {
+    scipy_LAPACK_cheevd(&jobz, &uplo, &n, a, &lda, w, work, &lwork, rwork, &lrwork,
+                        iwork, &liwork, info);
+}
+inline void lapack_heevd(char jobz, char uplo, int n, cd* a, int lda, double* w,
+                         cd* work, int lwork, double* rwork, int lrwork, int* iwork,
+                         int liwork, int* info) {
+    scipy_LAPACK_zheevd(&jobz, &uplo, &n, a, &lda, w, work, &lwork, rwork, &lrwork,
+                        iwork, &liwork, info);
+}
+inline void lapack_heevr(char jobz, char range, char uplo, int n, cf* a, int lda,
+                         int il, int iu, int* m, float* w, cf* z, int ldz, int* isuppz,
+                         cf* work, int lwork, float* rwork, int lrwork, int* iwork,
+                         int liwork, int* info) {
+    const float vl = 0, vu = 0, abstol = 0;
+    scipy_LAPACK_cheevr(&jobz, &range, &uplo, &n, a, &lda, &vl, &vu, &il, &iu, &abstol,
+                        m, w, z, &ldz, isuppz, work, &lwork, rwork, &lrwork, iwork,
+                        &liwork, info);
+}
+inline void lapack_heevr(char jobz, char range, char uplo, int n, cd* a, int lda,
+                         int il, int iu, int* m, double* w, cd* z, int ldz, int* isuppz,
+                         cd* work, int lwork, double* rwork, int lrwork, int* iwork,
+                         int liwork, int* info) {
+    const double vl = 0, vu = 0, abstol = 0;
+    scipy_LAPACK_zheevr(&jobz, &range, &uplo, &n, a, &lda, &vl, &vu, &il, &iu, &abstol,
+                        m, w, z, &ldz, isuppz, work, &lwork, rwork, &lrwork, iwork,
+                        &liwork, info);
+}
+
+// ---- potrf (column-major Cholesky) and trsm (row-major: b <- b r^-1, r upper) ----
+inline void lapack_potrf(char uplo, int n, cf* a, int lda, int* info) {
+    scipy_LAPACK_cpotrf(&uplo, &n, a, &lda, info);
+}
+inline void lapack_potrf(char uplo, int n, cd* a, int lda, int* info) {
+    scipy_LAPACK_zpotrf(&uplo, &n, a, &lda, info);
+}
+inline void blas_trsm_right_upper(int m, int n, const cf* r, int ldr, cf* b, int ldb) {
+    const cf one(1);
+    scipy_cblas_ctrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit,
+                      m, n, &one, r, ldr, b, ldb);
+}
+inline void blas_trsm_right_upper(int m, int n, const cd* r, int ldr, cd* b, int ldb) {
+    const cd one(1);
+    scipy_cblas_ztrsm(CblasRowMajor, CblasRight, CblasUpper, CblasNoTrans, CblasNonUnit,
+                      m, n, &one, r, ldr, b, ldb);
+}
+
 } // namespace tensorbond::detail

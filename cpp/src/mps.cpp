@@ -9,6 +9,7 @@
 
 #include "tensorbond/errors.hpp"
 #include "tensorbond/permute.hpp"
+#include "tensorbond/split.hpp"
 
 namespace tensorbond {
 namespace {
@@ -333,7 +334,8 @@ void Mps<T>::note_truncation(const TruncationInfo& info, std::size_t rows,
 template <ComplexScalar T>
 typename Mps<T>::Split
 Mps<T>::split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
-                     const TruncationSpec& spec, bool absorb_right) {
+                     const TruncationSpec& spec, bool absorb_right, const T* basis,
+                     std::size_t basis_dim) {
     Split out;
     const std::size_t kmax = std::min(rows, cols);
     if (spec.cutoff == 0.0 && (!spec.max_bond || *spec.max_bond >= kmax)) {
@@ -350,31 +352,32 @@ Mps<T>::split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
         max_bond_reached_ = std::max(max_bond_reached_, kmax);
         return out;
     }
-    auto res = svd(a.data(), rows, cols, spec);
-    note_truncation(res.info, rows, cols);
-    const std::size_t k = res.info.kept;
-    if (absorb_right) {
-        for (std::size_t x = 0; x < k; ++x) {
-            const R sv = res.s[x];
-            for (std::size_t j = 0; j < cols; ++j)
-                res.vh[x * cols + j] *= sv;
-        }
-    } else {
-        for (std::size_t row = 0; row < rows; ++row)
-            for (std::size_t x = 0; x < k; ++x)
-                res.u[row * k + x] *= res.s[x];
-    }
-    out.left = std::move(res.u);
-    out.right = std::move(res.vh);
-    out.k = k;
+    SplitFactors<T> f = split(a, rows, cols, spec, absorb_right, basis, basis_dim);
+    note_truncation(f.info, rows, cols);
+    ++split_stats_.count[std::size_t(f.used)];
+    split_stats_.fallbacks += f.fell_back ? 1 : 0;
+    split_stats_.madds += f.madds;
+    out.left = std::move(f.left);
+    out.right = std::move(f.right);
+    out.k = f.k;
     return out;
 }
 
 template <ComplexScalar T>
 void Mps<T>::split_two(std::size_t i, std::vector<T>& theta, const TruncationSpec& spec,
-                       bool center_right) {
+                       bool center_right, const T* gate) {
     const std::size_t l = bonds_[i], r = bonds_[i + 2];
-    Split sp = split_matrix(theta, l * 2, 2 * r, spec, center_right);
+    std::vector<T> basis;
+    std::size_t dim = 0;
+    const bool wants_basis =
+        gate != nullptr &&
+        (spec.split == SplitMethod::qr ||
+         (spec.split == SplitMethod::automatic &&
+          choose_split(2 * l, 2 * r, spec, 2 * bonds_[i + 1]) == SplitMethod::qr));
+    if (wants_basis)
+        basis = expanded_basis(i, gate, center_right, dim);
+    Split sp = split_matrix(theta, l * 2, 2 * r, spec, center_right,
+                            dim ? basis.data() : nullptr, dim);
     cores_[i] = std::move(sp.left);
     cores_[i + 1] = std::move(sp.right);
     bonds_[i + 1] = sp.k;
@@ -388,7 +391,57 @@ void Mps<T>::apply_two_adjacent(std::size_t i, const T* g, const TruncationSpec&
     std::vector<T> theta = theta_two(i);
     std::vector<T> out(theta.size());
     apply_middle(g, 4, theta.data(), out.data(), bonds_[i], bonds_[i + 2]);
-    split_two(i, out, spec, center_right);
+    split_two(i, out, spec, center_right, g);
+}
+
+template <ComplexScalar T>
+std::vector<T> Mps<T>::expanded_basis(std::size_t i, const T* gate, bool center_right,
+                                      std::size_t& dim) const {
+    // g = sum_k f_k (x) e_k (operator Schmidt terms): the pair's rows after the gate
+    // lie in the span of (e_k b)[m, (q r)], its columns in that of (f_k a)[(l p), m].
+    dim = 0;
+    const GateMpo<T> mpo = gate_mpo(gate, 2);
+    const std::size_t terms = mpo.bonds[1], l = bonds_[i], m = bonds_[i + 1],
+                      r = bonds_[i + 2];
+    if (terms * m >= 2 * std::min(l, r))
+        return {};
+    std::vector<T> basis;
+    if (center_right) {
+        // rows (k, m) of e_k b: out[(k m), (q r)] = sum_q' e_k[q, q'] b[m, q', r]
+        basis.assign(terms * m * 2 * r, T(0));
+        const T* b = cores_[i + 1].data();
+        for (std::size_t k = 0; k < terms; ++k)
+            for (std::size_t mm = 0; mm < m; ++mm)
+                for (std::size_t q = 0; q < 2; ++q)
+                    for (std::size_t q2 = 0; q2 < 2; ++q2) {
+                        const T e = mpo.w[1][k * 4 + q * 2 + q2];
+                        if (e == T(0))
+                            continue;
+                        T* dst = basis.data() + ((k * m + mm) * 2 + q) * r;
+                        const T* src = b + (mm * 2 + q2) * r;
+                        for (std::size_t rr = 0; rr < r; ++rr)
+                            dst[rr] += e * src[rr];
+                    }
+    } else {
+        // rows (k, m) of (f_k a)^dag: out[(k m), (l p)] = conj(sum_p' f_k[p, p']
+        // a[l, p', m])
+        basis.assign(terms * m * l * 2, T(0));
+        const T* a = cores_[i].data();
+        for (std::size_t k = 0; k < terms; ++k)
+            for (std::size_t ll = 0; ll < l; ++ll)
+                for (std::size_t p = 0; p < 2; ++p)
+                    for (std::size_t p2 = 0; p2 < 2; ++p2) {
+                        const T f = mpo.w[0][(p * 2 + p2) * terms + k];
+                        if (f == T(0))
+                            continue;
+                        const T* src = a + (ll * 2 + p2) * m;
+                        for (std::size_t mm = 0; mm < m; ++mm)
+                            basis[(k * m + mm) * l * 2 + ll * 2 + p] +=
+                                conj_of(f * src[mm]);
+                    }
+    }
+    dim = terms * m;
+    return basis;
 }
 
 template <ComplexScalar T>

@@ -41,6 +41,18 @@ class Routing:
     @property
     def value(self) -> int: ...
 
+class SplitMethod:
+    __members__: ClassVar[dict[str, SplitMethod]]
+    svd: ClassVar[SplitMethod]
+    eig: ClassVar[SplitMethod]
+    rand: ClassVar[SplitMethod]
+    qr: ClassVar[SplitMethod]
+    auto: ClassVar[SplitMethod]
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
 class TruncationSpec:
     def __init__(
         self,
@@ -49,6 +61,7 @@ class TruncationSpec:
         cutoff: float = 0.0,
         mode: CutoffMode = CutoffMode.rsum2,
         renormalize: bool = False,
+        split: SplitMethod = SplitMethod.svd,
     ) -> None: ...
     @property
     def max_bond(self) -> int | None: ...
@@ -58,6 +71,8 @@ class TruncationSpec:
     def mode(self) -> CutoffMode: ...
     @property
     def renormalize(self) -> bool: ...
+    @property
+    def split(self) -> SplitMethod: ...
 
 def permute_float32(a: npt.NDArray[np.float32], perm: Sequence[int]) -> npt.NDArray[np.float32]: ...
 def contract_pair_float32(
@@ -161,6 +176,7 @@ class Mps_complex64:
     def record_svd_shapes(self, on: bool) -> None: ...
     def svd_shapes(self) -> npt.NDArray[np.int64]: ...
     def clear_svd_shapes(self) -> None: ...
+    def split_stats(self) -> dict[str, float]: ...
     @staticmethod
     def from_cores(
         tensors: Sequence[npt.NDArray[np.complex64]],
@@ -228,6 +244,7 @@ class Mps_complex128:
     def record_svd_shapes(self, on: bool) -> None: ...
     def svd_shapes(self) -> npt.NDArray[np.int64]: ...
     def clear_svd_shapes(self) -> None: ...
+    def split_stats(self) -> dict[str, float]: ...
     @staticmethod
     def from_cores(
         tensors: Sequence[npt.NDArray[np.complex128]],
@@ -482,3 +499,20 @@ class StateVector:
         z: npt.NDArray[np.uint64],
         coeffs: npt.NDArray[np.complex128],
     ) -> StateVector: ...
+
+def split_complex64(
+    a: npt.NDArray[np.complex64],
+    spec: TruncationSpec,
+    absorb_right: bool,
+    basis: npt.NDArray[np.complex64] | None = None,
+) -> tuple[
+    npt.NDArray[np.complex64], npt.NDArray[np.complex64], float, float, str, bool, float
+]: ...
+def split_complex128(
+    a: npt.NDArray[np.complex128],
+    spec: TruncationSpec,
+    absorb_right: bool,
+    basis: npt.NDArray[np.complex128] | None = None,
+) -> tuple[
+    npt.NDArray[np.complex128], npt.NDArray[np.complex128], float, float, str, bool, float
+]: ...

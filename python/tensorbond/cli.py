@@ -64,6 +64,12 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--max-bond", type=int, default=None, help="bond dimension limit")
     s.add_argument("--cutoff", type=float, default=1e-12, help="singular value cutoff")
     s.add_argument("--cutoff-mode", default="rsum2", choices=["rsum2", "sum2", "rel", "abs"])
+    s.add_argument(
+        "--split",
+        default="svd",
+        choices=["svd", "eig", "rand", "qr", "auto"],
+        help="how truncated splits factorize (auto: cheapest per shape)",
+    )
     s.add_argument("--dtype", default="complex128", choices=["complex128", "complex64"])
     s.add_argument("--shots", type=int, default=0, help="samples to draw (default 0)")
     s.add_argument("--seed", type=int, default=None, help="sampling seed")
@@ -241,6 +247,7 @@ def _simulate(args: argparse.Namespace) -> int:
             max_bond=args.max_bond,
             cutoff=args.cutoff,
             cutoff_mode=args.cutoff_mode,
+            split=args.split,
             dtype=args.dtype,
             progress=bar if bar.active else None,  # no bar: one compiled call
             chunk=_PROGRESS_CHUNK,
@@ -262,6 +269,7 @@ def _simulate(args: argparse.Namespace) -> int:
         "max_bond": args.max_bond,
         "cutoff": args.cutoff,
         "cutoff_mode": args.cutoff_mode,
+        "split": args.split,
         "wall_time_s": wall,
         "max_bond_reached": state.max_bond_reached,
         "final_bond_dims": state.bond_dims,
@@ -391,6 +399,7 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
         max_bond=args.max_bond,
         cutoff=args.cutoff,
         cutoff_mode=args.cutoff_mode,
+        split=args.split,
         dtype=args.dtype,
     )
     counts = dict(result.most_common(len(result.counts)))
@@ -406,6 +415,7 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
                     "max_bond": args.max_bond,
                     "cutoff": args.cutoff,
                     "cutoff_mode": args.cutoff_mode,
+                    "split": args.split,
                     "wall_time_s": result.seconds,
                     "max_bond_reached": result.max_bond_reached,
                     "fidelity_estimate": result.fidelity_estimate,

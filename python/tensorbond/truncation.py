@@ -40,7 +40,9 @@ __all__ = [
     "MPO_CUTOFF",
     "RESTORE_CUTOFF",
     "SIMULATION_CUTOFF",
+    "SPLIT_METHODS",
     "CutoffMode",
+    "SplitMethod",
     "Truncation",
 ]
 
@@ -67,6 +69,15 @@ MPO_CUTOFF = 1e-13
 CutoffMode = Literal["rsum2", "sum2", "rel", "abs"]
 _MODES = ("rsum2", "sum2", "rel", "abs")
 
+#: How a truncated split factorizes (the routes are in ``cpp/src/split.cpp``):
+#: ``"svd"`` a full SVD (the reference); ``"eig"`` the eigen-decomposition of the
+#: Gram matrix of the smaller side; ``"rand"`` a randomized range finder with a
+#: power iteration (when ``max_bond`` binds); ``"qr"`` a QR of the gate-applied
+#: tensor on the old bond basis expanded by the gate (QR-based TEBD); ``"auto"``
+#: the cheapest route for each shape under a measured cost model.
+SplitMethod = Literal["svd", "eig", "rand", "qr", "auto"]
+SPLIT_METHODS: tuple[str, ...] = ("svd", "eig", "rand", "qr", "auto")
+
 
 @dataclass(frozen=True, slots=True)
 class Truncation:
@@ -84,6 +95,14 @@ class Truncation:
         How ``cutoff`` is applied.
     renormalize : bool
         Rescale kept singular values to preserve the norm.
+    split : {"svd", "eig", "rand", "qr", "auto"}
+        How each truncated split of a state factorizes (see :data:`SplitMethod`).
+        Every route keeps an exactly orthonormal factor and reports the exact
+        discarded weight of the projection it made; only ``"svd"`` is optimal to
+        the last digit (``"eig"`` to ~1e-14 of the weight; ``"rand"`` and
+        ``"qr"`` may keep a slightly worse subspace at saturation, and say so in
+        the fidelity estimate). Tensor-train and :func:`~tensorbond.svd` splits
+        always use the SVD.
 
     Raises
     ------
@@ -91,13 +110,15 @@ class Truncation:
         A ``max_bond`` that is not an int or None, a ``cutoff`` that is not a
         real number.
     ValueError
-        ``max_bond < 1``, negative or non-finite ``cutoff``, unknown mode.
+        ``max_bond < 1``, negative or non-finite ``cutoff``, unknown mode or
+        split.
     """
 
     max_bond: int | None = None
     cutoff: float = DEFAULT_CUTOFF
     cutoff_mode: CutoffMode = "rsum2"
     renormalize: bool = False
+    split: SplitMethod = "svd"
 
     def __post_init__(self) -> None:
         # Normalised in place (numpy integers to int, huge bounds to the limit).
@@ -105,6 +126,7 @@ class Truncation:
         object.__setattr__(self, "cutoff", as_tolerance(self.cutoff, "cutoff"))
         if self.cutoff_mode not in _MODES:
             raise ValueError(f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}")
+        check_split(self.split)
 
     def to_core(self) -> _core.TruncationSpec:
         """The policy as the compiled core takes it (built on each call: the
@@ -114,7 +136,14 @@ class Truncation:
             cutoff=float(self.cutoff),
             mode=_core.CutoffMode.__members__[self.cutoff_mode],
             renormalize=self.renormalize,
+            split=_core.SplitMethod.__members__[self.split],
         )
+
+
+def check_split(split: object) -> None:
+    """Refuse a split name that is not one of :data:`SPLIT_METHODS`."""
+    if not isinstance(split, str) or split not in SPLIT_METHODS:
+        raise ValueError(f"split must be one of {SPLIT_METHODS}, got {split!r}")
 
 
 def core_routing(routing: str) -> _core.Routing:

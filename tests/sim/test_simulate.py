@@ -9,6 +9,7 @@ import pytest
 
 import tensorbond as tb
 from _reference import statevector as sv
+from _reference.tolerances import tol
 
 ALL_GATES = sorted(tb.GATES)
 
@@ -660,10 +661,13 @@ def true_fidelity(psi: tb.MPS, exact: np.ndarray) -> float:
     return float(abs(np.vdot(exact, v)) ** 2 / np.vdot(v, v).real / np.vdot(exact, exact).real)
 
 
+@pytest.mark.parametrize("split", ["svd", "eig", "rand", "qr", "auto"])
 @pytest.mark.parametrize("chi", [8, 12, 16, 24, 32])
-def test_truncated_fidelity_estimate(brick16, chi):
+def test_truncated_fidelity_estimate(brick16, chi, split):
+    """Every split route: the estimate within 2% of the true fidelity, and the
+    exact discarded weights bound the distance to the exact state."""
     _, circ, exact = brick16
-    psi = tb.simulate(circ, max_bond=chi, cutoff=1e-12)
+    psi = tb.simulate(circ, max_bond=chi, cutoff=1e-12, split=split)
     assert max(psi.bond_dims) <= chi
     assert psi.max_bond_reached <= chi
     f_true = true_fidelity(psi, exact)
@@ -803,3 +807,33 @@ def test_samples_sequence_protocol():
     assert set(s) <= {"000", "110"}
     assert sum(s.counts().values()) == 50
     assert s.bits.shape == (50, 3)
+
+
+@pytest.fixture(scope="module")
+def brick18():
+    rng = np.random.default_rng(778)
+    n, layers = 18, 18
+    spec = brick_spec(n, layers, rng)
+    return n, build(n, spec), reference(n, spec)
+
+
+@pytest.mark.parametrize("dtype", ["complex128", "complex64"])
+@pytest.mark.parametrize("split", ["eig", "rand", "qr", "auto"])
+def test_split_routes_match_the_svd_route(brick18, split, dtype):
+    """Bonds of 40 (splits of 80): the routes run for real (split_stats says
+    which), keep the SVD route's true fidelity and report it honestly."""
+    _, circ, exact = brick18
+    ref = tb.simulate(circ, max_bond=40, cutoff=1e-12, dtype=dtype)
+    psi = tb.simulate(circ, max_bond=40, cutoff=1e-12, split=split, dtype=dtype)
+    stats = psi.split_stats()
+    ref_stats = ref.split_stats()
+    assert ref_stats["eig"] == ref_stats["rand"] == ref_stats["qr"] == 0
+    assert ref_stats["svd"] >= ref.num_truncations > 0
+    chosen = {"eig": "eig", "rand": "rand", "qr": "qr", "auto": "eig"}[split]
+    assert stats[chosen] > 0, stats
+    assert sum(stats[k] for k in ("svd", "eig", "rand", "qr")) == ref_stats["svd"]
+    f_ref, f = true_fidelity(ref, exact), true_fidelity(psi, exact)
+    assert f_ref < 0.9999  # the bond limit binds
+    exact_route = split in ("eig", "auto")
+    assert f >= f_ref * (1 - (tol(dtype, "fidelity") if exact_route else 1e-3))
+    assert abs(psi.fidelity_estimate - f) <= 0.02 * f

@@ -82,6 +82,15 @@ template <ComplexScalar T> class Mps {
         return svd_shapes_;
     }
     void clear_svd_shapes() { svd_shapes_.clear(); }
+    /// Truncated splits per route since the state was made: counts indexed by
+    /// SplitMethod (svd, eig, rand, qr), the Gram routes' fallbacks,
+    /// and the GEMM/QR multiply-adds of the routes taken (benchmark floors).
+    struct SplitStats {
+        std::array<std::size_t, 4> count{};
+        std::size_t fallbacks = 0;
+        double madds = 0.0;
+    };
+    const SplitStats& split_stats() const { return split_stats_; }
 
     /// Make every site left of `site` left-orthonormal and every site right of it
     /// right-orthonormal (QR sweeps; nothing is truncated).
@@ -164,8 +173,10 @@ template <ComplexScalar T> class Mps {
     };
     /// a[rows, cols] = left right, truncated at the centre by `spec`, the weights
     /// absorbed on the side the centre moves to. QR/LQ when nothing can be cut.
+    /// `basis` (basis_dim rows) is split()'s row basis for the qr route.
     Split split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
-                       const TruncationSpec& spec, bool absorb_right);
+                       const TruncationSpec& spec, bool absorb_right,
+                       const T* basis = nullptr, std::size_t basis_dim = 0);
     void check_site(std::size_t site, const char* what) const;
     /// a[l, :, r] <- m a[l, :, r] for the 2x2 row-major `m` on one site's physical
     /// index.
@@ -173,7 +184,12 @@ template <ComplexScalar T> class Mps {
     void center_to_pair(std::size_t i);
     std::vector<T> theta_two(std::size_t i) const;
     void split_two(std::size_t i, std::vector<T>& theta, const TruncationSpec& spec,
-                   bool center_right);
+                   bool center_right, const T* gate = nullptr);
+    /// Rows spanning the row space of the gate-applied pair at i (centre moving
+    /// right) or of its adjoint: the old bond's basis expanded by the gate's
+    /// operator Schmidt terms. Empty when that is no smaller than the pair.
+    std::vector<T> expanded_basis(std::size_t i, const T* gate, bool center_right,
+                                  std::size_t& dim) const;
     void apply_two_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
                             bool center_right);
     void apply_three_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
@@ -197,6 +213,7 @@ template <ComplexScalar T> class Mps {
     std::size_t max_bond_reached_ = 1;
     bool record_svd_ = false;
     std::vector<std::array<std::uint32_t, 2>> svd_shapes_;
+    SplitStats split_stats_;
     Lock lock_;
 };
 

@@ -10,11 +10,21 @@ namespace tensorbond {
 
 enum class CutoffMode { abs, rel, sum2, rsum2 };
 
+/// How a truncated split factorizes (cpp/src/split.cpp holds the routes).
+enum class SplitMethod {
+    svd,       ///< full SVD (gesdd): the reference
+    eig,       ///< eigen-decomposition of the Gram matrix of the smaller side
+    rand,      ///< randomized range finder with a power iteration (max_bond bound)
+    qr,        ///< QR of the tensor on the gate-expanded old bond basis
+    automatic, ///< the cheapest route by shape under a measured cost model
+};
+
 struct TruncationSpec {
     std::optional<std::size_t> max_bond; // nullopt = unlimited
     double cutoff = 0.0;
     CutoffMode mode = CutoffMode::rsum2; // same names as quimb's cutoff_mode
     bool renormalize = false;
+    SplitMethod split = SplitMethod::svd;
 };
 
 struct TruncationInfo {

@@ -23,6 +23,7 @@ from ..truncation import (
     RESTORE_CUTOFF,
     SIMULATION_CUTOFF,
     CutoffMode,
+    SplitMethod,
     Truncation,
     core_routing,
 )
@@ -454,6 +455,21 @@ class MPS:
         """The recorded SVD shapes, an int array of shape ``(k, 2)``."""
         return np.asarray(self._impl.svd_shapes(), dtype=np.int64).reshape(-1, 2)
 
+    def split_stats(self) -> dict[str, float]:
+        """How this state's truncated splits were factorized since it was made.
+
+        Returns
+        -------
+        dict
+            ``"svd"``, ``"eig"``, ``"rand"``, ``"qr"``: splits per route taken
+            (after ``split="auto"`` chose and any fallback); ``"fallbacks"``:
+            Gram routes handed to the SVD (a kept spectrum too wide for the
+            Gram matrix's precision, or LAPACK failing); ``"madds"``: the
+            complex multiply-adds of the routes' GEMM/QR work (the benchmark's
+            GEMM floor).
+        """
+        return dict(self._impl.split_stats())
+
     def site_tensor(self, site: int) -> np.ndarray:
         """A copy of site tensor ``site``, shape ``(chi_left, 2, chi_right)``.
 
@@ -491,12 +507,14 @@ class MPS:
         cutoff_mode: CutoffMode = "rsum2",
         renormalize: bool = False,
         routing: str = "auto",
+        split: SplitMethod = "svd",
     ) -> MPS:
         """Apply a unitary on 1 to 3 qubits in place (first qubit = MSB of the matrix).
 
         Gates on distant qubits are routed as in :func:`tensorbond.simulate`
         (``routing``); bonds are truncated at the orthogonality centre with the
-        given policy.
+        given policy, each split factorized by ``split`` (as in
+        :func:`tensorbond.simulate`).
 
         Raises
         ------
@@ -519,7 +537,7 @@ class MPS:
         err = float(np.max(np.abs(m @ m.conj().T - np.eye(2**k))))
         if err > 1e-8:
             raise ValueError(f"gate matrix is not unitary: max |U U^dag - I| = {err:.3g}")
-        t = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
+        t = Truncation(max_bond, cutoff, cutoff_mode, renormalize, split)
         if routing not in ("auto", "swap", "mpo", "lazy"):
             raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
         self._impl.apply_gate(qs, m, t.to_core(), core_routing(routing))

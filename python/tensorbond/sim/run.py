@@ -30,7 +30,7 @@ import numpy as np
 from .._validate import as_count, as_generator, as_seed, as_state_dtype
 from ..ir.operations import Condition, Operation
 from ..parallel import map as parallel_map
-from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
+from ..truncation import SIMULATION_CUTOFF, CutoffMode, SplitMethod, Truncation
 from .circuit import Circuit
 from .compile import (
     CompiledCircuit,
@@ -289,6 +289,7 @@ def run(
     cutoff_mode: CutoffMode = ...,
     dtype: Any = ...,
     routing: Routing = ...,
+    split: SplitMethod = ...,
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
@@ -306,6 +307,7 @@ def run(
     cutoff_mode: CutoffMode = ...,
     dtype: Any = ...,
     routing: Routing = ...,
+    split: SplitMethod = ...,
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
@@ -322,6 +324,7 @@ def run(
     cutoff_mode: CutoffMode = "rsum2",
     dtype: Any = "complex128",
     routing: Routing = "auto",
+    split: SplitMethod = "svd",
     memory: bool = False,
     executor: Any = None,
     progress: bool = False,
@@ -351,6 +354,8 @@ def run(
         Truncation of every branch, as for :func:`tensorbond.simulate`.
     dtype : {"complex128", "complex64"}
     routing : {"auto", "swap", "mpo", "lazy"}
+    split : {"svd", "eig", "rand", "qr", "auto"}
+        How truncated splits factorize, as for :func:`tensorbond.simulate`.
     memory : bool
         Also return one outcome per shot.
     executor : None, int, Executor, dask Client or str
@@ -400,6 +405,7 @@ def run(
             cutoff_mode=cutoff_mode,
             dtype=dtype,
             routing=routing,
+            split=split,
             memory=memory,
         )
         # An int seeds the batch as it is (item i gets tb.child_seeds(seed, n)[i]);
@@ -441,6 +447,7 @@ def run(
                 "cutoff_mode": cutoff_mode,
                 "dtype": dtype,
                 "routing": routing,
+                "split": split,
                 "memory": memory,
             },
         )
@@ -449,7 +456,7 @@ def run(
         if not isinstance(noise, NoiseModel):
             raise TypeError(f"noise must be a NoiseModel, got {type(noise).__name__}")
         noise.check(circuit.num_qubits)
-    trunc = Truncation(max_bond, cutoff, cutoff_mode, False)
+    trunc = Truncation(max_bond, cutoff, cutoff_mode, False, split)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
     check_bound(circuit)

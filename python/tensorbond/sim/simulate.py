@@ -13,7 +13,7 @@ from .._validate import as_count, as_state_dtype
 from ..ir.parameters import Parameter
 from ..memory import check_allocation, format_bytes
 from ..parallel import map as parallel_map
-from ..truncation import SIMULATION_CUTOFF, CutoffMode, Truncation
+from ..truncation import SIMULATION_CUTOFF, CutoffMode, SplitMethod, Truncation
 from .circuit import Circuit
 from .compile import CompiledCircuit, Routing, compile_circuit, run_gates
 from .mps import MPS
@@ -58,6 +58,7 @@ def simulate(
     dtype: Any = ...,
     initial_state: MPS | None = ...,
     routing: Routing = ...,
+    split: SplitMethod = ...,
     progress: Callable[[int, int], None] | None = ...,
     chunk: int = ...,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = ...,
@@ -74,6 +75,7 @@ def simulate(
     dtype: Any = ...,
     initial_state: MPS | None = ...,
     routing: Routing = ...,
+    split: SplitMethod = ...,
     progress: Callable[[int, int], None] | None = ...,
     chunk: int = ...,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = ...,
@@ -89,6 +91,7 @@ def simulate(
     dtype: Any = "complex128",
     initial_state: MPS | None = None,
     routing: Routing = "auto",
+    split: SplitMethod = "svd",
     progress: Callable[[int, int], None] | None = None,
     chunk: int = 512,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = None,
@@ -128,6 +131,11 @@ def simulate(
         the layout, until every bond of the span has reached ``max_bond``, then
         lazy swaps; the choices measured in ``bench/bench_routing.py``. SWAP gates
         never move data: they relabel the layout.
+    split : {"svd", "eig", "rand", "qr", "auto"}
+        How truncated splits factorize (:data:`tensorbond.truncation.SplitMethod`):
+        ``"auto"`` takes the cheapest route per shape and is the fast choice for
+        large bonds; ``"svd"`` (the default) is quimb's truncation to the last
+        digit.
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk of gates.
     chunk : int
@@ -176,6 +184,7 @@ def simulate(
             dtype=dtype,
             initial_state=initial_state,
             routing=routing,
+            split=split,
             chunk=chunk,
             params=params,
         )
@@ -201,7 +210,7 @@ def simulate(
         raise ValueError("params= given, but the circuit has no parameters")
     else:
         matrices = None
-    trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize)
+    trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize, split)
     step = as_count(chunk, "chunk", minimum=1)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
