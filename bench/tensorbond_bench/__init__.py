@@ -41,7 +41,7 @@ Modules
 ``workloads``   the workloads, their inputs, the kernel case
 ``contestants`` tensorbond, quimb and qiskit-aer set up for a workload
 ``workers``     one process per contestant and workload
-``floor``       the LAPACK SVD floor
+``floor``       the SVD and GEMM floors
 ``overlap``     site tensors and MPS overlaps (the true fidelity)
 ``runner``      :func:`run_suite`: everything above, for a list of workloads
 ``report``      JSON and markdown output
@@ -57,7 +57,7 @@ from __future__ import annotations
 
 from .contestants import CONTESTANTS, QUIMB_GATE_NAMES, circuit_to_qiskit, quimb_gates
 from .environment import machine_info, pin_threads
-from .floor import recorded_shapes, svd_floor
+from .floor import gemm_floor, gemm_rate, recorded_shapes, recorded_work, svd_floor
 from .model import (
     CONTESTANT_NAMES,
     SCHEMA_VERSION,
@@ -110,6 +110,8 @@ __all__ = [
     "default_shared",
     "default_workloads",
     "find_shared",
+    "gemm_floor",
+    "gemm_rate",
     "load_inputs",
     "machine_info",
     "make_kernel_case",
@@ -120,6 +122,7 @@ __all__ = [
     "quimb_gates",
     "quimb_site_tensors",
     "recorded_shapes",
+    "recorded_work",
     "render_markdown",
     "run_suite",
     "select_workloads",

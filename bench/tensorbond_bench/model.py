@@ -104,6 +104,8 @@ class WorkloadReport:
     floor_s: float | None = None
     floor_num_svd: int | None = None
     floor_note: str | None = None
+    floor_svd_s: float | None = None
+    floor_gemm_s: float | None = None
     reference: dict[str, Any] | None = None
     reference_note: str | None = None
     wall_s: float | None = None

@@ -66,7 +66,7 @@ def make_plots(doc: dict[str, Any], prefix: Path) -> list[Path]:
                 ax.plot(*zip(*pts, strict=False), "o-", label=c, color=_COLORS.get(c))
         pts = [(wd["workload"]["max_bond"], wd["floor_s"]) for wd in ws if wd.get("floor_s")]
         if pts:
-            ax.plot(*zip(*pts, strict=False), "k--", label="SVD floor")
+            ax.plot(*zip(*pts, strict=False), "k--", label="floor")
         ax.set_xscale("log", base=2)
         ax.set_yscale("log")
         ax.set_xlabel("max_bond")

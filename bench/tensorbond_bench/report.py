@@ -87,7 +87,8 @@ def render_markdown(doc: dict[str, Any], *, plots: Sequence[tuple[str, str]] = (
         "",
         (
             "Median seconds (minimum and every repetition in the JSON); `x/tb` is x's "
-            "median over tensorbond's, `tb/floor` tensorbond's over the SVD floor."
+            "median over tensorbond's, `tb/floor` tensorbond's over the floor (the "
+            "better of the SVD and GEMM floors; both in the JSON)."
         ),
         "",
     ]
@@ -96,7 +97,7 @@ def render_markdown(doc: dict[str, Any], *, plots: Sequence[tuple[str, str]] = (
         "qubits",
         "max_bond",
         *names,
-        "SVD floor",
+        "floor",
         *(f"{c}/tb" for c in others),
     ] + (["tb/floor"] if others else [])
     rows = []

@@ -22,7 +22,7 @@ import numpy as np
 from . import environment
 from .contestants import CONTESTANTS, _warm_up_tool
 from .environment import _THREAD_ENV, _import_tools, _threadpools
-from .floor import recorded_shapes
+from .floor import recorded_work
 from .model import Prepared, Timed, Unsupported, Workload, _describe, _jsonable
 from .workloads import load_inputs
 
@@ -148,7 +148,8 @@ def _worker_main() -> int:
                     np.savez(msg["path"], **arrays)
                     reply({"status": "ok", "saved": True, "num_sites": len(ts)})
             elif cmd == "svd_shapes":
-                reply({"status": "ok", "shapes": recorded_shapes(w, inputs).tolist()})
+                shapes, madds = recorded_work(w, inputs)
+                reply({"status": "ok", "shapes": shapes.tolist(), "madds": madds})
             elif cmd == "save_inputs":
                 assert inputs.kernel is not None
                 inputs.kernel.save(msg["path"])

@@ -66,7 +66,7 @@ def _build_parser() -> argparse.ArgumentParser:
     s.add_argument("--cutoff-mode", default="rsum2", choices=["rsum2", "sum2", "rel", "abs"])
     s.add_argument(
         "--split",
-        default="svd",
+        default="auto",
         choices=["svd", "eig", "rand", "qr", "auto"],
         help="how truncated splits factorize (auto: cheapest per shape)",
     )

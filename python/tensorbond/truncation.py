@@ -118,7 +118,7 @@ class Truncation:
     cutoff: float = DEFAULT_CUTOFF
     cutoff_mode: CutoffMode = "rsum2"
     renormalize: bool = False
-    split: SplitMethod = "svd"
+    split: SplitMethod = "auto"
 
     def __post_init__(self) -> None:
         # Normalised in place (numpy integers to int, huge bounds to the limit).

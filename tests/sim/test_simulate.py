@@ -823,7 +823,7 @@ def test_split_routes_match_the_svd_route(brick18, split, dtype):
     """Bonds of 40 (splits of 80): the routes run for real (split_stats says
     which), keep the SVD route's true fidelity and report it honestly."""
     _, circ, exact = brick18
-    ref = tb.simulate(circ, max_bond=40, cutoff=1e-12, dtype=dtype)
+    ref = tb.simulate(circ, max_bond=40, cutoff=1e-12, split="svd", dtype=dtype)
     psi = tb.simulate(circ, max_bond=40, cutoff=1e-12, split=split, dtype=dtype)
     stats = psi.split_stats()
     ref_stats = ref.split_stats()

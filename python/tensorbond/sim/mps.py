@@ -507,7 +507,7 @@ class MPS:
         cutoff_mode: CutoffMode = "rsum2",
         renormalize: bool = False,
         routing: str = "auto",
-        split: SplitMethod = "svd",
+        split: SplitMethod = "auto",
     ) -> MPS:
         """Apply a unitary on 1 to 3 qubits in place (first qubit = MSB of the matrix).
 

@@ -324,7 +324,7 @@ def run(
     cutoff_mode: CutoffMode = "rsum2",
     dtype: Any = "complex128",
     routing: Routing = "auto",
-    split: SplitMethod = "svd",
+    split: SplitMethod = "auto",
     memory: bool = False,
     executor: Any = None,
     progress: bool = False,

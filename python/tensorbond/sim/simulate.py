@@ -91,7 +91,7 @@ def simulate(
     dtype: Any = "complex128",
     initial_state: MPS | None = None,
     routing: Routing = "auto",
-    split: SplitMethod = "svd",
+    split: SplitMethod = "auto",
     progress: Callable[[int, int], None] | None = None,
     chunk: int = 512,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = None,

@@ -1,0 +1,158 @@
+"""How tensorbond factorizes a truncated split: the five split routes compared,
+and the two-core speed-up.
+
+Each route (``split="svd" | "eig" | "rand" | "qr" | "auto"``) runs the suite's
+saturating circuits (brick_50x20, qaoa_40) single-threaded, interleaved, median
+of the repetitions; beside each time the fidelity estimate, the routes the splits
+took (``MPS.split_stats``) and the floors: numpy's gesdd of the shapes factorized
+(SVD floor) and the routes' GEMM/QR multiply-adds at numpy's measured GEMM rate
+(GEMM floor). Then ``split="auto"`` with 1 and 2 BLAS threads. This is the
+measurement behind ``split="auto"``'s cost model. Run:
+
+    python bench/bench_split.py [--repeats 3]
+
+Prints markdown tables and writes bench/results/split.md and split.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import tensorbond as tb
+from tensorbond.sim import examples
+from tensorbond_bench.floor import gemm_rate, svd_floor
+from tensorbond_bench.paths import default_shared
+
+SPLITS = ("svd", "eig", "rand", "qr", "auto")
+CUTOFF = 1e-10  # the suite's cutoff (rsum2)
+
+
+def circuits(shared: Path) -> list[tuple[str, Any, tuple[int, ...]]]:
+    qaoa = tb.Circuit.from_qasm(shared / "circuits" / "qaoa_40.qasm")
+    return [
+        ("brick_50x20", examples.brick(50, 20), (64, 128, 256)),
+        ("qaoa_40", qaoa, (16, 32, 64)),
+    ]
+
+
+def timed(prog: Any, chi: int, split: str) -> tuple[float, tb.MPS]:
+    t0 = time.perf_counter()
+    psi = tb.simulate(prog, max_bond=chi, cutoff=CUTOFF, split=split)
+    return time.perf_counter() - t0, psi
+
+
+def measure_routes(prog: Any, chi: int, repeats: int, rate: float) -> list[dict[str, Any]]:
+    times: dict[str, list[float]] = {s: [] for s in SPLITS}
+    states: dict[str, tb.MPS] = {}
+    for _ in range(repeats):  # interleaved: A B C D E A B C D E ...
+        for s in SPLITS:
+            dt, states[s] = timed(prog, chi, s)
+            times[s].append(dt)
+    rows = []
+    for s in SPLITS:
+        rec = tb.MPS(prog.num_qubits)
+        rec.record_svd_shapes()
+        psi = tb.simulate(prog, max_bond=chi, cutoff=CUTOFF, split=s, initial_state=rec)
+        stats = psi.split_stats()
+        svd_s = svd_floor(psi.svd_shapes())
+        gemm_s = float(stats["madds"]) / rate
+        med = statistics.median(times[s])
+        rows.append(
+            {
+                "split": s,
+                "median_s": med,
+                "times_s": times[s],
+                "fidelity_estimate": states[s].fidelity_estimate,
+                "routes": {k: int(stats[k]) for k in ("svd", "eig", "rand", "qr")},
+                "fallbacks": int(stats["fallbacks"]),
+                "svd_floor_s": svd_s,
+                "gemm_floor_s": gemm_s,
+                "floor_s": min(svd_s, gemm_s),
+            }
+        )
+    return rows
+
+
+def measure_threads(prog: Any, chi: int, repeats: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for n in (1, 2):
+        tb.set_num_threads(n)
+        out[f"t{n}_s"] = statistics.median(timed(prog, chi, "auto")[0] for _ in range(repeats))
+    tb.set_num_threads(1)
+    out["speedup"] = out["t1_s"] / out["t2_s"]
+    return out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = ap.parse_args()
+    tb.set_num_threads(1)
+    rate = gemm_rate()
+    doc: dict[str, Any] = {"gemm_rate_madds_per_s": rate, "cutoff": CUTOFF, "cases": []}
+    lines = [
+        "# Split routes",
+        "",
+        f"Single-threaded, median of {args.repeats} interleaved runs, cutoff {CUTOFF} "
+        f"(rsum2). GEMM rate {rate / 1e9:.2f} G complex multiply-adds/s (numpy, n=384). "
+        "Floor: the better of the SVD floor (gesdd of the shapes) and the GEMM floor "
+        "(the route's GEMM/QR multiply-adds at that rate). Routes: splits per route "
+        "taken (svd/eig/rand/qr), fallbacks to the SVD.",
+        "",
+        "| circuit | max_bond | split | time s | x svd | F est. | routes s/e/r/q (fb) "
+        "| SVD floor | GEMM floor | tb/floor |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for name, circ, chis in circuits(default_shared()):
+        prog = tb.compile_circuit(circ)
+        for chi in chis:
+            rows = measure_routes(prog, chi, args.repeats, rate)
+            base = rows[0]["median_s"]
+            for r in rows:
+                ro = r["routes"]
+                lines.append(
+                    f"| {name} | {chi} | {r['split']} | {r['median_s']:.3g} "
+                    f"| {base / r['median_s']:.2f} | {r['fidelity_estimate']:.6g} "
+                    f"| {ro['svd']}/{ro['eig']}/{ro['rand']}/{ro['qr']} ({r['fallbacks']}) "
+                    f"| {r['svd_floor_s']:.3g} | {r['gemm_floor_s']:.3g} "
+                    f"| {r['median_s'] / r['floor_s']:.2f} |"
+                )
+            doc["cases"].append({"circuit": name, "max_bond": chi, "routes": rows})
+            print("\n".join(lines[-len(rows) :]), flush=True)
+    lines += [
+        "",
+        "## Two cores",
+        "",
+        "split='auto', tensorbond.set_num_threads(n): BLAS threads in every GEMM and "
+        "factorization (gates run one after another: each truncates at the "
+        "orthogonality centre).",
+        "",
+        "| circuit | max_bond | 1 thread s | 2 threads s | speed-up |",
+        "|---|---|---|---|---|",
+    ]
+    doc["threads"] = []
+    for name, circ, chis in circuits(default_shared()):
+        prog = tb.compile_circuit(circ)
+        for chi in chis[-2:]:
+            t = measure_threads(prog, chi, args.repeats)
+            doc["threads"].append({"circuit": name, "max_bond": chi, **t})
+            lines.append(
+                f"| {name} | {chi} | {t['t1_s']:.3g} | {t['t2_s']:.3g} | {t['speedup']:.2f} |"
+            )
+            print(lines[-1], flush=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "split.md").write_text("\n".join(lines) + "\n")
+    (args.out / "split.json").write_text(json.dumps(doc, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
