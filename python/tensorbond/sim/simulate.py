@@ -133,9 +133,8 @@ def simulate(
         never move data: they relabel the layout.
     split : {"svd", "eig", "rand", "qr", "auto"}
         How truncated splits factorize (:data:`tensorbond.truncation.SplitMethod`):
-        ``"auto"`` takes the cheapest route per shape and is the fast choice for
-        large bonds; ``"svd"`` (the default) is quimb's truncation to the last
-        digit.
+        ``"auto"`` (the default) takes the cheapest route per shape; ``"svd"``
+        is quimb's truncation to the last digit.
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk of gates.
     chunk : int
