@@ -38,9 +38,9 @@ def regular3(n: int, seed: int) -> list[tuple[int, int]]:
     """A random 3-regular simple graph on n vertices (configuration model)."""
     rng = np.random.default_rng(seed)
     while True:
-        stubs = rng.permutation(np.repeat(np.arange(n), 3)).reshape(-1, 2)
-        edges = {(int(min(a, b)), int(max(a, b))) for a, b in stubs}
-        if len(edges) == len(stubs) and all(a != b for a, b in edges):
+        ends = rng.permutation(np.repeat(np.arange(n), 3)).reshape(-1, 2)
+        edges = {(int(min(a, b)), int(max(a, b))) for a, b in ends}
+        if len(edges) == len(ends) and all(a != b for a, b in edges):
             return sorted(edges)
 
 

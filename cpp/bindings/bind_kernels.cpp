@@ -146,6 +146,7 @@ template <tb::Scalar T> void register_dtype(py::module_& m, const std::string& s
                               std::to_string(absorb_right ? cols : rows) + " entries");
                       nb = br;
                       pb = basis->data();
+                      tb::require_finite(pb, br * bc, "split basis");
                   }
                   const T* src = a.data();
                   tb::SplitFactors<T> f;

@@ -442,18 +442,26 @@ SplitFactors<T> left_by_qr(std::vector<T>& x, std::size_t rows, std::size_t cols
     return finish_on_range(y, p, x, rows, cols, total, spec, SplitMethod::qr, madds);
 }
 
-template <ComplexScalar T>
-SplitFactors<T> split_left(std::vector<T>& x, std::size_t rows, std::size_t cols,
-                           const TruncationSpec& spec, const T* basis, std::size_t nb) {
+/// The route a split of X (rows, cols; isometry on the left) takes: `auto`
+/// resolved, and qr/rand without a gain handed to eig.
+SplitMethod resolve_route(std::size_t rows, std::size_t cols,
+                          const TruncationSpec& spec, bool has_basis, std::size_t nb) {
     SplitMethod m = spec.split;
     if (m == SplitMethod::automatic)
-        m = choose_split(rows, cols, spec, basis ? nb : 0);
+        m = choose_split(rows, cols, spec, has_basis ? nb : 0);
     const std::size_t kmax = std::min(rows, cols);
-    if (m == SplitMethod::qr && (basis == nullptr || nb == 0 || nb >= kmax))
+    if (m == SplitMethod::qr && (!has_basis || nb == 0 || nb >= kmax))
         m = SplitMethod::eig; // no smaller basis than the matrix itself
     if (m == SplitMethod::rand &&
         (!spec.max_bond || sketch_size(*spec.max_bond, kmax) >= kmax))
         m = SplitMethod::eig; // a sketch as wide as the matrix saves nothing
+    return m;
+}
+
+template <ComplexScalar T>
+SplitFactors<T> split_left(std::vector<T>& x, std::size_t rows, std::size_t cols,
+                           const TruncationSpec& spec, const T* basis, std::size_t nb) {
+    const SplitMethod m = resolve_route(rows, cols, spec, basis != nullptr, nb);
     if (m == SplitMethod::svd)
         return left_by_svd(x, rows, cols, spec);
     require_finite(x.data(), x.size(), "matrix to decompose");
@@ -552,6 +560,24 @@ SplitFactors<T> split(std::vector<T>& a, std::size_t rows, std::size_t cols,
                       std::size_t basis_dim) {
     if (absorb_right)
         return split_left(a, rows, cols, spec, basis, basis_dim);
+    if (resolve_route(cols, rows, spec, basis != nullptr, basis_dim) ==
+        SplitMethod::svd) {
+        // The SVD needs no transposes: a = (U S) V^dag with V^dag's rows orthonormal
+        // (the hot path of small splits).
+        SplitFactors<T> f;
+        auto res = svd(a.data(), rows, cols, spec);
+        f.k = res.info.kept;
+        f.info = res.info;
+        for (std::size_t row = 0; row < rows; ++row)
+            for (std::size_t x = 0; x < f.k; ++x)
+                res.u[row * f.k + x] *= res.s[x];
+        f.left = std::move(res.u);
+        f.right = std::move(res.vh);
+        const double n = double(std::min(rows, cols)),
+                     mx = double(std::max(rows, cols));
+        f.madds = 2.0 * mx * n * n - 2.0 / 3.0 * n * n * n; // the bidiagonalization
+        return f;
+    }
     // Centre to the left: split a^dag = L R with L orthonormal, so a = R^dag L^dag.
     std::vector<T> x = adjoint(a.data(), rows, cols);
     SplitFactors<T> f = split_left(x, cols, rows, spec, basis, basis_dim);

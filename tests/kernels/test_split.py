@@ -162,3 +162,11 @@ def test_split_names_are_checked():
         Truncation(split="lu")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="split must be one of"):
         tb.simulate(tb.Circuit(2).h(0).cx(0, 1), split="svd:eig")  # type: ignore[arg-type]
+
+
+def test_nonfinite_basis_is_refused():
+    a = spectrum_matrix(80, 80, np.linspace(1, 0.1, 80), "complex128")
+    basis = np.ascontiguousarray(a[:30].copy())
+    basis[2, 3] = np.inf
+    with pytest.raises(ValueError, match="split basis"):
+        split(a, "qr", max_bond=20, cutoff=1e-10, basis=basis)
