@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 
@@ -201,12 +202,39 @@ bool jacobi_svd(const T* a, std::size_t m, std::size_t n, std::vector<T>& u,
 
 } // namespace
 
+namespace {
+// The user's thread count, held here while SerialBlas guards have OpenBLAS at one.
+std::mutex blas_mutex;
+int serial_guards = 0;
+int user_threads = 1;
+} // namespace
+
 void set_blas_threads(int n) {
     if (n < 1)
         throw ShapeError("number of threads must be >= 1, got " + std::to_string(n));
-    scipy_openblas_set_num_threads(n);
+    std::lock_guard<std::mutex> hold(blas_mutex);
+    if (serial_guards > 0)
+        user_threads = n; // takes effect when the last guard ends
+    else
+        scipy_openblas_set_num_threads(n);
 }
-int get_blas_threads() { return scipy_openblas_get_num_threads(); }
+int get_blas_threads() {
+    std::lock_guard<std::mutex> hold(blas_mutex);
+    return serial_guards > 0 ? user_threads : scipy_openblas_get_num_threads();
+}
+
+SerialBlas::SerialBlas() {
+    std::lock_guard<std::mutex> hold(blas_mutex);
+    if (serial_guards++ == 0) {
+        user_threads = scipy_openblas_get_num_threads();
+        scipy_openblas_set_num_threads(1);
+    }
+}
+SerialBlas::~SerialBlas() {
+    std::lock_guard<std::mutex> hold(blas_mutex);
+    if (--serial_guards == 0)
+        scipy_openblas_set_num_threads(user_threads);
+}
 
 template <Scalar T>
 void require_finite(const T* a, std::size_t size, const char* what) {

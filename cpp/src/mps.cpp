@@ -7,62 +7,17 @@
 #include <random>
 #include <string>
 
+#include "mps_kernels.hpp"
 #include "tensorbond/errors.hpp"
 #include "tensorbond/permute.hpp"
 #include "tensorbond/split.hpp"
 
 namespace tensorbond {
+using mps_kernels::apply_middle;
+using mps_kernels::sorted_gate;
+using mps_kernels::sweep_center;
+
 namespace {
-
-/// out[l,a,r] = sum_b g[a,b] in[l,b,r] for a (d x d) gate on the middle index.
-template <class T>
-void apply_middle(const T* g, std::size_t d, const T* in, T* out, std::size_t left,
-                  std::size_t right) {
-    for (std::size_t l = 0; l < left; ++l) {
-        const T* src = in + l * d * right;
-        T* dst = out + l * d * right;
-        for (std::size_t a = 0; a < d; ++a) {
-            T* o = dst + a * right;
-            std::fill(o, o + right, T(0));
-            for (std::size_t b = 0; b < d; ++b) {
-                const T c = g[a * d + b];
-                if (c == T(0))
-                    continue;
-                const T* s = src + b * right;
-                for (std::size_t r = 0; r < right; ++r)
-                    o[r] += c * s[r];
-            }
-        }
-    }
-}
-
-/// The gate matrix re-expressed on its qubits in ascending order, cast to T.
-template <class T>
-std::vector<T> sorted_gate(const GateRef& gate, std::array<std::uint32_t, 3>& sites) {
-    const std::size_t k = gate.arity;
-    const std::size_t d = std::size_t(1) << k;
-    std::array<std::size_t, 3> order{0, 1, 2};
-    for (std::size_t a = 1; a < k; ++a) // insertion sort of at most 3 entries
-        for (std::size_t b = a;
-             b > 0 && gate.qubits[order[b]] < gate.qubits[order[b - 1]]; --b)
-            std::swap(order[b], order[b - 1]);
-    for (std::size_t j = 0; j < k; ++j)
-        sites[j] = gate.qubits[order[j]];
-    std::vector<std::size_t> to_orig(d);
-    for (std::size_t s = 0; s < d; ++s) {
-        std::size_t o = 0;
-        for (std::size_t j = 0; j < k; ++j) {
-            const std::size_t bit = (s >> (k - 1 - j)) & 1U;
-            o |= bit << (k - 1 - order[j]);
-        }
-        to_orig[s] = o;
-    }
-    std::vector<T> g(d * d);
-    for (std::size_t i = 0; i < d; ++i)
-        for (std::size_t j = 0; j < d; ++j)
-            g[i * d + j] = T(gate.matrix[to_orig[i] * d + to_orig[j]]);
-    return g;
-}
 
 /// A k-qubit gate as an MPO over its k (sorted) sites: w[j][(kl, p, p', kr)] with
 /// bonds[j] between sites j-1 and j (bonds[0] = bonds[k] = 1).
@@ -238,44 +193,6 @@ void Mps<T>::check_site(std::size_t site, const char* what) const {
                         " is out of range for " + std::to_string(cores_.size()) +
                         " qubits");
 }
-
-namespace {
-
-/// Move the orthogonality centre of cores[0..] (bonds has one more entry) from
-/// `center` to `site` by QR/LQ sweeps; nothing is truncated.
-template <class T>
-void sweep_center(std::vector<std::vector<T>>& cores, std::vector<std::size_t>& bonds,
-                  std::size_t& center, std::size_t site) {
-    std::vector<T> fac;
-    while (center < site) {
-        // A[c] = Q R (rows (l, p), cols r); Q stays, R moves into A[c+1].
-        const std::size_t c = center, l = bonds[c], r = bonds[c + 1];
-        qr(cores[c], l * 2, r, fac);
-        const std::size_t k = std::min(l * 2, r);
-        const std::size_t r2 = bonds[c + 2];
-        std::vector<T> prod(k * 2 * r2); // fresh: a core holds no spare capacity
-        gemm(Op::none, Op::none, k, 2 * r2, r, T(1), fac.data(), r, cores[c + 1].data(),
-             2 * r2, T(0), prod.data(), 2 * r2);
-        cores[c + 1].swap(prod);
-        bonds[c + 1] = k;
-        ++center;
-    }
-    while (center > site) {
-        // A[c] = L Q (rows l, cols (p, r)); Q stays, L moves into A[c-1].
-        const std::size_t c = center, l = bonds[c], r = bonds[c + 1];
-        lq(cores[c], l, 2 * r, fac);
-        const std::size_t k = std::min(l, 2 * r);
-        const std::size_t l2 = bonds[c - 1];
-        std::vector<T> prod(l2 * 2 * k);
-        gemm(Op::none, Op::none, l2 * 2, k, l, T(1), cores[c - 1].data(), l, fac.data(),
-             k, T(0), prod.data(), k);
-        cores[c - 1].swap(prod);
-        bonds[c] = k;
-        --center;
-    }
-}
-
-} // namespace
 
 template <ComplexScalar T> void Mps<T>::move_center(std::size_t site) {
     check_site(site, "site");
@@ -749,7 +666,7 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
         if (gates[k].arity > 1)
             upcoming = k;
     }
-    for (std::size_t k = 0; k < count; ++k) {
+    auto heading = [&](std::size_t k) { // lowest site of the next multi-qubit gate
         std::size_t toward = SIZE_MAX;
         if (next[k] != SIZE_MAX) {
             const GateRef& g = gates[next[k]];
@@ -757,7 +674,30 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
                 if (g.qubits[j] < site_of_.size())
                     toward = std::min<std::size_t>(toward, site_of_[g.qubits[j]]);
         }
-        apply_gate(gates[k], spec, toward, routing);
+        return toward;
+    };
+    // With more than one thread, runs of adjacent 2-qubit unitaries go to a TEBD
+    // block, where a layer's gates run at once, if truncation can happen (exact
+    // runs keep the cheaper QR splits): from a product state at once, elsewhere
+    // when the run is long enough to repay the SVD sweep into the Lambda-B form.
+    // One thread keeps the exactly canonical truncation at the centre.
+    const bool truncating = spec.cutoff > 0.0 || spec.max_bond.has_value();
+    const bool parallel = get_blas_threads() > 1;
+    std::size_t no_block_before = 0;
+    for (std::size_t k = 0; k < count; ++k) {
+        if (parallel && truncating && k >= no_block_before && cores_.size() > 1) {
+            std::size_t two = 0;
+            const std::size_t end = tebd_extent(gates, k, count, two);
+            const bool product = std::all_of(bonds_.begin(), bonds_.end(),
+                                             [](std::size_t b) { return b == 1; });
+            if (two >= 2 && (product || two >= 2 * cores_.size())) {
+                run_tebd(gates, k, end, spec, heading(end - 1), poll);
+                k = end - 1;
+                continue;
+            }
+            no_block_before = std::max(end, k + 1);
+        }
+        apply_gate(gates[k], spec, heading(k), routing);
         if (poll)
             poll();
     }

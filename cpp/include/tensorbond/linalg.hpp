@@ -12,7 +12,18 @@ enum class Op { none, trans, conj_trans };
 
 /// BLAS/LAPACK threads of the bundled OpenBLAS (process-wide, as OpenBLAS is).
 void set_blas_threads(int n);
+/// The thread count set (also while a SerialBlas guard holds OpenBLAS at one).
 int get_blas_threads();
+/// While any guard lives, OpenBLAS runs single-threaded: the engine's own threads
+/// then factorize independent gates at once, each with a serial BLAS. The last
+/// guard to end restores the count set.
+class SerialBlas {
+  public:
+    SerialBlas();
+    ~SerialBlas();
+    SerialBlas(const SerialBlas&) = delete;
+    SerialBlas& operator=(const SerialBlas&) = delete;
+};
 
 /// c[m,n] = alpha * op(a)[m,k] op(b)[k,n] + beta * c[m,n], row-major with leading
 /// dimensions lda, ldb, ldc.

@@ -201,6 +201,16 @@ template <ComplexScalar T> class Mps {
                       const TruncationSpec& spec, bool center_right);
     void note_truncation(const TruncationInfo& info, std::size_t rows,
                          std::size_t cols);
+    /// How many gates from `begin` a TEBD block can take (unitary 1-qubit gates
+    /// and unitary 2-qubit gates on adjacent sites), and how many act on two.
+    std::size_t tebd_extent(const GateRef* gates, std::size_t begin, std::size_t count,
+                            std::size_t& two_qubit) const;
+    /// Gates [begin, end) of a run by TEBD in the Lambda-B form (mps_tebd.cpp):
+    /// disjoint gates are independent there, so a layer's gates run on the
+    /// threads set; the centre ends at `toward` (exact QR/LQ sweeps).
+    void run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
+                  const TruncationSpec& spec, std::size_t toward,
+                  const std::function<void()>& poll);
 
     std::vector<std::vector<T>> cores_;
     std::vector<std::size_t> bonds_;      // n + 1 entries, bonds_[0] = bonds_[n] = 1
