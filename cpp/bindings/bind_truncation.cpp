@@ -22,12 +22,18 @@ void register_truncation(py::module_& m) {
         .value("qr", tb::SplitMethod::qr)
         .value("auto", tb::SplitMethod::automatic);
 
+    py::enum_<tb::Gauge>(m, "Gauge",
+                         "How a state's gauge is kept (see truncation.hpp).")
+        .value("canonical", tb::Gauge::canonical)
+        .value("vidal", tb::Gauge::vidal);
+
     py::class_<tb::TruncationSpec>(m, "TruncationSpec",
                                    "Validated truncation policy as the core takes it.")
         .def(py::init(&tb::bindings::make_spec), py::kw_only(),
              py::arg("max_bond") = py::none(), py::arg("cutoff") = 0.0,
              py::arg("mode") = tb::CutoffMode::rsum2, py::arg("renormalize") = false,
-             py::arg("split") = tb::SplitMethod::svd)
+             py::arg("split") = tb::SplitMethod::svd,
+             py::arg("gauge") = tb::Gauge::canonical)
         .def_property_readonly("max_bond",
                                [](const tb::TruncationSpec& s) { return s.max_bond; })
         .def_property_readonly("cutoff",
@@ -38,6 +44,8 @@ void register_truncation(py::module_& m) {
             "renormalize", [](const tb::TruncationSpec& s) { return s.renormalize; })
         .def_property_readonly("split",
                                [](const tb::TruncationSpec& s) { return s.split; })
+        .def_property_readonly("gauge",
+                               [](const tb::TruncationSpec& s) { return s.gauge; })
         .def("__repr__", [](const tb::TruncationSpec& s) {
             const std::string bond =
                 s.max_bond ? std::to_string(*s.max_bond) : std::string("None");
@@ -45,6 +53,7 @@ void register_truncation(py::module_& m) {
                    ", cutoff=" + std::string(py::repr(py::float_(s.cutoff))) +
                    ", mode=" + std::string(py::str(py::cast(s.mode))) +
                    ", renormalize=" + (s.renormalize ? "True" : "False") +
-                   ", split=" + std::string(py::str(py::cast(s.split))) + ")";
+                   ", split=" + std::string(py::str(py::cast(s.split))) +
+                   ", gauge=" + std::string(py::str(py::cast(s.gauge))) + ")";
         });
 }

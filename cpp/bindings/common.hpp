@@ -33,7 +33,8 @@ py::array_t<T> hand_over(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
 /// The checked TruncationSpec behind _core.TruncationSpec(...): max_bond None
 /// means unlimited; tensorbond.Truncation has already given friendlier messages.
 inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff,
-                                CutoffMode mode, bool renormalize, SplitMethod split) {
+                                CutoffMode mode, bool renormalize, SplitMethod split,
+                                Gauge gauge = Gauge::canonical) {
     TruncationSpec spec;
     if (max_bond) {
         if (*max_bond < 1)
@@ -47,6 +48,7 @@ inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff
     spec.mode = mode;
     spec.renormalize = renormalize;
     spec.split = split;
+    spec.gauge = gauge;
     return spec;
 }
 

@@ -676,13 +676,12 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
         }
         return toward;
     };
-    // With more than one thread, runs of adjacent 2-qubit unitaries go to a TEBD
-    // block, where a layer's gates run at once, if truncation can happen (exact
-    // runs keep the cheaper QR splits): from a product state at once, elsewhere
-    // when the run is long enough to repay the SVD sweep into the Lambda-B form.
-    // One thread keeps the exactly canonical truncation at the centre.
+    // In the Vidal gauge, runs of adjacent 2-qubit unitaries go to a TEBD block,
+    // where a layer's gates run at once, if truncation can happen (exact runs keep
+    // the cheaper QR splits): from a product state at once, elsewhere when the run
+    // is long enough to repay the SVD sweep into the Lambda-B form.
     const bool truncating = spec.cutoff > 0.0 || spec.max_bond.has_value();
-    const bool parallel = get_blas_threads() > 1;
+    const bool parallel = spec.gauge == Gauge::vidal;
     std::size_t no_block_before = 0;
     for (std::size_t k = 0; k < count; ++k) {
         if (parallel && truncating && k >= no_block_before && cores_.size() > 1) {

@@ -96,5 +96,4 @@ void sweep_center(std::vector<std::vector<T>>& cores, std::vector<std::size_t>& 
     }
 }
 
-
 } // namespace tensorbond::mps_kernels

@@ -64,9 +64,9 @@ template <class T> struct TebdGate {
 
 /// What a gate's worker hands back to be committed.
 template <ComplexScalar T> struct TebdResult {
-    std::vector<T> left, right;       // the new B_i (l, 2, k) and B_{i+1} (k, 2, r)
-    std::vector<real_t<T>> lambda;    // Lambda_{i+1}, k values
-    SplitFactors<T> meta;             // the split's record (factors moved out)
+    std::vector<T> left, right;    // the new B_i (l, 2, k) and B_{i+1} (k, 2, r)
+    std::vector<real_t<T>> lambda; // Lambda_{i+1}, k values
+    SplitFactors<T> meta;          // the split's record (factors moved out)
     std::size_t rows = 0, cols = 0;
     std::exception_ptr error;
 };
@@ -148,12 +148,12 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
     // The threads set run this block's gates, each BLAS call serial: OpenBLAS's
     // own threads would spin against them, and no more workers than the CPUs
     // this process may use (oversubscribed, spinning BLAS threads cost 100x).
-    const std::size_t workers = std::min(std::size_t(std::max(1, get_blas_threads())),
-                                         usable_cpus());
+    const std::size_t workers =
+        std::min(std::size_t(std::max(1, get_blas_threads())), usable_cpus());
     SerialBlas serial;
     std::vector<std::vector<R>> lambda(n + 1, std::vector<R>{R(1)});
-    const bool product = std::all_of(bonds_.begin(), bonds_.end(),
-                                     [](std::size_t b) { return b == 1; });
+    const bool product =
+        std::all_of(bonds_.begin(), bonds_.end(), [](std::size_t b) { return b == 1; });
     if (product) {
         // Unit sites, the norm on site 0 (Lambda_0 = 1: B_0 carries it).
         double norm = 1.0;
@@ -214,7 +214,8 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
         double total = 0.0;
         for (std::size_t j = 0; j < m; ++j) {
             const std::size_t i = batch[j].site;
-            const double rows = 2.0 * double(bonds_[i]), cols = 2.0 * double(bonds_[i + 2]);
+            const double rows = 2.0 * double(bonds_[i]),
+                         cols = 2.0 * double(bonds_[i + 2]);
             work[j] = rows * cols * std::min(rows, cols);
             total += work[j];
         }
@@ -233,8 +234,9 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
             // dominate. Workers read disjoint sites; all writes wait for the commit.
             std::vector<std::size_t> order(m);
             std::iota(order.begin(), order.end(), std::size_t(0));
-            std::stable_sort(order.begin(), order.end(),
-                             [&](std::size_t x, std::size_t y) { return work[x] > work[y]; });
+            std::stable_sort(
+                order.begin(), order.end(),
+                [&](std::size_t x, std::size_t y) { return work[x] > work[y]; });
             std::atomic<std::size_t> next{0};
             auto worker = [&] {
                 for (std::size_t t = next++; t < m; t = next++)
@@ -286,7 +288,8 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
                     if (poll)
                         poll();
                 }
-                apply_site_matrix(s, gate.matrix); // a unitary keeps B_s and the Lambdas
+                apply_site_matrix(s,
+                                  gate.matrix); // a unitary keeps B_s and the Lambdas
             } else {
                 GateRef on_sites = gate;
                 for (std::size_t j = 0; j < 2; ++j)

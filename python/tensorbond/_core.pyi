@@ -53,6 +53,15 @@ class SplitMethod:
     @property
     def value(self) -> int: ...
 
+class Gauge:
+    __members__: ClassVar[dict[str, Gauge]]
+    canonical: ClassVar[Gauge]
+    vidal: ClassVar[Gauge]
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
 class TruncationSpec:
     def __init__(
         self,
@@ -62,6 +71,7 @@ class TruncationSpec:
         mode: CutoffMode = CutoffMode.rsum2,
         renormalize: bool = False,
         split: SplitMethod = SplitMethod.svd,
+        gauge: Gauge = Gauge.canonical,
     ) -> None: ...
     @property
     def max_bond(self) -> int | None: ...
@@ -73,6 +83,8 @@ class TruncationSpec:
     def renormalize(self) -> bool: ...
     @property
     def split(self) -> SplitMethod: ...
+    @property
+    def gauge(self) -> Gauge: ...
 
 def permute_float32(a: npt.NDArray[np.float32], perm: Sequence[int]) -> npt.NDArray[np.float32]: ...
 def contract_pair_float32(

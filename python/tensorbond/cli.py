@@ -70,6 +70,12 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["svd", "eig", "rand", "qr", "auto"],
         help="how truncated splits factorize (auto: cheapest per shape)",
     )
+    s.add_argument(
+        "--gauge",
+        default="canonical",
+        choices=["canonical", "vidal"],
+        help="vidal: Schmidt values on every bond, a layer's gates on --threads threads",
+    )
     s.add_argument("--dtype", default="complex128", choices=["complex128", "complex64"])
     s.add_argument("--shots", type=int, default=0, help="samples to draw (default 0)")
     s.add_argument("--seed", type=int, default=None, help="sampling seed")
@@ -248,6 +254,7 @@ def _simulate(args: argparse.Namespace) -> int:
             cutoff=args.cutoff,
             cutoff_mode=args.cutoff_mode,
             split=args.split,
+            gauge=args.gauge,
             dtype=args.dtype,
             progress=bar if bar.active else None,  # no bar: one compiled call
             chunk=_PROGRESS_CHUNK,
@@ -270,6 +277,7 @@ def _simulate(args: argparse.Namespace) -> int:
         "cutoff": args.cutoff,
         "cutoff_mode": args.cutoff_mode,
         "split": args.split,
+        "gauge": args.gauge,
         "wall_time_s": wall,
         "max_bond_reached": state.max_bond_reached,
         "final_bond_dims": state.bond_dims,
@@ -400,6 +408,7 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
         cutoff=args.cutoff,
         cutoff_mode=args.cutoff_mode,
         split=args.split,
+        gauge=args.gauge,
         dtype=args.dtype,
     )
     counts = dict(result.most_common(len(result.counts)))
@@ -416,6 +425,7 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
                     "cutoff": args.cutoff,
                     "cutoff_mode": args.cutoff_mode,
                     "split": args.split,
+                    "gauge": args.gauge,
                     "wall_time_s": result.seconds,
                     "max_bond_reached": result.max_bond_reached,
                     "fidelity_estimate": result.fidelity_estimate,

@@ -78,6 +78,17 @@ _MODES = ("rsum2", "sum2", "rel", "abs")
 SplitMethod = Literal["svd", "eig", "rand", "qr", "auto"]
 SPLIT_METHODS: tuple[str, ...] = ("svd", "eig", "rand", "qr", "auto")
 
+#: How a state's gauge is kept while gates truncate it: ``"canonical"`` (the
+#: default) keeps the exact mixed-canonical form, so every truncation is optimal
+#: at the orthogonality centre (quimb's truncation); ``"vidal"`` keeps the Schmidt
+#: values on every bond (Hastings' Lambda-B form of TEBD, as qiskit-aer's MPS
+#: keeps Vidal's form), where the disjoint adjacent gates of a layer are
+#: independent and run on :func:`tensorbond.set_num_threads` threads at once.
+#: Its truncations are TEBD's: optimal to the truncation error's second order,
+#: and the state identical for every thread count.
+Gauge = Literal["canonical", "vidal"]
+GAUGES: tuple[str, ...] = ("canonical", "vidal")
+
 
 @dataclass(frozen=True, slots=True)
 class Truncation:
@@ -103,6 +114,8 @@ class Truncation:
         ``"qr"`` may keep a slightly worse subspace at saturation, and say so in
         the fidelity estimate). Tensor-train and :func:`~tensorbond.svd` splits
         always use the SVD.
+    gauge : {"canonical", "vidal"}
+        How the state's gauge is kept between truncations (see :data:`Gauge`).
 
     Raises
     ------
@@ -110,8 +123,8 @@ class Truncation:
         A ``max_bond`` that is not an int or None, a ``cutoff`` that is not a
         real number.
     ValueError
-        ``max_bond < 1``, negative or non-finite ``cutoff``, unknown mode or
-        split.
+        ``max_bond < 1``, negative or non-finite ``cutoff``, unknown mode,
+        split or gauge.
     """
 
     max_bond: int | None = None
@@ -119,6 +132,7 @@ class Truncation:
     cutoff_mode: CutoffMode = "rsum2"
     renormalize: bool = False
     split: SplitMethod = "auto"
+    gauge: Gauge = "canonical"
 
     def __post_init__(self) -> None:
         # Normalised in place (numpy integers to int, huge bounds to the limit).
@@ -127,6 +141,7 @@ class Truncation:
         if self.cutoff_mode not in _MODES:
             raise ValueError(f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}")
         check_split(self.split)
+        check_gauge(self.gauge)
 
     def to_core(self) -> _core.TruncationSpec:
         """The policy as the compiled core takes it (built on each call: the
@@ -137,6 +152,7 @@ class Truncation:
             mode=_core.CutoffMode.__members__[self.cutoff_mode],
             renormalize=self.renormalize,
             split=_core.SplitMethod.__members__[self.split],
+            gauge=_core.Gauge.__members__[self.gauge],
         )
 
 
@@ -144,6 +160,12 @@ def check_split(split: object) -> None:
     """Refuse a split name that is not one of :data:`SPLIT_METHODS`."""
     if not isinstance(split, str) or split not in SPLIT_METHODS:
         raise ValueError(f"split must be one of {SPLIT_METHODS}, got {split!r}")
+
+
+def check_gauge(gauge: object) -> None:
+    """Refuse a gauge name that is not one of :data:`GAUGES`."""
+    if not isinstance(gauge, str) or gauge not in GAUGES:
+        raise ValueError(f"gauge must be one of {GAUGES}, got {gauge!r}")
 
 
 def core_routing(routing: str) -> _core.Routing:

@@ -19,12 +19,20 @@ enum class SplitMethod {
     automatic, ///< the cheapest route by shape under a measured cost model
 };
 
+/// How a state's gauge is kept while gates truncate it.
+enum class Gauge {
+    canonical, ///< exact mixed-canonical form: each truncation optimal at the centre
+    vidal,     ///< Schmidt values on every bond (Hastings' Lambda-B form): a layer's
+               ///< disjoint adjacent gates are independent and run on the threads set
+};
+
 struct TruncationSpec {
     std::optional<std::size_t> max_bond; // nullopt = unlimited
     double cutoff = 0.0;
     CutoffMode mode = CutoffMode::rsum2; // same names as quimb's cutoff_mode
     bool renormalize = false;
     SplitMethod split = SplitMethod::svd;
+    Gauge gauge = Gauge::canonical;
 };
 
 struct TruncationInfo {

@@ -30,7 +30,7 @@ import numpy as np
 from .._validate import as_count, as_generator, as_seed, as_state_dtype
 from ..ir.operations import Condition, Operation
 from ..parallel import map as parallel_map
-from ..truncation import SIMULATION_CUTOFF, CutoffMode, SplitMethod, Truncation
+from ..truncation import SIMULATION_CUTOFF, CutoffMode, Gauge, SplitMethod, Truncation
 from .circuit import Circuit
 from .compile import (
     CompiledCircuit,
@@ -290,6 +290,7 @@ def run(
     dtype: Any = ...,
     routing: Routing = ...,
     split: SplitMethod = ...,
+    gauge: Gauge = ...,
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
@@ -308,6 +309,7 @@ def run(
     dtype: Any = ...,
     routing: Routing = ...,
     split: SplitMethod = ...,
+    gauge: Gauge = ...,
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
@@ -325,6 +327,7 @@ def run(
     dtype: Any = "complex128",
     routing: Routing = "auto",
     split: SplitMethod = "auto",
+    gauge: Gauge = "canonical",
     memory: bool = False,
     executor: Any = None,
     progress: bool = False,
@@ -356,6 +359,8 @@ def run(
     routing : {"auto", "swap", "mpo", "lazy"}
     split : {"svd", "eig", "rand", "qr", "auto"}
         How truncated splits factorize, as for :func:`tensorbond.simulate`.
+    gauge : {"canonical", "vidal"}
+        How the state's gauge is kept, as for :func:`tensorbond.simulate`.
     memory : bool
         Also return one outcome per shot.
     executor : None, int, Executor, dask Client or str
@@ -406,6 +411,7 @@ def run(
             dtype=dtype,
             routing=routing,
             split=split,
+            gauge=gauge,
             memory=memory,
         )
         # An int seeds the batch as it is (item i gets tb.child_seeds(seed, n)[i]);
@@ -448,6 +454,7 @@ def run(
                 "dtype": dtype,
                 "routing": routing,
                 "split": split,
+                "gauge": gauge,
                 "memory": memory,
             },
         )
@@ -456,7 +463,7 @@ def run(
         if not isinstance(noise, NoiseModel):
             raise TypeError(f"noise must be a NoiseModel, got {type(noise).__name__}")
         noise.check(circuit.num_qubits)
-    trunc = Truncation(max_bond, cutoff, cutoff_mode, False, split)
+    trunc = Truncation(max_bond, cutoff, cutoff_mode, False, split, gauge)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
     check_bound(circuit)
