@@ -100,12 +100,6 @@ void tebd_gate(const std::vector<T>& a, const std::vector<T>& b,
     out.left.assign(rows * k, T(0));
     gemm(Op::none, Op::conj_trans, rows, k, cols, T(1), c.data(), cols, f.right.data(),
          cols, T(0), out.left.data(), k);
-    const double kept = f.info.total_weight - f.info.discarded_weight;
-    if (spec.renormalize && kept > 0.0 && f.info.discarded_weight > 0.0) {
-        const R scale = R(std::sqrt(f.info.total_weight / kept));
-        for (T& v : out.left)
-            v *= scale;
-    }
     out.right = std::move(f.right);
     f.left.clear();
     out.meta = std::move(f);
@@ -194,6 +188,7 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
 
     std::vector<TebdGate<T>> batch;
     std::vector<char> busy(n, 0);
+    bool truncated = false;
     auto commit = [&](const TebdGate<T>& gate, TebdResult<T>& res) {
         const std::size_t i = gate.site;
         cores_[i] = std::move(res.left);
@@ -204,6 +199,7 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
         ++split_stats_.count[std::size_t(res.meta.used)];
         split_stats_.fallbacks += res.meta.fell_back ? 1 : 0;
         split_stats_.madds += res.meta.madds;
+        truncated = truncated || res.meta.info.discarded_weight > 0.0;
     };
     auto flush = [&] {
         const std::size_t m = batch.size();
@@ -277,6 +273,18 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
         c = n - 1;
         mps_kernels::sweep_center(cores_, bonds_, c, t);
         center_ = t;
+        // Renormalize once, on the exact centre: theta's norm in the Lambda-B form
+        // is not the state's, so a per-gate total/kept rescaling over-corrects.
+        if (spec.renormalize && truncated) {
+            R norm2 = 0;
+            for (const T& v : cores_[t])
+                norm2 += abs2(v);
+            if (norm2 > R(0)) {
+                const R scale = R(1) / std::sqrt(norm2);
+                for (T& v : cores_[t])
+                    v *= scale;
+            }
+        }
     };
     try {
         for (std::size_t k = begin; k < end; ++k) {
