@@ -189,6 +189,8 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
     std::vector<TebdGate<T>> batch;
     std::vector<char> busy(n, 0);
     bool truncated = false;
+    TruncationSpec per_gate = spec; // renormalized once, at the block's end
+    per_gate.renormalize = false;
     auto commit = [&](const TebdGate<T>& gate, TebdResult<T>& res) {
         const std::size_t i = gate.site;
         cores_[i] = std::move(res.left);
@@ -219,7 +221,7 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
             const std::size_t i = batch[j].site;
             try {
                 tebd_gate(cores_[i], cores_[i + 1], lambda[i], bonds_[i], bonds_[i + 1],
-                          bonds_[i + 2], batch[j].g.data(), spec, results[j]);
+                          bonds_[i + 2], batch[j].g.data(), per_gate, results[j]);
             } catch (...) {
                 results[j].error = std::current_exception();
             }
@@ -275,15 +277,11 @@ void Mps<T>::run_tebd(const GateRef* gates, std::size_t begin, std::size_t end,
         center_ = t;
         // Renormalize once, on the exact centre: theta's norm in the Lambda-B form
         // is not the state's, so a per-gate total/kept rescaling over-corrects.
-        if (spec.renormalize && truncated) {
-            R norm2 = 0;
-            for (const T& v : cores_[t])
-                norm2 += abs2(v);
-            if (norm2 > R(0)) {
-                const R scale = R(1) / std::sqrt(norm2);
-                for (T& v : cores_[t])
-                    v *= scale;
-            }
+        const double norm2 = norm_squared();
+        if (spec.renormalize && truncated && norm2 > 0.0) {
+            const R scale = R(1.0 / std::sqrt(norm2));
+            for (T& v : cores_[t])
+                v *= scale;
         }
     };
     try {
