@@ -27,13 +27,19 @@ void register_truncation(py::module_& m) {
         .value("canonical", tb::Gauge::canonical)
         .value("vidal", tb::Gauge::vidal);
 
+    py::enum_<tb::GateOrder>(m, "GateOrder",
+                             "The order commuting gates run in (see truncation.hpp).")
+        .value("sweep", tb::GateOrder::sweep)
+        .value("circuit", tb::GateOrder::circuit);
+
     py::class_<tb::TruncationSpec>(m, "TruncationSpec",
                                    "Validated truncation policy as the core takes it.")
         .def(py::init(&tb::bindings::make_spec), py::kw_only(),
              py::arg("max_bond") = py::none(), py::arg("cutoff") = 0.0,
              py::arg("mode") = tb::CutoffMode::rsum2, py::arg("renormalize") = false,
              py::arg("split") = tb::SplitMethod::svd,
-             py::arg("gauge") = tb::Gauge::canonical)
+             py::arg("gauge") = tb::Gauge::canonical,
+             py::arg("order") = tb::GateOrder::sweep)
         .def_property_readonly("max_bond",
                                [](const tb::TruncationSpec& s) { return s.max_bond; })
         .def_property_readonly("cutoff",
@@ -46,6 +52,8 @@ void register_truncation(py::module_& m) {
                                [](const tb::TruncationSpec& s) { return s.split; })
         .def_property_readonly("gauge",
                                [](const tb::TruncationSpec& s) { return s.gauge; })
+        .def_property_readonly("order",
+                               [](const tb::TruncationSpec& s) { return s.order; })
         .def("__repr__", [](const tb::TruncationSpec& s) {
             const std::string bond =
                 s.max_bond ? std::to_string(*s.max_bond) : std::string("None");
@@ -54,6 +62,7 @@ void register_truncation(py::module_& m) {
                    ", mode=" + std::string(py::str(py::cast(s.mode))) +
                    ", renormalize=" + (s.renormalize ? "True" : "False") +
                    ", split=" + std::string(py::str(py::cast(s.split))) +
-                   ", gauge=" + std::string(py::str(py::cast(s.gauge))) + ")";
+                   ", gauge=" + std::string(py::str(py::cast(s.gauge))) +
+                   ", order=" + std::string(py::str(py::cast(s.order))) + ")";
         });
 }

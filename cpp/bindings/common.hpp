@@ -34,7 +34,8 @@ py::array_t<T> hand_over(std::vector<T>&& v, std::vector<py::ssize_t> shape) {
 /// means unlimited; tensorbond.Truncation has already given friendlier messages.
 inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff,
                                 CutoffMode mode, bool renormalize, SplitMethod split,
-                                Gauge gauge = Gauge::canonical) {
+                                Gauge gauge = Gauge::canonical,
+                                GateOrder order = GateOrder::sweep) {
     TruncationSpec spec;
     if (max_bond) {
         if (*max_bond < 1)
@@ -49,6 +50,7 @@ inline TruncationSpec make_spec(std::optional<long long> max_bond, double cutoff
     spec.renormalize = renormalize;
     spec.split = split;
     spec.gauge = gauge;
+    spec.order = order;
     return spec;
 }
 

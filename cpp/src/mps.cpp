@@ -283,17 +283,26 @@ Mps<T>::split_matrix(std::vector<T>& a, std::size_t rows, std::size_t cols,
 template <ComplexScalar T>
 void Mps<T>::split_two(std::size_t i, std::vector<T>& theta, const TruncationSpec& spec,
                        bool center_right, const T* gate) {
-    const std::size_t l = bonds_[i], r = bonds_[i + 2];
+    const std::size_t l = bonds_[i], m = bonds_[i + 1], r = bonds_[i + 2];
     std::vector<T> basis;
     std::size_t dim = 0;
-    const bool wants_basis =
-        gate != nullptr &&
-        (spec.split == SplitMethod::qr ||
-         (spec.split == SplitMethod::automatic &&
-          choose_split(2 * l, 2 * r, spec, 2 * bonds_[i + 1]) == SplitMethod::qr));
-    if (wants_basis)
-        basis = expanded_basis(i, gate, center_right, dim);
-    Split sp = split_matrix(theta, l * 2, 2 * r, spec, center_right,
+    // split="qr": QR-based TEBD (Unfried et al. 2023) where the bond is at
+    // max_bond and the gate-expanded range is the whole pair (the saturated
+    // regime), the automatic choice elsewhere.
+    TruncationSpec route = spec;
+    const bool saturated = gate != nullptr && spec.split == SplitMethod::qr &&
+                           spec.max_bond && m >= std::min(l, r) &&
+                           2 * std::min(l, r) > *spec.max_bond;
+    if (saturated) {
+        basis = saturated_basis(i, theta, center_right, *spec.max_bond, dim);
+    } else {
+        if (route.split == SplitMethod::qr)
+            route.split = SplitMethod::automatic;
+        if (gate != nullptr && route.split == SplitMethod::automatic &&
+            choose_split(2 * l, 2 * r, route, 2 * m) == SplitMethod::qr)
+            basis = expanded_basis(i, gate, center_right, dim);
+    }
+    Split sp = split_matrix(theta, l * 2, 2 * r, route, center_right,
                             dim ? basis.data() : nullptr, dim);
     cores_[i] = std::move(sp.left);
     cores_[i + 1] = std::move(sp.right);
@@ -309,6 +318,51 @@ void Mps<T>::apply_two_adjacent(std::size_t i, const T* g, const TruncationSpec&
     std::vector<T> out(theta.size());
     apply_middle(g, 4, theta.data(), out.data(), bonds_[i], bonds_[i + 2]);
     split_two(i, out, spec, center_right, g);
+}
+
+template <ComplexScalar T>
+std::vector<T> Mps<T>::saturated_basis(std::size_t i, const std::vector<T>& theta,
+                                       bool center_right, std::size_t width,
+                                       std::size_t& dim) const {
+    // The gate-expanded range is the whole pair and max_bond binds: QR-based TEBD
+    // (Unfried et al. 2023) guesses the kept subspace as the old bond's own basis,
+    // expanded up to max_bond by the pair's largest rows (its largest columns when
+    // the centre moves left). Not exact, but the split's discarded weight is.
+    const std::size_t l = bonds_[i], m = bonds_[i + 1], r = bonds_[i + 2];
+    const std::size_t rows = 2 * l, cols = 2 * r;
+    const std::size_t side = center_right ? cols : rows; // entries per basis row
+    const std::size_t extra =
+        width > m ? std::min(width - m, center_right ? rows : cols) : 0;
+    dim = m + extra;
+    std::vector<T> basis(dim * side);
+    if (center_right) {
+        std::copy(cores_[i + 1].begin(), cores_[i + 1].end(), basis.begin());
+    } else {
+        const T* a = cores_[i].data();
+        for (std::size_t lp = 0; lp < rows; ++lp)
+            for (std::size_t mm = 0; mm < m; ++mm)
+                basis[mm * rows + lp] = conj_of(a[lp * m + mm]);
+    }
+    if (extra == 0)
+        return basis;
+    const std::size_t candidates = center_right ? rows : cols;
+    std::vector<double> norm(candidates, 0.0);
+    for (std::size_t x = 0; x < rows; ++x)
+        for (std::size_t y = 0; y < cols; ++y)
+            norm[center_right ? x : y] += double(abs2(theta[x * cols + y]));
+    std::vector<std::size_t> pick(candidates);
+    std::iota(pick.begin(), pick.end(), std::size_t(0));
+    std::partial_sort(pick.begin(), pick.begin() + long(extra), pick.end(),
+                      [&](std::size_t u, std::size_t v) { return norm[u] > norm[v]; });
+    for (std::size_t e = 0; e < extra; ++e) {
+        T* dst = basis.data() + (m + e) * side;
+        if (center_right)
+            std::copy_n(theta.data() + pick[e] * cols, cols, dst);
+        else
+            for (std::size_t x = 0; x < rows; ++x)
+                dst[x] = conj_of(theta[x * cols + pick[e]]);
+    }
+    return basis;
 }
 
 template <ComplexScalar T>
@@ -427,9 +481,7 @@ void Mps<T>::apply_gate(const GateRef& gate, const TruncationSpec& spec,
                                  std::to_string(gate.qubits[a]) + " twice");
     if (k == 2) {
         // A SWAP gate only relabels which site holds which qubit: exact and free.
-        static constexpr std::complex<double> swap_entries[16] = {
-            1, 0, 0, 0, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0, 1};
-        if (std::equal(gate.matrix, gate.matrix + 16, swap_entries)) {
+        if (mps_kernels::is_swap(gate.matrix)) {
             const std::uint32_t a = gate.qubits[0], b = gate.qubits[1];
             std::swap(site_of_[a], site_of_[b]);
             qubit_at_[site_of_[a]] = a;
@@ -683,6 +735,7 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
     const bool truncating = spec.cutoff > 0.0 || spec.max_bond.has_value();
     const bool parallel = spec.gauge == Gauge::vidal;
     std::size_t no_block_before = 0;
+    std::vector<std::size_t> order, next_order, toward;
     for (std::size_t k = 0; k < count; ++k) {
         if (parallel && truncating && k >= no_block_before && cores_.size() > 1) {
             std::size_t two = 0;
@@ -695,6 +748,41 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
                 continue;
             }
             no_block_before = std::max(end, k + 1);
+        }
+        if (!parallel && spec.order == GateOrder::sweep) {
+            const std::size_t end = layer_order(gates, k, count, order);
+            if (end > k) {
+                // The centre heads for the next pair of this order, and after the
+                // last for the nearer end of the next segment (which will sweep
+                // from there), or the next multi-qubit gate beyond this one.
+                std::size_t after = heading(end - 1), lo = 0, hi = 0;
+                if (layer_order(gates, end, count, next_order, &lo, &hi) > end) {
+                    std::size_t last = order.size() - 1;
+                    while (gates[order[last]].arity < 2)
+                        --last;
+                    const GateRef& g = gates[order[last]];
+                    const std::size_t at =
+                        std::min(site_of_[g.qubits[0]], site_of_[g.qubits[1]]);
+                    const auto dist = [](std::size_t x, std::size_t y) {
+                        return x > y ? x - y : y - x;
+                    };
+                    after = dist(at, lo) <= dist(at, hi) ? lo : hi;
+                }
+                toward.assign(order.size(), after);
+                for (std::size_t j = order.size(); j-- > 1;) {
+                    const GateRef& g = gates[order[j]];
+                    toward[j - 1] = g.arity > 1 ? std::min(site_of_[g.qubits[0]],
+                                                           site_of_[g.qubits[1]])
+                                                : toward[j];
+                }
+                for (std::size_t j = 0; j < order.size(); ++j) {
+                    apply_gate(gates[order[j]], spec, toward[j], routing);
+                    if (poll)
+                        poll();
+                }
+                k = end - 1;
+                continue;
+            }
         }
         apply_gate(gates[k], spec, heading(k), routing);
         if (poll)

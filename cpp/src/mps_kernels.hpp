@@ -96,4 +96,11 @@ void sweep_center(std::vector<std::vector<T>>& cores, std::vector<std::size_t>& 
     }
 }
 
+/// A SWAP gate's matrix, exactly: under the engine's routing it only relabels.
+inline bool is_swap(const std::complex<double>* m) {
+    static constexpr std::complex<double> swap_entries[16] = {1, 0, 0, 0, 0, 0, 1, 0,
+                                                              0, 1, 0, 0, 0, 0, 0, 1};
+    return std::equal(m, m + 16, swap_entries);
+}
+
 } // namespace tensorbond::mps_kernels

@@ -50,12 +50,6 @@ bool is_unitary(const std::complex<double>* m, std::size_t d) {
     return true;
 }
 
-bool is_swap(const std::complex<double>* m) {
-    static constexpr std::complex<double> swap_entries[16] = {1, 0, 0, 0, 0, 0, 1, 0,
-                                                              0, 1, 0, 0, 0, 0, 0, 1};
-    return std::equal(m, m + 16, swap_entries);
-}
-
 /// One 2-qubit gate of a batch: its sites (i, i+1) and matrix in site order.
 template <class T> struct TebdGate {
     std::size_t site = 0;
@@ -125,7 +119,7 @@ std::size_t Mps<T>::tebd_extent(const GateRef* gates, std::size_t begin,
         if (gate.arity != 2 || gate.qubits[0] >= n || gate.qubits[1] >= n)
             break;
         const std::size_t a = site_of_[gate.qubits[0]], b = site_of_[gate.qubits[1]];
-        if ((a + 1 != b && b + 1 != a) || is_swap(gate.matrix) ||
+        if ((a + 1 != b && b + 1 != a) || mps_kernels::is_swap(gate.matrix) ||
             !is_unitary(gate.matrix, 4))
             break;
         ++two_qubit;

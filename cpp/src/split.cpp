@@ -24,6 +24,12 @@ constexpr std::size_t small_split = 64;
 // Power iterations of the randomized range finder: one is enough where the
 // spectrum decays (the discarded weight stays exact either way).
 constexpr std::size_t power_iterations = 1;
+// A guessed basis (QR-based TEBD at a saturated bond) is kept when the weight
+// its range misses is at most this fraction of the whole: then it costs the
+// fidelity at most that much more than the optimal subspace would. Otherwise
+// power iterations refine it, at most qr_max_refinements of them.
+constexpr double qr_accept = 1e-6;
+constexpr std::size_t qr_max_refinements = 2;
 
 // Measured time ratios to one complex128 GEMM multiply-add at n = 256..512
 // (bench/tensorbond_bench/split_costs.py): zgesdd of n x n ~ 11 n^3, zheevd
@@ -257,23 +263,62 @@ SplitFactors<T> left_by_svd(std::vector<T>& x, std::size_t rows, std::size_t col
     return f;
 }
 
-/// Q (rows, p) orthonormal spans the kept range: finish with the small problem
-/// B = Q^dag X, B B^dag = W L W^dag, left = Q W_k, right = W_k^dag B.
+/// Whether the truncation of a range of width p whose projection B = Q^dag X is
+/// known keeps all of it: p within max_bond and the cutoff unable to cut (no
+/// cutoff, or a summed one already exceeded by the weight outside the range).
+/// Then the small eigenproblem on B would only rotate the factors.
 template <ComplexScalar T>
-SplitFactors<T>
-finish_on_range(std::vector<T>& q, std::size_t p, const std::vector<T>& x,
-                std::size_t rows, std::size_t cols, double total,
-                const TruncationSpec& spec, SplitMethod used, double madds) {
+bool keeps_whole_range(const std::vector<T>& b, std::size_t p, double total,
+                       const TruncationSpec& spec) {
+    if (spec.max_bond && p > *spec.max_bond)
+        return false;
+    if (spec.cutoff <= 0.0)
+        return true;
+    if (spec.mode != CutoffMode::sum2 && spec.mode != CutoffMode::rsum2)
+        return false;
+    const double target =
+        spec.mode == CutoffMode::sum2 ? spec.cutoff : spec.cutoff * total;
+    return total - squared_norm(b.data(), b.size()) > target;
+}
+
+/// Q (rows, p) orthonormal spans the kept range: finish with the small problem
+/// B = Q^dag X (`projected`, when the caller has it), B B^dag = W L W^dag, left = Q
+/// W_k, right = W_k^dag B.
+template <ComplexScalar T>
+SplitFactors<T> finish_on_range(std::vector<T>& q, std::size_t p,
+                                const std::vector<T>& x, std::size_t rows,
+                                std::size_t cols, double total,
+                                const TruncationSpec& spec, SplitMethod used,
+                                double madds, std::vector<T>* projected = nullptr) {
     using R = real_t<T>;
     SplitFactors<T> f;
-    std::vector<T> b(p * cols);
-    gemm(Op::conj_trans, Op::none, p, cols, rows, T(1), q.data(), p, x.data(), cols,
-         T(0), b.data(), cols);
+    std::vector<T> b;
+    if (projected) {
+        b = std::move(*projected);
+    } else {
+        b.assign(p * cols, T(0));
+        gemm(Op::conj_trans, Op::none, p, cols, rows, T(1), q.data(), p, x.data(), cols,
+             T(0), b.data(), cols);
+        madds += double(p) * double(rows) * double(cols);
+    }
+    if (keeps_whole_range(b, p, total, spec)) {
+        // QR-based TEBD's saturated step: the range already fits max_bond and the
+        // weight outside it exceeds the cutoff, so no rule would cut inside it.
+        f.k = p;
+        f.info.kept = p;
+        f.info.total_weight = total;
+        f.info.discarded_weight =
+            std::max(0.0, total - squared_norm(b.data(), b.size()));
+        f.left = std::move(q);
+        f.right = std::move(b);
+        f.used = used;
+        f.madds = madds;
+        return f;
+    }
     std::vector<T> g(p * p);
     detail::blas_herk(CblasNoTrans, int(p), lapack_size(cols, "split columns"), R(1),
                       b.data(), int(cols), R(0), g.data(), int(p));
-    madds +=
-        double(p) * double(rows) * double(cols) + 0.5 * double(p * p) * double(cols);
+    madds += 0.5 * double(p * p) * double(cols);
     std::vector<R> lam;
     std::vector<T> w;
     const std::size_t want = spec.max_bond ? std::min(p, *spec.max_bond) : p;
@@ -438,8 +483,34 @@ SplitFactors<T> left_by_qr(std::vector<T>& x, std::size_t rows, std::size_t cols
         y = std::move(ym);
         iterations = power_iterations;
     }
-    refine_range(y, x, rows, cols, p, iterations, madds);
-    return finish_on_range(y, p, x, rows, cols, total, spec, SplitMethod::qr, madds);
+    if (iterations > 0 || p > nb) {
+        refine_range(y, x, rows, cols, p, iterations, madds);
+        return finish_on_range(y, p, x, rows, cols, total, spec, SplitMethod::qr,
+                               madds);
+    }
+    // The basis fits max_bond. Exact (the gate-expanded range), B = Q^dag X keeps
+    // all of X; a guess (QR-based TEBD's old bond at saturation), the projection
+    // may miss more than the best subspace would: its weight outside is known
+    // exactly, and while that is above qr_accept power iterations refine it.
+    orthonormalize(y, rows, p, madds);
+    std::vector<T> b(p * cols);
+    for (std::size_t it = 0;; ++it) {
+        gemm(Op::conj_trans, Op::none, p, cols, rows, T(1), y.data(), p, x.data(), cols,
+             T(0), b.data(), cols);
+        madds += double(p) * double(rows) * double(cols);
+        const double outside = total - squared_norm(b.data(), b.size());
+        if (outside <= qr_accept * total || it == qr_max_refinements)
+            break;
+        // X^dag Q = B^dag spans the next row-space iterate, X B^dag the range.
+        std::vector<T> z = adjoint(b.data(), p, cols);
+        orthonormalize(z, cols, p, madds);
+        gemm(Op::none, Op::none, rows, p, cols, T(1), x.data(), cols, z.data(), p, T(0),
+             y.data(), p);
+        madds += double(rows * cols) * double(p);
+        orthonormalize(y, rows, p, madds);
+    }
+    return finish_on_range(y, p, x, rows, cols, total, spec, SplitMethod::qr, madds,
+                           &b);
 }
 
 /// The route a split of X (rows, cols; isometry on the left) takes: `auto`

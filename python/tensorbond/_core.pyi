@@ -62,6 +62,15 @@ class Gauge:
     @property
     def value(self) -> int: ...
 
+class GateOrder:
+    __members__: ClassVar[dict[str, GateOrder]]
+    sweep: ClassVar[GateOrder]
+    circuit: ClassVar[GateOrder]
+    @property
+    def name(self) -> str: ...
+    @property
+    def value(self) -> int: ...
+
 class TruncationSpec:
     def __init__(
         self,
@@ -72,6 +81,7 @@ class TruncationSpec:
         renormalize: bool = False,
         split: SplitMethod = SplitMethod.svd,
         gauge: Gauge = Gauge.canonical,
+        order: GateOrder = GateOrder.sweep,
     ) -> None: ...
     @property
     def max_bond(self) -> int | None: ...
@@ -85,6 +95,8 @@ class TruncationSpec:
     def split(self) -> SplitMethod: ...
     @property
     def gauge(self) -> Gauge: ...
+    @property
+    def order(self) -> GateOrder: ...
 
 def permute_float32(a: npt.NDArray[np.float32], perm: Sequence[int]) -> npt.NDArray[np.float32]: ...
 def contract_pair_float32(

@@ -76,6 +76,13 @@ def _build_parser() -> argparse.ArgumentParser:
         choices=["canonical", "vidal"],
         help="vidal: Schmidt values on every bond, a layer's gates on --threads threads",
     )
+    s.add_argument(
+        "--order",
+        default="sweep",
+        choices=["sweep", "circuit"],
+        help="sweep: a layer's disjoint pairs from the end nearest the centre; "
+        "circuit: the circuit's order (quimb's)",
+    )
     s.add_argument("--dtype", default="complex128", choices=["complex128", "complex64"])
     s.add_argument("--shots", type=int, default=0, help="samples to draw (default 0)")
     s.add_argument("--seed", type=int, default=None, help="sampling seed")
@@ -255,6 +262,7 @@ def _simulate(args: argparse.Namespace) -> int:
             cutoff_mode=args.cutoff_mode,
             split=args.split,
             gauge=args.gauge,
+            order=args.order,
             dtype=args.dtype,
             progress=bar if bar.active else None,  # no bar: one compiled call
             chunk=_PROGRESS_CHUNK,
@@ -278,6 +286,7 @@ def _simulate(args: argparse.Namespace) -> int:
         "cutoff_mode": args.cutoff_mode,
         "split": args.split,
         "gauge": args.gauge,
+        "order": args.order,
         "wall_time_s": wall,
         "max_bond_reached": state.max_bond_reached,
         "final_bond_dims": state.bond_dims,
@@ -409,6 +418,7 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
         cutoff_mode=args.cutoff_mode,
         split=args.split,
         gauge=args.gauge,
+        order=args.order,
         dtype=args.dtype,
     )
     counts = dict(result.most_common(len(result.counts)))
@@ -426,6 +436,7 @@ def _simulate_dynamic(args: argparse.Namespace, circuit: Any, source: str) -> in
                     "cutoff_mode": args.cutoff_mode,
                     "split": args.split,
                     "gauge": args.gauge,
+                    "order": args.order,
                     "wall_time_s": result.seconds,
                     "max_bond_reached": result.max_bond_reached,
                     "fidelity_estimate": result.fidelity_estimate,

@@ -89,6 +89,17 @@ SPLIT_METHODS: tuple[str, ...] = ("svd", "eig", "rand", "qr", "auto")
 Gauge = Literal["canonical", "vidal"]
 GAUGES: tuple[str, ...] = ("canonical", "vidal")
 
+#: The order commuting gates run in (canonical gauge): ``"sweep"`` (the default)
+#: takes each segment whose two-qubit gates are disjoint adjacent pairs (a layer
+#: of a brick circuit) from the end nearest the orthogonality centre, so the
+#: centre moves one site per gate instead of travelling back across the chain
+#: before every layer (brick_50x20: ~1.5x faster); ``"circuit"`` keeps the
+#: circuit's own order, as quimb and qiskit-aer do. Both truncate every bond
+#: optimally at the centre; truncated states differ only in which truncation
+#: came first (untruncated ones agree to rounding).
+GateOrder = Literal["sweep", "circuit"]
+GATE_ORDERS: tuple[str, ...] = ("sweep", "circuit")
+
 
 @dataclass(frozen=True, slots=True)
 class Truncation:
@@ -116,6 +127,8 @@ class Truncation:
         always use the SVD.
     gauge : {"canonical", "vidal"}
         How the state's gauge is kept between truncations (see :data:`Gauge`).
+    order : {"sweep", "circuit"}
+        The order commuting gates run in (see :data:`GateOrder`).
 
     Raises
     ------
@@ -124,7 +137,7 @@ class Truncation:
         real number.
     ValueError
         ``max_bond < 1``, negative or non-finite ``cutoff``, unknown mode,
-        split or gauge.
+        split, gauge or order.
     """
 
     max_bond: int | None = None
@@ -133,6 +146,7 @@ class Truncation:
     renormalize: bool = False
     split: SplitMethod = "auto"
     gauge: Gauge = "canonical"
+    order: GateOrder = "sweep"
 
     def __post_init__(self) -> None:
         # Normalised in place (numpy integers to int, huge bounds to the limit).
@@ -142,6 +156,8 @@ class Truncation:
             raise ValueError(f"cutoff_mode must be one of {_MODES}, got {self.cutoff_mode!r}")
         check_split(self.split)
         check_gauge(self.gauge)
+        if not isinstance(self.order, str) or self.order not in GATE_ORDERS:
+            raise ValueError(f"order must be one of {GATE_ORDERS}, got {self.order!r}")
 
     def to_core(self) -> _core.TruncationSpec:
         """The policy as the compiled core takes it (built on each call: the
@@ -153,6 +169,7 @@ class Truncation:
             renormalize=self.renormalize,
             split=_core.SplitMethod.__members__[self.split],
             gauge=_core.Gauge.__members__[self.gauge],
+            order=_core.GateOrder.__members__[self.order],
         )
 
 

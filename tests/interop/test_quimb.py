@@ -146,7 +146,10 @@ def test_truncated_like_quimb(name, chi, dtype, tol, qtn):
     circ = tb.Circuit.from_qasm(path)
     exact = tb.simulate(circ, cutoff=0.0).to_dense()
     trunc = tb.Truncation(max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2")
-    ours = tb.simulate(circ, max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2", dtype=dtype)
+    # quimb applies gates in circuit order: so do we here (order="circuit")
+    ours = tb.simulate(
+        circ, max_bond=chi, cutoff=1e-10, cutoff_mode="rsum2", dtype=dtype, order="circuit"
+    )
     ref = quimb_from_file(qtn, path, **quimb_opts(trunc))
     theirs = quimb_dense(ref)
     assert 1 - _fidelity(ours.to_dense(), theirs) <= tol(dtype, "fidelity")
@@ -163,7 +166,9 @@ def test_cutoff_only_like_quimb(name, qtn):
     """cutoff 1e-10 (rsum2), no max_bond: both stay within 1e-8 of each other."""
     path = SMALL / f"{name}.qasm"
     trunc = tb.Truncation(max_bond=None, cutoff=1e-10, cutoff_mode="rsum2")
-    ours = tb.simulate(tb.Circuit.from_qasm(path), cutoff=1e-10, cutoff_mode="rsum2")
+    ours = tb.simulate(
+        tb.Circuit.from_qasm(path), cutoff=1e-10, cutoff_mode="rsum2", order="circuit"
+    )
     ref = quimb_from_file(qtn, path, **quimb_opts(trunc))
     assert 1 - _fidelity(ours.to_dense(), quimb_dense(ref)) <= 1e-8
     assert ours.max_bond <= ref.psi.max_bond() + 2
@@ -175,7 +180,7 @@ def test_cutoff_modes_like_quimb(mode, qtn):
     circ = tb.Circuit.from_qasm(path)
     cutoff = {"rsum2": 1e-3, "sum2": 1e-3, "rel": 3e-2, "abs": 3e-2}[mode]
     trunc = tb.Truncation(max_bond=None, cutoff=cutoff, cutoff_mode=mode)
-    ours = tb.simulate(circ, max_bond=None, cutoff=cutoff, cutoff_mode=mode)
+    ours = tb.simulate(circ, max_bond=None, cutoff=cutoff, cutoff_mode=mode, order="circuit")
     ref = quimb_from_file(qtn, path, **quimb_opts(trunc))
     assert ours.num_truncations > 0
     assert 1 - _fidelity(ours.to_dense(), quimb_dense(ref)) <= 1e-8

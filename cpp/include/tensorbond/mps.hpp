@@ -190,6 +190,12 @@ template <ComplexScalar T> class Mps {
     /// operator Schmidt terms. Empty when that is no smaller than the pair.
     std::vector<T> expanded_basis(std::size_t i, const T* gate, bool center_right,
                                   std::size_t& dim) const;
+    /// QR-based TEBD's guess of the kept subspace of the gate-applied pair
+    /// `theta` at i, in the same layout: the old bond's own basis, expanded to
+    /// `width` rows by theta's largest rows (columns when the centre moves left).
+    std::vector<T> saturated_basis(std::size_t i, const std::vector<T>& theta,
+                                   bool center_right, std::size_t width,
+                                   std::size_t& dim) const;
     void apply_two_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
                             bool center_right);
     void apply_three_adjacent(std::size_t i, const T* g, const TruncationSpec& spec,
@@ -201,6 +207,15 @@ template <ComplexScalar T> class Mps {
                       const TruncationSpec& spec, bool center_right);
     void note_truncation(const TruncationInfo& info, std::size_t rows,
                          std::size_t cols);
+    /// The segment of gates from `begin` whose pair gates are disjoint adjacent
+    /// pairs (mps_schedule.cpp): returns its end and, in `order`, the gates in the
+    /// order that sweeps them from the end nearest the centre. Returns `begin`
+    /// (order empty) when the segment has fewer than two pair gates; `lo_site`
+    /// and `hi_site`, if given, get the lowest sites of its outermost pairs.
+    std::size_t layer_order(const GateRef* gates, std::size_t begin, std::size_t count,
+                            std::vector<std::size_t>& order,
+                            std::size_t* lo_site = nullptr,
+                            std::size_t* hi_site = nullptr) const;
     /// How many gates from `begin` a TEBD block can take (unitary 1-qubit gates
     /// and unitary 2-qubit gates on adjacent sites), and how many act on two.
     std::size_t tebd_extent(const GateRef* gates, std::size_t begin, std::size_t count,

@@ -26,6 +26,13 @@ enum class Gauge {
                ///< disjoint adjacent gates are independent and run on the threads set
 };
 
+/// The order Mps::run applies gates in, where they commute.
+enum class GateOrder {
+    sweep,   ///< a layer's disjoint adjacent pairs swept from the end nearest the
+             ///< centre (one site of centre travel per gate)
+    circuit, ///< the circuit's own order (quimb's and qiskit-aer's)
+};
+
 struct TruncationSpec {
     std::optional<std::size_t> max_bond; // nullopt = unlimited
     double cutoff = 0.0;
@@ -33,6 +40,7 @@ struct TruncationSpec {
     bool renormalize = false;
     SplitMethod split = SplitMethod::svd;
     Gauge gauge = Gauge::canonical;
+    GateOrder order = GateOrder::sweep;
 };
 
 struct TruncationInfo {

@@ -30,7 +30,7 @@ import numpy as np
 from .._validate import as_count, as_generator, as_seed, as_state_dtype
 from ..ir.operations import Condition, Operation
 from ..parallel import map as parallel_map
-from ..truncation import SIMULATION_CUTOFF, CutoffMode, Gauge, SplitMethod, Truncation
+from ..truncation import SIMULATION_CUTOFF, CutoffMode, GateOrder, Gauge, SplitMethod, Truncation
 from .circuit import Circuit
 from .compile import (
     CompiledCircuit,
@@ -291,6 +291,7 @@ def run(
     routing: Routing = ...,
     split: SplitMethod = ...,
     gauge: Gauge = ...,
+    order: GateOrder = ...,
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
@@ -310,6 +311,7 @@ def run(
     routing: Routing = ...,
     split: SplitMethod = ...,
     gauge: Gauge = ...,
+    order: GateOrder = ...,
     memory: bool = ...,
     executor: Any = ...,
     progress: bool = ...,
@@ -328,6 +330,7 @@ def run(
     routing: Routing = "auto",
     split: SplitMethod = "auto",
     gauge: Gauge = "canonical",
+    order: GateOrder = "sweep",
     memory: bool = False,
     executor: Any = None,
     progress: bool = False,
@@ -361,6 +364,8 @@ def run(
         How truncated splits factorize, as for :func:`tensorbond.simulate`.
     gauge : {"canonical", "vidal"}
         How the state's gauge is kept, as for :func:`tensorbond.simulate`.
+    order : {"sweep", "circuit"}
+        The order commuting gates run in, as for :func:`tensorbond.simulate`.
     memory : bool
         Also return one outcome per shot.
     executor : None, int, Executor, dask Client or str
@@ -412,6 +417,7 @@ def run(
             routing=routing,
             split=split,
             gauge=gauge,
+            order=order,
             memory=memory,
         )
         # An int seeds the batch as it is (item i gets tb.child_seeds(seed, n)[i]);
@@ -455,6 +461,7 @@ def run(
                 "routing": routing,
                 "split": split,
                 "gauge": gauge,
+                "order": order,
                 "memory": memory,
             },
         )
@@ -463,7 +470,7 @@ def run(
         if not isinstance(noise, NoiseModel):
             raise TypeError(f"noise must be a NoiseModel, got {type(noise).__name__}")
         noise.check(circuit.num_qubits)
-    trunc = Truncation(max_bond, cutoff, cutoff_mode, False, split, gauge)
+    trunc = Truncation(max_bond, cutoff, cutoff_mode, False, split, gauge, order)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
     check_bound(circuit)
@@ -629,8 +636,8 @@ def run(
                 break
     result_memory = None
     if memory:
-        order = rng.permutation(len(per_shot))
-        result_memory = [per_shot[j] for j in order]
+        shuffle = rng.permutation(len(per_shot))
+        result_memory = [per_shot[j] for j in shuffle]
     return RunResult(
         counts=dict(counts),
         shots=int(shots),

@@ -13,7 +13,7 @@ from .._validate import as_count, as_state_dtype
 from ..ir.parameters import Parameter
 from ..memory import check_allocation, format_bytes
 from ..parallel import map as parallel_map
-from ..truncation import SIMULATION_CUTOFF, CutoffMode, Gauge, SplitMethod, Truncation
+from ..truncation import SIMULATION_CUTOFF, CutoffMode, GateOrder, Gauge, SplitMethod, Truncation
 from .circuit import Circuit
 from .compile import CompiledCircuit, Routing, compile_circuit, run_gates
 from .mps import MPS
@@ -60,6 +60,7 @@ def simulate(
     routing: Routing = ...,
     split: SplitMethod = ...,
     gauge: Gauge = ...,
+    order: GateOrder = ...,
     progress: Callable[[int, int], None] | None = ...,
     chunk: int = ...,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = ...,
@@ -78,6 +79,7 @@ def simulate(
     routing: Routing = ...,
     split: SplitMethod = ...,
     gauge: Gauge = ...,
+    order: GateOrder = ...,
     progress: Callable[[int, int], None] | None = ...,
     chunk: int = ...,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = ...,
@@ -95,6 +97,7 @@ def simulate(
     routing: Routing = "auto",
     split: SplitMethod = "auto",
     gauge: Gauge = "canonical",
+    order: GateOrder = "sweep",
     progress: Callable[[int, int], None] | None = None,
     chunk: int = 512,
     params: Mapping[Parameter | str, float] | npt.ArrayLike | None = None,
@@ -145,6 +148,12 @@ def simulate(
         adjacent gates of a layer run at once on :func:`tensorbond.set_num_threads`
         threads (brick circuits: ~2x on 2 cores), with TEBD's truncation and the
         same state for every thread count.
+    order : {"sweep", "circuit"}
+        The order commuting gates run in (:data:`tensorbond.truncation.GateOrder`):
+        ``"sweep"`` (the default) takes a layer's disjoint adjacent pairs from the
+        end nearest the orthogonality centre, sparing the centre's trip back
+        across the chain; ``"circuit"`` keeps the circuit's order (quimb's
+        truncated states to the last digit, with ``split="svd"``).
     progress : callable, optional
         Called as ``progress(done, total)`` after each chunk of gates.
     chunk : int
@@ -195,6 +204,7 @@ def simulate(
             routing=routing,
             split=split,
             gauge=gauge,
+            order=order,
             chunk=chunk,
             params=params,
         )
@@ -220,7 +230,7 @@ def simulate(
         raise ValueError("params= given, but the circuit has no parameters")
     else:
         matrices = None
-    trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize, split, gauge)
+    trunc = Truncation(max_bond, cutoff, cutoff_mode, renormalize, split, gauge, order)
     step = as_count(chunk, "chunk", minimum=1)
     if routing not in ("auto", "swap", "mpo", "lazy"):
         raise ValueError(f"routing must be 'auto', 'swap', 'mpo' or 'lazy', got {routing!r}")
