@@ -751,12 +751,24 @@ void Mps<T>::run(const GateRef* gates, std::size_t count, const TruncationSpec& 
         }
         if (!parallel && spec.order == GateOrder::sweep) {
             const std::size_t end = layer_order(gates, k, count, order);
+            if (end > k && order.empty()) {
+                // Nothing to reorder: the scanned gates in circuit order (and not
+                // scanned again from each of them).
+                for (std::size_t j = k; j < end; ++j) {
+                    apply_gate(gates[j], spec, heading(j), routing);
+                    if (poll)
+                        poll();
+                }
+                k = end - 1;
+                continue;
+            }
             if (end > k) {
                 // The centre heads for the next pair of this order, and after the
                 // last for the nearer end of the next segment (which will sweep
                 // from there), or the next multi-qubit gate beyond this one.
                 std::size_t after = heading(end - 1), lo = 0, hi = 0;
-                if (layer_order(gates, end, count, next_order, &lo, &hi) > end) {
+                if (layer_order(gates, end, count, next_order, &lo, &hi) > end &&
+                    !next_order.empty()) {
                     std::size_t last = order.size() - 1;
                     while (gates[order[last]].arity < 2)
                         --last;

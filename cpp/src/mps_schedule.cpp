@@ -42,7 +42,7 @@ std::size_t Mps<T>::layer_order(const GateRef* gates, std::size_t begin,
         pairs.push_back(k);
     }
     if (pairs.size() < 2)
-        return begin; // nothing to choose: circuit order
+        return k; // nothing to choose: the caller keeps the circuit order
     auto low_site = [&](std::size_t idx) {
         return std::min(site_of_[gates[idx].qubits[0]], site_of_[gates[idx].qubits[1]]);
     };

@@ -209,8 +209,8 @@ template <ComplexScalar T> class Mps {
                          std::size_t cols);
     /// The segment of gates from `begin` whose pair gates are disjoint adjacent
     /// pairs (mps_schedule.cpp): returns its end and, in `order`, the gates in the
-    /// order that sweeps them from the end nearest the centre. Returns `begin`
-    /// (order empty) when the segment has fewer than two pair gates; `lo_site`
+    /// order that sweeps them from the end nearest the centre; `order` is left
+    /// empty when the segment has fewer than two pair gates; `lo_site`
     /// and `hi_site`, if given, get the lowest sites of its outermost pairs.
     std::size_t layer_order(const GateRef* gates, std::size_t begin, std::size_t count,
                             std::vector<std::size_t>& order,
